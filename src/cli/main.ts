@@ -1,0 +1,122 @@
+// Entry point: argv -> one typed call per command -> output. This is the only
+// place that knows about exit codes (documented in README.md and below).
+
+import yargs from 'yargs';
+import { ENGINES, type Engine } from '../decode/decodeContainer';
+import { describeError, ExitCode, formatDiagnostic, PodgenError } from '../errors';
+import { generate, type GenerateResult, machineContext } from '../commands/generate';
+import { defaultSearchEnv } from '../resolve/searchPaths';
+import { PODGEN_VERSION } from '../version';
+
+const EXIT_CODES = `Exit codes:
+  0   success
+  1   usage error (unknown command or option, bad arguments)
+  65  a definition is invalid (every problem is listed as file:line: message)
+  66  a definition was not found or cannot be read
+  70  internal error (please report it)
+  73  the output directory cannot be written`;
+
+type Format = 'unit' | 'json';
+
+interface GenerateArgs {
+  readonly names: string[];
+  readonly engine: Engine;
+  readonly user: boolean;
+  readonly output: string | undefined;
+  readonly format: Format;
+}
+
+function printGenerated(result: GenerateResult, args: GenerateArgs): void {
+  for (const w of result.warnings) process.stderr.write(`${formatDiagnostic(w)}\n`);
+  if (args.format === 'json') {
+    const units = result.units.map((u) => ({ ...u.plan, text: u.text }));
+    process.stdout.write(`${JSON.stringify({ units, written: result.written }, null, 2)}\n`);
+    return;
+  }
+  if (args.output) {
+    for (const w of result.written) process.stderr.write(`wrote ${w}\n`);
+    return;
+  }
+  const several = result.units.length > 1;
+  result.units.forEach((u, i) => {
+    if (several) process.stdout.write(`${i > 0 ? '\n' : ''}---${u.plan.unitName}---\n`);
+    process.stdout.write(u.text);
+  });
+}
+
+function runGenerate(args: GenerateArgs): void {
+  const result = generate({
+    names: args.names,
+    engine: args.engine,
+    output: args.output,
+    search: defaultSearchEnv(args.user),
+    ctx: machineContext(args.user),
+  });
+  printGenerated(result, args);
+}
+
+function fail(err: unknown): void {
+  process.stderr.write(`${describeError(err)}\n`);
+  process.exitCode = err instanceof PodgenError ? err.exitCode : ExitCode.internal;
+}
+
+export function main(argv: string[]): void {
+  let failed = false;
+  const parser = yargs(argv)
+    .scriptName('podgen')
+    .usage('$0 <command> [options]\n\nDaemonless containers as systemd services: definitions in, units out.')
+    .command<GenerateArgs>(
+      ['generate <names..>', 'gen'],
+      'turn container definitions (.container files) into systemd units',
+      (y) =>
+        y
+          .positional('names', {
+            describe: 'definition names (looked up like Quadlet: ./NAME.container, /etc/containers/systemd, ..., then podgen\'s units/) or paths to .container files',
+            type: 'string',
+            array: true,
+          })
+          .option('engine', {
+            alias: 'e',
+            choices: ENGINES,
+            default: 'podgen' as Engine,
+            describe: 'what ExecStart runs: podgen (runc/crun through podgen, no daemon) or podman (the unit Quadlet would write)',
+          })
+          .option('user', { type: 'boolean', default: false, describe: 'generate for the user manager (systemctl --user) and search the user directories' })
+          .option('output', { alias: 'o', type: 'string', describe: 'write DIR/NAME.service (and [Install] symlinks) atomically instead of printing' })
+          .option('format', { alias: 'f', choices: ['unit', 'json'] as const, default: 'unit' as Format, describe: 'unit text, or the typed plan as JSON for scripts' })
+          .example('$0 generate nginx', 'print the unit for the shipped nginx definition')
+          .example('$0 generate --output /etc/systemd/system ./web.container', 'install a unit file (then: systemctl daemon-reload)')
+          .example('$0 generate --engine podman --format json db', 'the Quadlet-equivalent plan, as JSON')
+          .epilog(EXIT_CODES),
+      (args) => {
+        try {
+          runGenerate(args);
+        } catch (e) {
+          failed = true;
+          fail(e);
+        }
+      },
+    )
+    .completion('completion', 'print a bash/zsh completion script (source it from your shell profile)')
+    .demandCommand(1, 'name a command; try podgen generate nginx')
+    .strict()
+    .recommendCommands()
+    .help()
+    .alias('h', 'help')
+    .version(PODGEN_VERSION)
+    .epilog(EXIT_CODES)
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .fail((msg, err) => {
+      if (err) throw err;
+      failed = true;
+      process.stderr.write(`podgen: ${msg}\nRun "podgen --help" (or "podgen COMMAND --help") for usage.\n`);
+      process.exitCode = ExitCode.usage;
+    });
+  try {
+    parser.parseSync();
+  } catch (e) {
+    if (!failed) fail(e);
+  }
+}
+
+if (require.main === module) main(process.argv.slice(2));

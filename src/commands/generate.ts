@@ -1,0 +1,86 @@
+// `podgen generate`: read -> decode -> plan -> render for every definition,
+// then print or write. Nothing is written unless every definition is good.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { decodeContainer, type Engine } from '../decode/decodeContainer';
+import { type Diagnostic, definitionError, PodgenError } from '../errors';
+import { writeUnits } from '../output/writeUnits';
+import type { PlanContext } from '../plan/context';
+import { planUnit } from '../plan/planUnit';
+import type { UnitPlan } from '../plan/unitPlan';
+import { renderUnit } from '../render/renderUnit';
+import { loadDefinition } from '../resolve/loadDefinition';
+import type { SearchEnv } from '../resolve/searchPaths';
+import { PODGEN_VERSION } from '../version';
+
+export interface GenerateRequest {
+  readonly names: readonly string[];
+  readonly engine: Engine;
+  readonly output: string | undefined;
+  readonly search: SearchEnv;
+  readonly ctx: PlanContext;
+}
+
+export interface GeneratedUnit {
+  readonly plan: UnitPlan;
+  readonly text: string;
+}
+
+export interface GenerateResult {
+  readonly units: readonly GeneratedUnit[];
+  readonly warnings: readonly Diagnostic[];
+  /** Paths written (with --output). */
+  readonly written: readonly string[];
+}
+
+export function generate(req: GenerateRequest): GenerateResult {
+  if (req.names.length === 0) {
+    throw new PodgenError('no definition given', { kind: 'usage', hint: 'podgen generate NAME|FILE... (try: podgen generate nginx)' });
+  }
+  const units: GeneratedUnit[] = [];
+  const diagnostics: Diagnostic[] = [];
+  const seen = new Map<string, string>();
+  for (const name of req.names) {
+    const loaded = loadDefinition(name, req.search);
+    diagnostics.push(...loaded.diagnostics);
+    const decoded = decodeContainer({ unit: loaded.unit, sourcePath: loaded.sourcePath, engine: req.engine, related: loaded.related });
+    diagnostics.push(...decoded.diagnostics);
+    if (!decoded.definition || loaded.diagnostics.some((d) => d.severity === 'error')) continue;
+    const planned = planUnit(decoded.definition, req.engine, req.ctx, loaded.dropins);
+    diagnostics.push(...planned.diagnostics);
+    if (!planned.plan) continue;
+    const earlier = seen.get(planned.plan.unitName);
+    if (earlier !== undefined) {
+      diagnostics.push({
+        severity: 'error',
+        file: loaded.sourcePath,
+        message: `${planned.plan.unitName} would be generated twice (also from ${earlier})`,
+        hint: 'give each definition once, or set ServiceName= to tell them apart',
+      });
+      continue;
+    }
+    seen.set(planned.plan.unitName, loaded.sourcePath);
+    units.push({ plan: planned.plan, text: renderUnit(planned.plan, PODGEN_VERSION) });
+  }
+  const warnings = diagnostics.filter((d) => d.severity === 'warning');
+  if (diagnostics.some((d) => d.severity === 'error')) throw definitionError(diagnostics);
+  const written = req.output
+    ? writeUnits(
+        path.resolve(req.search.cwd, req.output),
+        units.map((u) => ({ unitName: u.plan.unitName, text: u.text, symlinks: u.plan.symlinks })),
+      )
+    : [];
+  return { units: units.map((u) => ({ ...u, plan: { ...u.plan, warnings: warnings.filter((w) => w.file === u.plan.source) } })), warnings, written };
+}
+
+/** The machine facts planning needs, read once at the edge. */
+export function machineContext(user: boolean, env: NodeJS.ProcessEnv = process.env): PlanContext {
+  return {
+    user,
+    podmanPath: env.PODMAN || '/usr/bin/podman',
+    podgenCommand: [process.execPath, path.resolve(__dirname, '..', 'cli', 'main.js')],
+    runtimePaths: { runc: '/usr/bin/runc', crun: '/usr/bin/crun' },
+    fileExists: (p) => fs.existsSync(p),
+  };
+}

@@ -1,0 +1,38 @@
+// What planning needs to know about the machine, handed in by the CLI so the
+// planners stay pure (and tests can pass fakes).
+
+import type { Diagnostic } from '../errors';
+import { lookupLastEntry } from '../parse/lookup';
+import type { UnitFile } from '../parse/parseUnitFile';
+
+export interface PlanContext {
+  /** Generating for a user manager (--user) rather than the system manager. */
+  readonly user: boolean;
+  /** podman binary used in ExecStart (Quadlet honours $PODMAN the same way). */
+  readonly podmanPath: string;
+  /** How a unit calls podgen itself: e.g. ["/usr/bin/node", "/opt/podgen/build/src/cli/main.js"]. */
+  readonly podgenCommand: readonly string[];
+  /** Absolute paths of the OCI runtimes. */
+  readonly runtimePaths: Readonly<Record<'runc' | 'crun', string>>;
+  /** Used only for AddDevice=-/dev/x (skip the device when absent, as Quadlet does). */
+  readonly fileExists: (path: string) => boolean;
+}
+
+/** Collects problems found while planning (references that cannot be resolved, ...). */
+export class PlanProblems {
+  readonly diagnostics: Diagnostic[] = [];
+  constructor(private readonly unit: UnitFile) {}
+  /** Record an error located at the last assignment of key in section. */
+  error(message: string, key: string, hint?: string, section = 'Container'): void {
+    const at = lookupLastEntry(this.unit, section, key);
+    this.diagnostics.push({
+      severity: 'error',
+      file: at?.file ?? (this.unit.path || this.unit.filename),
+      line: at?.line,
+      section,
+      key,
+      message,
+      hint,
+    });
+  }
+}

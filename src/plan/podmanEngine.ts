@@ -1,0 +1,90 @@
+// --engine podman: the unit podman's Quadlet generator (podman 5.x) would
+// write for this definition: `podman run --name systemd-%N --replace --rm
+// --cgroups=split --sdnotify=conmon -d ...`, Type=notify, KillMode=mixed,
+// Delegate=yes, ExecStop/ExecStopPost `podman rm`, plus podgen's restart
+// policies. Checked against podman's own Quadlet test cases.
+
+import type { ContainerDefinition } from '../decode/decodeContainer';
+import { lookup, lookupAll, lookupAllArgs, lookupAllStrv, lookupBooleanOr, lookupLastArgs, lookupNonEmpty } from '../parse/lookup';
+import type { PlanContext, PlanProblems } from './context';
+import { applyRestartPolicy } from './restart';
+import { containerName, imageArgument, runFlags } from './runFlags';
+import type { ServiceFile } from './serviceFile';
+import { serviceSkeleton } from './skeleton';
+
+const C = 'Container';
+
+/** podman plus its global options (ContainersConfModule=, GlobalArgs=). */
+function basePodman(def: ContainerDefinition, ctx: PlanContext): string[] {
+  return [
+    ctx.podmanPath,
+    ...lookupAll(def.unit, C, 'ContainersConfModule').map((m) => `--module=${m}`),
+    ...lookupAllArgs(def.unit, C, 'GlobalArgs'),
+  ];
+}
+
+export function planPodman(def: ContainerDefinition, ctx: PlanContext, problems: PlanProblems): { service: ServiceFile; name: string; image: string | undefined } {
+  const u = def.unit;
+  const service = serviceSkeleton(def, ctx.user ? 'podman-user-wait-network-online.service' : 'network-online.target');
+  service.add('Unit', 'RequiresMountsFor', '%t/containers');
+  const input = { def, service, ctx, problems };
+  const image = imageArgument(input);
+  const name = containerName(u, 'systemd-');
+
+  service.add('Service', 'Environment', 'PODMAN_SYSTEMD_UNIT=%n');
+  if (!service.has('Service', 'KillMode')) service.set('Service', 'KillMode', 'mixed');
+
+  // conmon may die without removing the container; ExecStopPost also runs when the main PID was killed.
+  const stop = [...basePodman(def, ctx), 'rm', '-v', '-f', '-i', name];
+  service.addCommand('Service', 'ExecStop', stop);
+  service.addCommand('Service', 'ExecStopPost', [`-${stop[0]}`, ...stop.slice(1)]);
+
+  const reloadSignal = lookupNonEmpty(u, C, 'ReloadSignal');
+  const reloadCmd = lookupLastArgs(u, C, 'ReloadCmd');
+  if (reloadSignal) service.addCommand('Service', 'ExecReload', [...basePodman(def, ctx), 'kill', '--signal', reloadSignal, name]);
+  else if (reloadCmd && reloadCmd.length > 0) service.addCommand('Service', 'ExecReload', [...basePodman(def, ctx), 'exec', name, ...reloadCmd]);
+
+  const podman = [...basePodman(def, ctx), 'run', '--name', name, '--replace', '--rm'];
+  const logDriver = lookup(u, C, 'LogDriver');
+  if (logDriver !== undefined) podman.push('--log-driver', logDriver);
+  for (const opt of lookupAllStrv(u, C, 'LogOpt')) podman.push('--log-opt', opt);
+  service.add('Service', 'Delegate', 'yes');
+  const cgroups = lookupNonEmpty(u, C, 'CgroupsMode');
+  podman.push(...(cgroups ? ['--cgroups', cgroups] : ['--cgroups=split']));
+  const runtime = lookupNonEmpty(u, C, 'Runtime');
+  if (runtime) podman.push('--runtime', runtime);
+
+  if (lookup(u, 'Service', 'Type') !== 'oneshot') {
+    // podman always talks sd_notify: through conmon, or the container's own READY=1 with Notify=yes.
+    const notify = lookup(u, C, 'Notify');
+    if (notify?.toLowerCase() === 'healthy') podman.push('--sdnotify=healthy');
+    else if (lookupBooleanOr(u, C, 'Notify', false)) podman.push('--sdnotify=container');
+    else podman.push('--sdnotify=conmon');
+    service.set('Service', 'Type', 'notify');
+    service.set('Service', 'NotifyAccess', 'all');
+    podman.push('-d');
+  }
+  if (!service.has('Service', 'SyslogIdentifier')) service.set('Service', 'SyslogIdentifier', '%N');
+
+  podman.push(...runFlags(input));
+  const pod = lookupNonEmpty(u, C, 'Pod');
+  if (pod) {
+    const info = pod.endsWith('.pod') ? def.related.get(pod) : undefined;
+    if (!pod.endsWith('.pod')) problems.error(`pod ${pod} is not Quadlet based`, 'Pod', 'refer to a .pod file, e.g. Pod=web.pod');
+    else if (!info?.resourceName) problems.error(`quadlet pod unit ${pod} does not exist`, 'Pod');
+    else {
+      podman.push('--pod', info.resourceName);
+      service.add('Unit', 'BindsTo', `${info.serviceName}.service`);
+      service.add('Unit', 'After', `${info.serviceName}.service`);
+    }
+  }
+  podman.push(...lookupAllArgs(u, C, 'PodmanArgs'));
+  if (image !== undefined) podman.push(image);
+  else if (def.rootfs !== undefined) podman.push('--rootfs', def.rootfs);
+  const exec = lookupLastArgs(u, C, 'Exec');
+  if (exec) podman.push(...exec);
+  service.addCommand('Service', 'ExecStart', podman);
+
+  applyRestartPolicy(service, def.restart);
+  return { service, name, image };
+}

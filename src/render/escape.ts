@@ -1,0 +1,69 @@
+// The one place where podgen quotes and escapes for systemd. Templates never
+// quote; everything that ends up inside a unit line passes through here.
+//
+// Two layers matter (systemd.service(5), "Command lines"; systemd.unit(5), "Specifiers"):
+//  1. word splitting: quotes and C escapes, as parse/splitWords.ts reads them back;
+//  2. expansion: systemd replaces %x specifiers and $VAR / ${VAR} in Exec lines.
+// Definition values are systemd text already (Quadlet semantics: %h, %i and
+// $VAR keep their meaning), so only layer 1 is applied to them. Strings podgen
+// wants to reach a process byte for byte also get layer 2 (literal()).
+
+const NAMED_ESCAPES: Readonly<Record<string, string>> = {
+  '\x07': '\\a',
+  '\b': '\\b',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\t': '\\t',
+  '\v': '\\v',
+  '\f': '\\f',
+  '\\': '\\\\',
+  '"': '\\"',
+};
+
+function needsQuoting(word: string): boolean {
+  if (word === '' || word === ';') return true;
+  // Space, control characters, quotes and backslashes change how systemd splits a word.
+  // eslint-disable-next-line no-control-regex
+  return /[\s\x00-\x1f\x7f"'\\]/.test(word);
+}
+
+function escapeInQuotes(word: string): string {
+  let out = '';
+  for (const ch of word) {
+    const named = NAMED_ESCAPES[ch];
+    if (named !== undefined) out += named;
+    else if (ch.charCodeAt(0) < 0x20 || ch === '\x7f') out += `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`;
+    else out += ch;
+  }
+  return out;
+}
+
+/** One word for an Exec line; systemd's splitter returns it unchanged. */
+export function escapeExecWord(word: string): string {
+  if (word.includes('\0')) throw new Error('a command-line argument cannot contain a NUL byte');
+  return needsQuoting(word) ? `"${escapeInQuotes(word)}"` : word;
+}
+
+/** A whole argument vector as the value of ExecStart= and friends. */
+export function escapeExecArgs(argv: readonly string[]): string {
+  return argv.map(escapeExecWord).join(' ');
+}
+
+/** Protect a literal string from systemd's specifier and variable expansion in Exec lines. */
+export function literal(s: string): string {
+  return s.replace(/%/g, '%%').replace(/\$/g, '$$$$');
+}
+
+/**
+ * A literal string as one word of a definition's exec-style value (Exec=,
+ * Environment=, PodmanArgs=...): after Quadlet-style splitting and systemd's
+ * expansion, the process receives exactly `s`.
+ */
+export function definitionWord(s: string): string {
+  return escapeExecWord(literal(s));
+}
+
+/** A value for a systemd setting that is not split into words (Description=, ...): one line, no continuation. */
+export function singleLineValue(s: string): string {
+  return s.replace(/\\$/, '\\\\').replace(/\r?\n/g, ' ');
+}

@@ -1,0 +1,175 @@
+// I/O edge of the pipeline: find a definition by name or path, read it and
+// its drop-ins, and read the Quadlet files it refers to. Everything after
+// this (decode, plan, render) is pure.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { type Diagnostic, PodgenError } from '../errors';
+import { looksBinary, parseUnitText, type Section, type UnitFile } from '../parse/parseUnitFile';
+import { type RelatedUnit, referencedUnits, relatedUnitInfo } from './relatedUnits';
+import { quadletDirs, type SearchEnv, searchDirs } from './searchPaths';
+import { DEFINITION_EXT, dropinDirNames, invalidNameReason, templateParts } from './unitName';
+
+export interface LoadedDefinition {
+  /** The definition with its drop-ins merged in. */
+  readonly unit: UnitFile;
+  readonly sourcePath: string;
+  readonly dropins: readonly string[];
+  readonly diagnostics: readonly Diagnostic[];
+  /** Referenced Quadlet files ("db.network") and the names they stand for. */
+  readonly related: ReadonlyMap<string, RelatedUnit>;
+}
+
+interface Located {
+  readonly file: string;
+  /** The definition's own file name; differs from basename(file) for an instance of a template. */
+  readonly filename: string;
+}
+
+/** Resolve a NAME or FILE argument to a definition file, or fail listing every place looked in. */
+export function locateDefinition(arg: string, env: SearchEnv): Located {
+  const asPath = path.resolve(env.cwd, arg);
+  const looksLikePath = arg.includes('/') || arg.endsWith(DEFINITION_EXT);
+  if (looksLikePath && (fs.existsSync(asPath) || arg.includes('/'))) {
+    return { file: asPath, filename: path.basename(asPath) };
+  }
+  const name = arg.endsWith(DEFINITION_EXT) ? arg.slice(0, -DEFINITION_EXT.length) : arg;
+  const bad = invalidNameReason(name);
+  if (bad) {
+    throw new PodgenError(`"${arg}" is not a valid definition name: ${bad}`, {
+      kind: 'usage',
+      hint: 'give a name like nginx or web@1, or a path to a .container file',
+    });
+  }
+  const filename = `${name}${DEFINITION_EXT}`;
+  const { prefix, instance, isTemplate } = templateParts(filename);
+  const candidates = [filename];
+  if (isTemplate && instance !== '') candidates.push(`${prefix}@${DEFINITION_EXT}`);
+  const looked: string[] = [];
+  for (const dir of searchDirs(env)) {
+    for (const candidate of candidates) {
+      const file = path.join(dir, candidate);
+      looked.push(file);
+      if (fs.existsSync(file)) return { file, filename };
+    }
+  }
+  throw new PodgenError(`no definition named "${name}" found`, {
+    kind: 'not-found',
+    hint: `looked in:\n    ${looked.join('\n    ')}\n  give a path, or put ${filename} in one of those directories`,
+  });
+}
+
+function readText(file: string, role: string): { text?: string; diagnostic?: Diagnostic } {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new PodgenError(`${role} ${file} does not exist`, { kind: 'not-found', file });
+    throw new PodgenError(`cannot read ${role} ${file}: ${(e as Error).message}`, { kind: 'not-found', file });
+  }
+  if (stat.isDirectory()) {
+    throw new PodgenError(`${file} is a directory, not a ${role}`, {
+      kind: 'not-found',
+      file,
+      hint: 'give the path of a .container file',
+    });
+  }
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (e) {
+    throw new PodgenError(`cannot read ${role} ${file}: ${(e as Error).message}`, {
+      kind: 'not-found',
+      file,
+      hint: (e as NodeJS.ErrnoException).code === 'EACCES' ? 'check the file permissions, or run as root' : undefined,
+    });
+  }
+  if (looksBinary(bytes)) {
+    return {
+      diagnostic: {
+        severity: 'error',
+        file,
+        message: `${role} is not a text file (it contains NUL bytes or invalid UTF-8)`,
+        hint: 'definitions are UTF-8 text in systemd unit-file syntax',
+      },
+    };
+  }
+  return { text: bytes.toString('utf8') };
+}
+
+/** Append the drop-in's sections to the unit's (systemd and Quadlet merge this way). */
+function mergeInto(sections: Section[], add: readonly Section[]): void {
+  for (const s of add) {
+    const existing = sections.find((x) => x.name === s.name);
+    if (existing) existing.entries.push(...s.entries);
+    else sections.push({ ...s, entries: [...s.entries] });
+  }
+}
+
+/** Drop-in files for a definition, in merge order (alphabetical by file name; specific dirs shadow broad ones). */
+export function findDropins(filename: string, dirs: readonly string[]): string[] {
+  const chosen = new Map<string, string>();
+  for (const dirName of dropinDirNames(filename)) {
+    for (const dir of dirs) {
+      const d = path.join(dir, dirName);
+      let names: string[];
+      try {
+        names = fs.readdirSync(d);
+      } catch {
+        continue;
+      }
+      for (const n of names) {
+        if (n.endsWith('.conf') && !chosen.has(n)) chosen.set(n, path.join(d, n));
+      }
+    }
+  }
+  return [...chosen.keys()].sort().map((n) => chosen.get(n) as string);
+}
+
+export function loadDefinition(arg: string, env: SearchEnv): LoadedDefinition {
+  const located = locateDefinition(arg, env);
+  return loadDefinitionFile(located.file, located.filename, env);
+}
+
+export function loadDefinitionFile(file: string, filename: string, env: SearchEnv): LoadedDefinition {
+  const diagnostics: Diagnostic[] = [];
+  const main = readText(file, 'definition');
+  const sections: Section[] = [];
+  if (main.diagnostic) diagnostics.push(main.diagnostic);
+  if (main.text !== undefined) {
+    const parsed = parseUnitText(main.text, file, filename);
+    diagnostics.push(...parsed.diagnostics);
+    mergeInto(sections, parsed.unit.sections);
+  }
+  const dirs = [path.dirname(file), ...quadletDirs(env).filter((d) => d !== path.dirname(file))];
+  const dropins = findDropins(filename, dirs);
+  for (const dropin of dropins) {
+    const r = readText(dropin, 'drop-in');
+    if (r.diagnostic) diagnostics.push(r.diagnostic);
+    if (r.text === undefined) continue;
+    const parsed = parseUnitText(r.text, dropin, path.basename(dropin));
+    diagnostics.push(...parsed.diagnostics);
+    mergeInto(sections, parsed.unit.sections);
+  }
+  const unit: UnitFile = { path: file, filename, sections };
+  const related = new Map<string, RelatedUnit>();
+  for (const ref of referencedUnits(unit)) {
+    related.set(ref, relatedUnitInfo(ref, readRelated(ref, dirs)));
+  }
+  return { unit, sourcePath: file, dropins, diagnostics, related };
+}
+
+/** The referenced Quadlet file, parsed, when it can be found next to the definition or in Quadlet's dirs. */
+function readRelated(ref: string, dirs: readonly string[]): UnitFile | undefined {
+  for (const dir of dirs) {
+    const file = path.join(dir, ref);
+    try {
+      const text = fs.readFileSync(file, 'utf8');
+      return parseUnitText(text, file, ref).unit;
+    } catch {
+      continue;
+    }
+  }
+  return undefined;
+}

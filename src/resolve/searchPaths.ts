@@ -1,0 +1,42 @@
+// Where definitions are looked for, in precedence order. Mirrors Quadlet's
+// unit search path (podman-systemd.unit(5)), then podgen's own units/.
+
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export interface SearchEnv {
+  readonly cwd: string;
+  readonly user: boolean;
+  readonly env: NodeJS.ProcessEnv;
+  readonly uid: number;
+  readonly home: string;
+  readonly packageUnitsDir: string;
+}
+
+export function defaultSearchEnv(user: boolean): SearchEnv {
+  return {
+    cwd: process.cwd(),
+    user,
+    env: process.env,
+    uid: typeof process.getuid === 'function' ? process.getuid() : 0,
+    home: os.homedir(),
+    packageUnitsDir: path.resolve(__dirname, '..', '..', '..', 'units'),
+  };
+}
+
+/** Quadlet's directories for system or user units (QUADLET_UNIT_DIRS overrides them, as in Quadlet). */
+export function quadletDirs(e: SearchEnv): string[] {
+  const override = e.env.QUADLET_UNIT_DIRS;
+  if (override) return override.split(':').filter((d) => path.isAbsolute(d));
+  if (!e.user) return ['/run/containers/systemd', '/etc/containers/systemd', '/usr/share/containers/systemd'];
+  const dirs: string[] = [];
+  if (e.env.XDG_RUNTIME_DIR) dirs.push(path.join(e.env.XDG_RUNTIME_DIR, 'containers/systemd'));
+  dirs.push(path.join(e.env.XDG_CONFIG_HOME || path.join(e.home, '.config'), 'containers/systemd'));
+  dirs.push(`/etc/containers/systemd/users/${e.uid}`, '/etc/containers/systemd/users');
+  return dirs;
+}
+
+/** Every directory a NAME is looked up in, in order. */
+export function searchDirs(e: SearchEnv): string[] {
+  return [e.cwd, ...quadletDirs(e), e.packageUnitsDir];
+}
