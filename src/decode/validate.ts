@@ -7,8 +7,9 @@ import { parseBoolean } from '../parse/lookup';
 
 export type Check = (value: string) => string | undefined;
 
+/** True when systemd will expand part of the value at run time (%h, %i, ... or $VAR, ${VAR}). */
 export function hasSpecifier(value: string): boolean {
-  return /%[^%]/.test(value.replace(/%%/g, ''));
+  return /%[^%]/.test(value.replace(/%%/g, '')) || /\$(\{[A-Za-z_]|[A-Za-z_])/.test(value.replace(/\$\$/g, ''));
 }
 
 const guard =

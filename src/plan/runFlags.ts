@@ -271,7 +271,7 @@ export function runFlags(input: FlagInput): string[] {
       device = device.slice(1);
       if (!ctx.fileExists(device.split(':')[0] as string)) continue;
     }
-    add('--device', device);
+    add(`--device=${device}`);
   }
   const seccomp = lookup(u, C, 'SeccompProfile');
   if (seccomp !== undefined) add('--security-opt', `seccomp=${seccomp}`);
@@ -323,9 +323,10 @@ export function runFlags(input: FlagInput): string[] {
     const m = mountFlag(input, mount);
     if (m !== undefined) add('--mount', m);
   }
+  // Health commands are passed verbatim, quotes included: podman parses them itself.
   for (const [key, name] of HEALTH_FLAGS) {
-    const v = lookupNonEmpty(u, C, key);
-    if (v !== undefined) add(`--health-${name}`, v);
+    const v = lookupLastEntry(u, C, key)?.value.trimEnd();
+    if (v) add(`--health-${name}`, v);
   }
   return out;
 }

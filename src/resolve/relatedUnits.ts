@@ -55,7 +55,8 @@ export function relatedUnitInfo(reference: string, unit: UnitFile | undefined): 
     case '.network':
       return { serviceName, resourceName: named('NetworkName') };
     case '.pod':
-      return { serviceName, resourceName: named('PodName') };
+      // A pod has to exist for the container to join it: no default name when the file is missing.
+      return { serviceName, resourceName: unit ? named('PodName') : undefined };
     case '.image':
       return { serviceName, resourceName: unit ? (lookup(unit, section, 'ImageTag') ?? lookup(unit, section, 'Image')) : undefined };
     case '.build':
