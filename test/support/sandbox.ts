@@ -1,0 +1,207 @@
+// A real systemd 252, booted for tests without touching the host: an overlay
+// of / on a tmpfs, booted with systemd-nspawn (docs/architecture.md, "Testing
+// against a real systemd"). Never boot systemd on the host root: its boot-time
+// clean-up empties the host's /tmp and it starts every installed service.
+
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export interface ExecResult {
+  readonly status: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+const SIGRTMIN_PLUS_3 = 37; // systemd's "halt" signal (SIGRTMIN is 34 on Linux)
+
+function run(argv: readonly string[], opts: { timeoutMs?: number; input?: string } = {}): ExecResult {
+  const r: SpawnSyncReturns<string> = spawnSync(argv[0] as string, argv.slice(1), {
+    encoding: 'utf8',
+    timeout: opts.timeoutMs ?? 60_000,
+    input: opts.input,
+  });
+  if (r.error) throw r.error;
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+function must(argv: readonly string[]): string {
+  const r = run(argv);
+  if (r.status !== 0) throw new Error(`${argv.join(' ')} failed (${r.status}): ${r.stderr.trim()}`);
+  return r.stdout;
+}
+
+/** Why a sandbox cannot exist on this machine at all (then tests skip and say so), or undefined. */
+export function sandboxImpossible(): string | undefined {
+  if (process.platform !== 'linux') return 'not Linux';
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) return 'not root (mounting an overlay and booting systemd-nspawn needs root)';
+  return undefined;
+}
+
+/** Host units the sandbox must not start: whatever the host image enables, and timers. */
+function unitsToMask(): string[] {
+  const names = new Set<string>(['timers.target', 'console-getty.service', 'getty.target']);
+  const dir = '/etc/systemd/system';
+  for (const d of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
+    if (!d.endsWith('.wants') && !d.endsWith('.requires')) continue;
+    for (const u of fs.readdirSync(path.join(dir, d))) {
+      if (!u.startsWith('dbus') && !u.endsWith('.target')) names.add(u);
+    }
+  }
+  return [...names];
+}
+
+export class Sandbox {
+  private halted = false;
+  private constructor(
+    readonly base: string,
+    /** The sandbox's root directory as seen from the host. */
+    readonly root: string,
+    readonly nspawnPid: number,
+    /** PID (in the host's namespace) of the sandbox's systemd. */
+    readonly pid: number,
+  ) {}
+
+  /** /etc/systemd/system inside the sandbox, as a host path. */
+  get unitDir(): string {
+    return path.join(this.root, 'etc/systemd/system');
+  }
+
+  /** The sandbox's D-Bus system bus socket, reachable from the host. */
+  get busSocket(): string {
+    return `/proc/${this.pid}/root/run/dbus/system_bus_socket`;
+  }
+
+  static boot(): Sandbox {
+    const base = fs.mkdtempSync('/var/tmp/podgen-sandbox-');
+    const tmpfs = path.join(base, 'tmpfs');
+    const root = path.join(base, 'root');
+    fs.mkdirSync(tmpfs);
+    fs.mkdirSync(root);
+    must(['mount', '-t', 'tmpfs', '-o', 'mode=0755', 'tmpfs', tmpfs]);
+    fs.mkdirSync(path.join(tmpfs, 'upper'));
+    fs.mkdirSync(path.join(tmpfs, 'work'));
+    try {
+      must(['mount', '-t', 'overlay', 'overlay', '-o', `lowerdir=/,upperdir=${tmpfs}/upper,workdir=${tmpfs}/work`, root]);
+    } catch (e) {
+      run(['umount', tmpfs]);
+      throw e;
+    }
+    for (const u of unitsToMask()) {
+      const link = path.join(root, 'etc/systemd/system', u);
+      fs.rmSync(link, { force: true });
+      fs.symlinkSync('/dev/null', link);
+    }
+    const log = fs.openSync(path.join(base, 'nspawn.log'), 'w');
+    const child = spawn(
+      'systemd-nspawn',
+      ['--quiet', '--register=no', '--keep-unit', '--capability=all', '--console=passive', '-D', root, '--boot'],
+      {
+        env: { ...process.env, SYSTEMD_SECCOMP: '0', SYSTEMD_NSPAWN_UNIFIED_HIERARCHY: '1' },
+        stdio: ['ignore', log, log],
+        detached: true,
+      },
+    );
+    child.unref();
+    fs.closeSync(log);
+    const nspawnPid = child.pid;
+    if (nspawnPid === undefined) throw new Error('could not start systemd-nspawn');
+    const sandboxPid = Sandbox.waitForInit(nspawnPid, base);
+    const sb = new Sandbox(base, root, nspawnPid, sandboxPid);
+    LIVE.add(sb);
+    const state = sb.exec(['systemctl', 'is-system-running', '--wait'], 90_000).stdout.trim();
+    if (state !== 'running' && state !== 'degraded') {
+      const failed = sb.exec(['systemctl', '--failed', '--no-pager']).stdout;
+      sb.halt();
+      throw new Error(`sandbox systemd did not come up (state "${state}"):\n${failed}`);
+    }
+    return sb;
+  }
+
+  private static waitForInit(nspawnPid: number, base: string): number {
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      const children = run(['ps', '-o', 'pid=,comm=', '--ppid', String(nspawnPid)]).stdout.trim().split('\n');
+      for (const line of children) {
+        const [pid, comm] = line.trim().split(/\s+/);
+        if (comm === 'systemd' && pid) return Number(pid);
+      }
+      if (run(['kill', '-0', String(nspawnPid)]).status !== 0) {
+        throw new Error(`systemd-nspawn exited early:\n${fs.readFileSync(path.join(base, 'nspawn.log'), 'utf8')}`);
+      }
+      spawnSync('sleep', ['0.1']);
+    }
+    throw new Error('timed out waiting for the sandbox systemd to start');
+  }
+
+  /** Run a command inside the sandbox (all of its namespaces). */
+  exec(argv: readonly string[], timeoutMs = 60_000): ExecResult {
+    return run(['nsenter', '-t', String(this.pid), '-a', ...argv], { timeoutMs });
+  }
+
+  execOk(argv: readonly string[], timeoutMs = 60_000): string {
+    const r = this.exec(argv, timeoutMs);
+    if (r.status !== 0) throw new Error(`in sandbox: ${argv.join(' ')} failed (${r.status}): ${r.stderr.trim()}`);
+    return r.stdout;
+  }
+
+  /** A cursor to read only the journal entries written after this point. */
+  journalCursor(): string {
+    const out = this.execOk(['journalctl', '--no-pager', '-n', '0', '--show-cursor']);
+    const m = /-- cursor: (.*)/.exec(out);
+    return m ? (m[1] as string).trim() : '';
+  }
+
+  journalSince(cursor: string): string {
+    this.exec(['journalctl', '--sync']);
+    return this.execOk(['journalctl', '--no-pager', '-o', 'cat', ...(cursor ? ['--after-cursor', cursor] : [])]);
+  }
+
+  /** Stop the sandbox: halt, then SIGKILL after a grace period; unmount everything. Safe to call twice. */
+  halt(): void {
+    if (this.halted) return;
+    this.halted = true;
+    LIVE.delete(this);
+    try {
+      process.kill(this.pid, SIGRTMIN_PLUS_3);
+    } catch {
+      // already gone
+    }
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline && run(['kill', '-0', String(this.nspawnPid)]).status === 0) spawnSync('sleep', ['0.2']);
+    for (const pid of [this.nspawnPid, this.pid]) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    for (const m of [this.root, path.join(this.base, 'tmpfs')]) {
+      if (run(['umount', m]).status !== 0) run(['umount', '-l', m]);
+    }
+    fs.rmSync(this.base, { recursive: true, force: true });
+  }
+}
+
+const LIVE = new Set<Sandbox>();
+// Last resort when mocha is interrupted: never leave a booted sandbox or a mount behind.
+process.on('exit', () => {
+  for (const sb of [...LIVE]) sb.halt();
+});
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    for (const sb of [...LIVE]) sb.halt();
+    process.exit(130);
+  });
+}
+
+let shared: Sandbox | undefined;
+/** One sandbox per test run, booted on first use and halted by the root after-hook. */
+export function sharedSandbox(): Sandbox {
+  shared ??= Sandbox.boot();
+  return shared;
+}
+export function haltSharedSandbox(): void {
+  shared?.halt();
+  shared = undefined;
+}
