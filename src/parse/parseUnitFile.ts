@@ -5,6 +5,7 @@
 // quoting and escapes are applied later by the lookup that knows the key's type.
 
 import type { Diagnostic } from '../errors';
+import { codePointName, firstInvalidCodePoint } from './systemdText';
 
 export interface Entry {
   readonly key: string;
@@ -66,6 +67,11 @@ export function parseUnitText(text: string, path: string, filename: string): Par
   const handle = (line: string, lineNr: number): void => {
     if (line.length > MAX_LINE_LENGTH) {
       error(lineNr, `line is longer than ${MAX_LINE_LENGTH} bytes`);
+      return;
+    }
+    const invalid = firstInvalidCodePoint(line);
+    if (invalid !== undefined) {
+      error(lineNr, `line contains ${codePointName(invalid)}, a Unicode noncharacter systemd refuses in unit files`, 'remove or replace that character');
       return;
     }
     if (line[0] === '[') {

@@ -8,6 +8,8 @@
 // $VAR keep their meaning), so only layer 1 is applied to them. Strings podgen
 // wants to reach a process byte for byte also get layer 2 (literal()).
 
+import { codePointName, firstInvalidCodePoint } from '../parse/systemdText';
+
 const NAMED_ESCAPES: Readonly<Record<string, string>> = {
   '\x07': '\\a',
   '\b': '\\b',
@@ -41,6 +43,8 @@ function escapeInQuotes(word: string): string {
 /** One word for an Exec line; systemd's splitter returns it unchanged. */
 export function escapeExecWord(word: string): string {
   if (word.includes('\0')) throw new Error('a command-line argument cannot contain a NUL byte');
+  const invalid = firstInvalidCodePoint(word);
+  if (invalid !== undefined) throw new Error(`a command-line argument cannot contain ${codePointName(invalid)} (systemd refuses it)`);
   return needsQuoting(word) ? `"${escapeInQuotes(word)}"` : word;
 }
 
