@@ -61,7 +61,6 @@ function fail(err: unknown): void {
 }
 
 export function main(argv: string[]): void {
-  let failed = false;
   const parser = yargs(argv)
     .scriptName('podgen')
     .usage('$0 <command> [options]\n\nDaemonless containers as systemd services: definitions in, units out.')
@@ -88,14 +87,7 @@ export function main(argv: string[]): void {
           .example('$0 generate --output /etc/systemd/system ./web.container', 'install a unit file (then: systemctl daemon-reload)')
           .example('$0 generate --engine podman --format json db', 'the Quadlet-equivalent plan, as JSON')
           .epilog(EXIT_CODES),
-      (args) => {
-        try {
-          runGenerate(args);
-        } catch (e) {
-          failed = true;
-          fail(e);
-        }
-      },
+      (args) => runGenerate(args),
     )
     .completion('completion', 'print a bash/zsh completion script (source it from your shell profile)')
     .demandCommand(1, 'name a command; try podgen generate nginx')
@@ -107,15 +99,13 @@ export function main(argv: string[]): void {
     .epilog(EXIT_CODES)
     .wrap(Math.min(110, process.stdout.columns || 100))
     .fail((msg, err) => {
-      if (err) throw err;
-      failed = true;
-      process.stderr.write(`podgen: ${msg}\nRun "podgen --help" (or "podgen COMMAND --help") for usage.\n`);
-      process.exitCode = ExitCode.usage;
+      // Stop here: yargs would otherwise go on to run the command with invalid arguments.
+      throw err ?? new PodgenError(msg, { kind: 'usage', hint: 'run "podgen --help" (or "podgen COMMAND --help") for usage' });
     });
   try {
     parser.parseSync();
   } catch (e) {
-    if (!failed) fail(e);
+    fail(e);
   }
 }
 

@@ -259,7 +259,7 @@ function checkValues(unit: UnitFile, sectionName: string, spec: KeySpec, engine:
         } catch (err) {
           if (!(err instanceof SplitError)) throw err;
           // Quadlet reads such values leniently (or drops them); podgen's own engine refuses them.
-          const message = `${spec.name}=: ${err.message} in "${e.value}"`;
+          const message = `${spec.name}=: ${err.message} in: ${e.value}`;
           if (engine === 'podman') push(e, `${message}; podman's Quadlet reads it leniently or drops it`, 'warning');
           else push(e, message, 'error', 'close every quote, and write a literal backslash as \\\\');
           continue;

@@ -1,0 +1,181 @@
+// Bad input is a feature: every malformed definition gets a precise message
+// (file:line, key, what to do), a non-zero exit code, no stack trace, and no
+// file is written.
+
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { podgen } from '../support/cli';
+
+interface BadCase {
+  readonly name: string;
+  /** Definition text, or a function that prepares the argument in dir and returns it. */
+  readonly input: string | ((dir: string) => string);
+  readonly exit: number;
+  readonly stderr: RegExp[];
+  readonly engine?: 'podgen' | 'podman';
+}
+
+const good = '[Container]\nImage=docker.io/library/busybox:1.36\n';
+
+const CASES: readonly BadCase[] = [
+  { name: 'missing file', input: (d) => path.join(d, 'nope.container'), exit: 66, stderr: [/nope\.container does not exist/] },
+  {
+    name: 'directory instead of file',
+    input: (d) => {
+      fs.mkdirSync(path.join(d, 'adir.container'));
+      return path.join(d, 'adir.container');
+    },
+    exit: 66,
+    stderr: [/adir\.container is a directory, not a definition/],
+  },
+  {
+    name: 'binary garbage',
+    input: (d) => {
+      const f = path.join(d, 'garbage.container');
+      fs.writeFileSync(f, Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x00, 0xff, 0xfe, 0x00, 0x10]));
+      return f;
+    },
+    exit: 65,
+    stderr: [/garbage\.container: definition is not a text file/],
+  },
+  { name: 'unterminated quote', input: `${good}Exec=/bin/echo "hello\n`, exit: 65, stderr: [/:3: Exec=: unbalanced quotes in: \/bin\/echo "hello$/m] },
+  { name: 'continuation at end of file', input: `${good}Exec=/bin/echo \\\n`, exit: 65, stderr: [/:3: backslash continuation runs into the end of the file/] },
+  { name: 'key before any section', input: `Image=busybox\n${good}`, exit: 65, stderr: [/:1: key "Image" appears before any \[Section\] header/] },
+  {
+    name: 'unknown section',
+    input: `${good}[Sevrice]\nRestart=always\n`,
+    exit: 65,
+    stderr: [/:3: unknown section \[Sevrice\]/, /did you mean "Service"\?/],
+  },
+  {
+    name: 'unknown key, with a suggestion',
+    input: `${good}Publishport=80:80\n`,
+    exit: 65,
+    stderr: [/:3: unknown key "Publishport" in \[Container\]; did you mean "PublishPort"\?/],
+  },
+  { name: 'bad port 80:99999', input: `${good}PublishPort=80:99999\n`, exit: 65, stderr: [/:3: PublishPort=: container port 99999 is out of range \(1-65535\) in "80:99999"/] },
+  { name: 'bad memory 12XB', input: `${good}Memory=12XB\n`, exit: 65, stderr: [/:3: Memory=: "12XB" is not a memory size/] },
+  {
+    name: 'RestartPolicy=on-failure:-1',
+    input: `${good}RestartPolicy=on-failure:-1\n`,
+    exit: 65,
+    stderr: [/:3: RestartPolicy=: restart count "-1" in "on-failure:-1" must be a whole number/],
+  },
+  {
+    name: 'RestartPolicy=sometimes',
+    input: `${good}RestartPolicy=sometimes\n`,
+    exit: 65,
+    stderr: [/:3: RestartPolicy=: unknown restart policy "sometimes"; use no, always, on-failure, on-failure:N/],
+  },
+  {
+    name: "Docker's spelling in [Service] Restart=",
+    input: `${good}[Service]\nRestart=unless-stopped\n`,
+    exit: 65,
+    stderr: [/:4: Restart=: "unless-stopped" is not a systemd restart setting/, /belongs in \[Container\] RestartPolicy=unless-stopped/],
+  },
+  { name: 'unit name with ..', input: () => 'web..evil', exit: 1, stderr: [/"web\.\.evil" is not a valid definition name: a unit name cannot contain "\.\."/] },
+  { name: 'ServiceName with /', input: `${good}ServiceName=../../etc/passwd\n`, exit: 65, stderr: [/:3: ServiceName=: "\.\.\/\.\.\/etc\/passwd" is not a valid systemd unit name/] },
+  { name: 'no Image', input: '[Container]\nExec=/bin/true\n', exit: 65, stderr: [/no Image or Rootfs key specified/] },
+  {
+    name: 'key the podgen engine cannot honour',
+    input: `${good}PodmanArgs=--privileged\n`,
+    exit: 65,
+    stderr: [/:3: key "PodmanArgs" is not supported by the podgen engine/, /--engine podman/],
+  },
+  { name: 'bad boolean', input: `${good}ReadOnly=maybe\n`, exit: 65, stderr: [/:3: ReadOnly=: "maybe" is not a boolean/] },
+  { name: 'relative volume destination', input: `${good}Volume=/srv:data\n`, exit: 65, stderr: [/:3: Volume=: destination "data" in "\/srv:data" is not an absolute path/] },
+  { name: 'Unicode noncharacter', input: `${good}Environment=A=\u{fffe}\n`, exit: 65, stderr: [/:3: line contains U\+FFFE, a Unicode noncharacter systemd refuses/] },
+  {
+    name: 'every problem at once',
+    input: '[Container]\nImage=busybox\nPublishport=80\nMemory=lots\nRestartPolicy=sometimes\n',
+    exit: 65,
+    stderr: [/:3: unknown key "Publishport"/, /:4: Memory=/, /:5: RestartPolicy=/, /definition rejected \(3 problems\)/],
+  },
+];
+
+describe('podgen generate: bad input', function () {
+  let dir: string;
+  let out: string;
+  beforeEach(function () {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'podgen-bad-'));
+    out = path.join(dir, 'out');
+    fs.mkdirSync(out);
+  });
+  afterEach(function () {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  for (const c of CASES) {
+    it(`${c.name}: exit ${c.exit}, precise message, nothing written`, function () {
+      let arg: string;
+      if (typeof c.input === 'string') {
+        arg = path.join(dir, 'bad.container');
+        fs.writeFileSync(arg, c.input);
+      } else {
+        arg = c.input(dir);
+      }
+      const r = podgen(['generate', '--engine', c.engine ?? 'podgen', '--output', out, arg], { cwd: dir });
+      assert.equal(r.status, c.exit, r.stderr);
+      for (const re of c.stderr) assert.match(r.stderr, re);
+      assert.doesNotMatch(r.stderr, /\n\s+at .*\(.*:\d+:\d+\)/, 'stack trace in output');
+      assert.deepEqual(fs.readdirSync(out), [], 'a file was written');
+      assert.equal(r.stdout, '');
+    });
+  }
+
+  it('writes nothing when one definition of several is bad', function () {
+    fs.writeFileSync(path.join(dir, 'ok.container'), good);
+    fs.writeFileSync(path.join(dir, 'bad.container'), `${good}Memory=12XB\n`);
+    const r = podgen(['generate', '--output', out, 'ok', 'bad'], { cwd: dir });
+    assert.equal(r.status, 65);
+    assert.match(r.stderr, /bad\.container:3: Memory=/);
+    assert.deepEqual(fs.readdirSync(out), []);
+  });
+
+  it('reports a drop-in problem at the drop-in file and line', function () {
+    fs.writeFileSync(path.join(dir, 'web.container'), good);
+    fs.mkdirSync(path.join(dir, 'web.container.d'));
+    fs.writeFileSync(path.join(dir, 'web.container.d', '10-port.conf'), '[Container]\n\nPublishPort=abc\n');
+    const r = podgen(['generate', 'web'], { cwd: dir });
+    assert.equal(r.status, 65);
+    assert.match(r.stderr, /web\.container\.d\/10-port\.conf:3: PublishPort=: container port "abc" is not a number/);
+  });
+
+  it('output directory not writable: exit 73, nothing written', function () {
+    const ro = path.join(dir, 'ro');
+    fs.mkdirSync(ro);
+    let mounted = false;
+    if (process.getuid?.() === 0) {
+      // root ignores permission bits: a read-only mount is the honest way to refuse writes.
+      mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', ro]).status === 0;
+      assert.ok(mounted, 'could not mount a read-only tmpfs');
+    } else {
+      fs.chmodSync(ro, 0o555);
+    }
+    try {
+      fs.writeFileSync(path.join(dir, 'ok.container'), good);
+      const r = podgen(['generate', '--output', ro, 'ok'], { cwd: dir });
+      assert.equal(r.status, 73, r.stderr);
+      assert.match(r.stderr, /cannot write .* in .*\/ro: .*(read-only|permission denied)/i);
+      assert.match(r.stderr, /hint: choose a writable directory with --output/);
+      assert.deepEqual(fs.readdirSync(ro), []);
+    } finally {
+      if (mounted) spawnSync('umount', [ro]);
+    }
+  });
+
+  it('an unknown option is a usage error (exit 1) naming the option', function () {
+    const r = podgen(['generate', '--enigne', 'podman', 'nginx']);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /Unknown argument: enigne/);
+  });
+
+  it('an unknown engine is a usage error listing the choices', function () {
+    const r = podgen(['generate', '--engine', 'docker', 'nginx']);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /Invalid values:[\s\S]*Choices: "podgen", "podman"/);
+  });
+});

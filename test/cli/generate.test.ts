@@ -1,0 +1,144 @@
+// podgen generate as a user runs it: name resolution, output forms, files.
+
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { podgen, REPO_ROOT } from '../support/cli';
+
+const BUSYBOX = '[Container]\nImage=docker.io/library/busybox:1.36\n';
+
+describe('podgen generate', function () {
+  let dir: string;
+  beforeEach(function () {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'podgen-gen-'));
+  });
+  afterEach(function () {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('generates the shipped nginx definition from any directory', function () {
+    const r = podgen(['generate', 'nginx'], { cwd: dir, env: { QUADLET_UNIT_DIRS: dir } });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr, '');
+    const unit = r.stdout;
+    assert.match(unit, new RegExp(`from ${REPO_ROOT}/units/nginx.container`));
+    assert.match(unit, /^ExecStartPre=.* prepare --name nginx --runtime runc -- .*-v \/data:\/data --publish 80:80 --env NGINX_VERSION=1\.16 docker\.io\/library\/nginx:1\.16\.0$/m);
+    assert.match(unit, /^ExecStart=\/usr\/bin\/runc --root %t\/podgen\/runc run --bundle %t\/podgen\/containers\/nginx nginx$/m);
+    assert.match(unit, /^Restart=always$/m);
+    assert.match(unit, /^StartLimitIntervalSec=0$/m);
+    assert.match(unit, /^WantedBy=multi-user.target$/m);
+  });
+
+  it('generates the shipped httpd definition for podman like Quadlet', function () {
+    const r = podgen(['generate', '--engine', 'podman', 'httpd'], { cwd: dir, env: { QUADLET_UNIT_DIRS: dir } });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      /^ExecStart=\/usr\/bin\/podman run --name httpd --replace --rm --cgroups=split --sdnotify=conmon -d --publish 8080:8080\/tcp registry\.fedoraproject\.org\/f27\/httpd \/usr\/bin\/run-httpd$/m,
+    );
+  });
+
+  it('prefers ./NAME.container, then Quadlet dirs, then the shipped units', function () {
+    const quadletDir = path.join(dir, 'quadlet');
+    fs.mkdirSync(quadletDir);
+    fs.writeFileSync(path.join(quadletDir, 'nginx.container'), '[Container]\nImage=quay.io/from/quadlet-dir\n');
+    let r = podgen(['generate', 'nginx'], { cwd: dir, env: { QUADLET_UNIT_DIRS: quadletDir } });
+    assert.match(r.stdout, /quay\.io\/from\/quadlet-dir/);
+    fs.writeFileSync(path.join(dir, 'nginx.container'), '[Container]\nImage=quay.io/from/cwd\n');
+    r = podgen(['generate', 'nginx'], { cwd: dir, env: { QUADLET_UNIT_DIRS: quadletDir } });
+    assert.match(r.stdout, /quay\.io\/from\/cwd/);
+  });
+
+  it('"not found" lists every place it looked in', function () {
+    const r = podgen(['generate', 'nosuchthing'], { cwd: dir, env: { QUADLET_UNIT_DIRS: `${dir}/q1:${dir}/q2` } });
+    assert.equal(r.status, 66);
+    assert.match(r.stderr, /no definition named "nosuchthing" found/);
+    for (const place of [`${dir}/nosuchthing.container`, `${dir}/q1/nosuchthing.container`, `${dir}/q2/nosuchthing.container`, `${REPO_ROOT}/units/nosuchthing.container`]) {
+      assert.ok(r.stderr.includes(place), `missing ${place} in:\n${r.stderr}`);
+    }
+  });
+
+  it('instantiates a template: worker@3 from worker@.container', function () {
+    fs.writeFileSync(path.join(dir, 'worker@.container'), `${BUSYBOX}Exec=/work %i\n`);
+    const r = podgen(['generate', '--format', 'json', 'worker@3'], { cwd: dir });
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { units: Array<{ unitName: string; containerName: string }> };
+    assert.equal(out.units[0]?.unitName, 'worker@3.service');
+    assert.equal(out.units[0]?.containerName, '%p_%i');
+  });
+
+  it('merges drop-ins: NAME.container.d, truncated-name dirs and container.d, in name order', function () {
+    fs.writeFileSync(path.join(dir, 'app-web.container'), `${BUSYBOX}Environment=A=base\n`);
+    for (const [d, f, text] of [
+      ['container.d', '10-all.conf', '[Container]\nEnvironment=ALL=1\n'],
+      ['app-.container.d', '20-app.conf', '[Container]\nEnvironment=A=app\n'],
+      ['app-web.container.d', '30-web.conf', '[Container]\nEnvironment=WEB=1\n'],
+      ['app-web.container.d', '10-all.conf', '[Container]\nEnvironment=SHADOW=1\n'],
+    ] as const) {
+      fs.mkdirSync(path.join(dir, d), { recursive: true });
+      fs.writeFileSync(path.join(dir, d, f), text);
+    }
+    const r = podgen(['generate', '--format', 'json', 'app-web'], { cwd: dir });
+    assert.equal(r.status, 0, r.stderr);
+    const u = (JSON.parse(r.stdout) as { units: Array<{ text: string; dropins: string[] }> }).units[0];
+    assert.ok(u);
+    assert.deepEqual(u.dropins.map((p) => path.relative(dir, p)), ['app-web.container.d/10-all.conf', 'app-.container.d/20-app.conf', 'app-web.container.d/30-web.conf']);
+    assert.match(u.text, /--env A=app --env SHADOW=1 --env WEB=1/);
+    assert.doesNotMatch(u.text, /ALL=1/);
+  });
+
+  it('prints several units with a header each', function () {
+    fs.writeFileSync(path.join(dir, 'a.container'), BUSYBOX);
+    fs.writeFileSync(path.join(dir, 'b.container'), BUSYBOX);
+    const r = podgen(['generate', 'a', 'b'], { cwd: dir });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^---a\.service---\n# Generated by podgen[\s\S]*\n---b\.service---\n# Generated by podgen/);
+  });
+
+  it('--format json gives the typed plan', function () {
+    fs.writeFileSync(path.join(dir, 'j.container'), `${BUSYBOX}RestartPolicy=on-failure:3\n[Install]\nWantedBy=multi-user.target\n`);
+    const r = podgen(['generate', '--format', 'json', 'j'], { cwd: dir });
+    assert.equal(r.status, 0, r.stderr);
+    const plan = (JSON.parse(r.stdout) as { units: Array<Record<string, unknown>> }).units[0];
+    assert.equal(plan?.engine, 'podgen');
+    assert.equal(plan?.unitName, 'j.service');
+    assert.equal(plan?.restartPolicy, 'on-failure:3');
+    assert.deepEqual(plan?.symlinks, [{ path: 'multi-user.target.wants/j.service', target: '../j.service' }]);
+    const service = (plan?.sections as Array<{ name: string; entries: Array<{ key: string; value: string }> }>).find((s) => s.name === 'Service');
+    assert.ok(service?.entries.some((e) => e.key === 'Restart' && e.value === 'on-failure'));
+  });
+
+  it('--output writes the unit and its [Install] symlinks atomically, and rewrites in place', function () {
+    fs.writeFileSync(path.join(dir, 'o.container'), `${BUSYBOX}[Install]\nWantedBy=multi-user.target\nAlias=o-alias.service\n`);
+    const out = path.join(dir, 'units');
+    for (let i = 0; i < 2; i++) {
+      const r = podgen(['generate', '--output', out, 'o'], { cwd: dir });
+      assert.equal(r.status, 0, r.stderr);
+    }
+    assert.deepEqual(fs.readdirSync(out).sort(), ['multi-user.target.wants', 'o-alias.service', 'o.service']);
+    assert.equal(fs.readlinkSync(path.join(out, 'multi-user.target.wants', 'o.service')), '../o.service');
+    assert.equal(fs.readlinkSync(path.join(out, 'o-alias.service')), 'o.service');
+    assert.match(fs.readFileSync(path.join(out, 'o.service'), 'utf8'), /^\[Service\]$/m);
+  });
+
+  it('warnings go to stderr, with exit 0', function () {
+    fs.writeFileSync(path.join(dir, 'w.container'), '[Container]\nImage=busybox\n');
+    const r = podgen(['generate', 'w'], { cwd: dir });
+    assert.equal(r.status, 0);
+    assert.match(r.stderr, /w\.container:2: warning: w\.container specifies the image "busybox" which not a fully qualified image name/);
+    assert.match(r.stdout, /^ExecStart=/m);
+  });
+
+  it('has --help for every command and a completion script', function () {
+    for (const args of [['--help'], ['generate', '--help']]) {
+      const r = podgen(args);
+      assert.equal(r.status, 0);
+      assert.match(r.stdout, /Exit codes:/);
+    }
+    const c = podgen(['completion']);
+    assert.equal(c.status, 0);
+    assert.match(c.stdout, /podgen/);
+    assert.match(c.stdout, /complete/);
+  });
+});
