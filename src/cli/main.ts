@@ -34,7 +34,8 @@ function printGenerated(result: GenerateResult, args: GenerateArgs): void {
     return;
   }
   if (args.output) {
-    for (const w of result.written) process.stderr.write(`wrote ${w}\n`);
+    if (result.written.length <= 20) for (const w of result.written) process.stderr.write(`wrote ${w}\n`);
+    else process.stderr.write(`wrote ${result.units.length} units (${result.written.length} files and links) to ${args.output}\n`);
     return;
   }
   const several = result.units.length > 1;

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Everything `npm test` needs on a fresh Debian 12 machine, installed by the
+# project itself: Node dependencies, and the Debian packages the real-systemd
+# tests use (systemd-nspawn boots the sandbox; runc is what --engine podgen
+# units execute, so systemd-analyze verify needs it present).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -x node_modules/.bin/tsc ] || [ ! -x node_modules/.bin/mocha ]; then
+  echo "prepare-host: installing Node dependencies (npm ci)"
+  npm ci --no-audit --no-fund
+fi
+
+need=()
+command -v systemd-nspawn >/dev/null 2>&1 || need+=(systemd-container)
+[ -x /usr/bin/runc ] || need+=(runc)
+command -v busctl >/dev/null 2>&1 || need+=(systemd)
+[ -x /usr/bin/dbus-daemon ] || need+=(dbus)
+
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "prepare-host: missing ${need[*]} and not root: the real-systemd tests will say they are skipped" >&2
+  else
+    echo "prepare-host: installing ${need[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  fi
+fi
+
+# A sandbox left mounted by an interrupted earlier run would only waste memory: clean it up.
+for d in /var/tmp/podgen-sandbox-*; do
+  [ -d "$d" ] || continue
+  umount -l "$d/root" 2>/dev/null || true
+  umount -l "$d/tmpfs" 2>/dev/null || true
+  rm -rf "$d" 2>/dev/null || true
+done
