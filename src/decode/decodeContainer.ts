@@ -90,7 +90,11 @@ export function decodeContainer(input: DecodeInput): DecodeResult {
   const entry = (key: string): Entry | undefined => lookupLastEntry(unit, 'Container', key);
   const image = lookupNonEmpty(unit, 'Container', 'Image');
   const rootfs = lookupNonEmpty(unit, 'Container', 'Rootfs');
-  if (!image && !rootfs) error(entry('Image'), 'no Image or Rootfs key specified', 'add Image=REGISTRY/NAME:TAG to [Container]');
+  if (!image && !rootfs) {
+    const section = findSection(unit, 'Container');
+    const at = entry('Image') ?? (section && { key: 'Image', value: '', file: section.file, line: section.line });
+    error(at, 'no Image or Rootfs key specified', 'add Image=REGISTRY/NAME:TAG to [Container]');
+  }
   if (image && rootfs) error(entry('Rootfs'), 'the Image And Rootfs keys conflict can not be specified together');
   if (image && !isUnambiguousImage(image)) {
     warn(

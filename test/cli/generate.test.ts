@@ -142,3 +142,31 @@ describe('podgen generate', function () {
     assert.match(c.stdout, /complete/);
   });
 });
+
+describe('podgen generate --user', function () {
+  let home: string;
+  beforeEach(function () {
+    home = fs.mkdtempSync(path.join(os.tmpdir(), 'podgen-home-'));
+  });
+  afterEach(function () {
+    fs.rmSync(home, { recursive: true, force: true });
+  });
+
+  it('finds definitions in ~/.config/containers/systemd and orders user units correctly', function () {
+    const dir = path.join(home, '.config', 'containers', 'systemd');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'mine.container'), BUSYBOX);
+    const env = { HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), XDG_RUNTIME_DIR: path.join(home, 'run'), QUADLET_UNIT_DIRS: '' };
+    const podman = podgen(['generate', '--user', '--engine', 'podman', 'mine'], { cwd: home, env });
+    assert.equal(podman.status, 0, podman.stderr);
+    assert.match(podman.stdout, new RegExp(`SourcePath=${dir}/mine.container`));
+    // A user manager cannot see network-online.target; Quadlet orders after its helper unit instead.
+    assert.match(podman.stdout, /^Wants=podman-user-wait-network-online\.service$/m);
+    const own = podgen(['generate', '--user', 'mine'], { cwd: home, env });
+    assert.equal(own.status, 0, own.stderr);
+    assert.doesNotMatch(own.stdout, /network-online/);
+    assert.match(own.stdout, / prepare --user --name %N --runtime runc -- docker.io\/library\/busybox:1.36$/m);
+    const system = podgen(['generate', 'mine'], { cwd: home, env });
+    assert.equal(system.status, 66, 'a user definition must not be found for the system manager');
+  });
+});
