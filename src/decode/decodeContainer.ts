@@ -121,42 +121,14 @@ export function decodeContainer(input: DecodeInput): DecodeResult {
     }
   }
 
-  const killMode = lookupLastEntry(unit, 'Service', 'KillMode');
-  if (killMode && !['mixed', 'control-group'].includes(lookup(unit, 'Service', 'KillMode') as string)) {
-    diagnostics.push({
-      severity: 'error',
-      file: killMode.file,
-      line: killMode.line,
-      section: 'Service',
-      key: 'KillMode',
-      message: `invalid KillMode '${killMode.value}'`,
-      hint: 'containers need KillMode=mixed (the default) or KillMode=control-group',
-    });
-  }
-  const serviceType = lookupLastEntry(unit, 'Service', 'Type');
-  if (serviceType && !['notify', 'oneshot'].includes(lookup(unit, 'Service', 'Type') as string)) {
-    diagnostics.push({
-      severity: 'error',
-      file: serviceType.file,
-      line: serviceType.line,
-      section: 'Service',
-      key: 'Type',
-      message: `invalid service Type '${serviceType.value}'`,
-      hint: 'leave Type= unset, or use Type=oneshot for a container that runs to completion',
-    });
-  }
+  checkServiceChoice(unit, 'KillMode', ['mixed', 'control-group'], `invalid KillMode`, 'containers need KillMode=mixed (the default) or KillMode=control-group', diagnostics);
+  checkServiceChoice(unit, 'Type', ['notify', 'oneshot'], `invalid service Type`, 'leave Type= unset, or use Type=oneshot for a container that runs to completion', diagnostics);
   for (const key of UNSUPPORTED_SERVICE_KEYS) {
     const e = lookupLastEntry(unit, 'Service', key);
     if (e) {
-      diagnostics.push({
-        severity: 'warning',
-        file: e.file,
-        line: e.line,
-        section: 'Service',
-        key,
-        message: `using key ${key} in the Service group is not supported - use at your own risk`,
-        hint: `set ${key}= in [Container] to choose the user inside the container`,
-      });
+      diagnostics.push(
+        diagnosticAt('warning', e, 'Service', `using key ${key} in the Service group is not supported - use at your own risk`, `set ${key}= in [Container] to choose the user inside the container`),
+      );
     }
   }
 
@@ -186,6 +158,19 @@ export function decodeContainer(input: DecodeInput): DecodeResult {
         }
       : undefined,
   };
+}
+
+/** A diagnostic located at an entry (its file, line, section and key). */
+function diagnosticAt(severity: 'error' | 'warning', e: Entry, section: string, message: string, hint?: string): Diagnostic {
+  return { severity, file: e.file, line: e.line, section, key: e.key, message, hint };
+}
+
+/** [Service] settings a container unit only works with a few values of (Quadlet's rules). */
+function checkServiceChoice(unit: UnitFile, key: string, allowed: readonly string[], what: string, hint: string, diagnostics: Diagnostic[]): void {
+  const e = lookupLastEntry(unit, 'Service', key);
+  if (e && !allowed.includes(lookup(unit, 'Service', key) as string)) {
+    diagnostics.push(diagnosticAt('error', e, 'Service', `${what} '${e.value}'`, hint));
+  }
 }
 
 function suggestion(name: string, known: readonly string[]): string | undefined {
@@ -324,37 +309,31 @@ function decodeRestart(unit: UnitFile, diagnostics: Diagnostic[]): RestartPolicy
     const parsed = parseRestartPolicy(policyValue);
     if (parsed.ok) policy = parsed.policy;
     else {
-      diagnostics.push({
-        severity: 'error',
-        file: policyEntry.file,
-        line: policyEntry.line,
-        section: 'Container',
-        key: 'RestartPolicy',
-        message: `RestartPolicy=: ${parsed.message}`,
-      });
+      diagnostics.push(diagnosticAt('error', policyEntry, 'Container', `RestartPolicy=: ${parsed.message}`));
     }
   }
   if (serviceEntry && serviceValue) {
     if (!SYSTEMD_RESTART_VALUES.includes(serviceValue)) {
-      diagnostics.push({
-        severity: 'error',
-        file: serviceEntry.file,
-        line: serviceEntry.line,
-        section: 'Service',
-        key: 'Restart',
-        message: `Restart=: "${serviceValue}" is not a systemd restart setting (${SYSTEMD_RESTART_VALUES.join(', ')})`,
-        hint: serviceValue.startsWith('on-failure:') || serviceValue === 'unless-stopped' ? `Docker's spelling belongs in [Container] RestartPolicy=${serviceValue}` : undefined,
-      });
+      const docker = serviceValue.startsWith('on-failure:') || serviceValue === 'unless-stopped';
+      diagnostics.push(
+        diagnosticAt(
+          'error',
+          serviceEntry,
+          'Service',
+          `Restart=: "${serviceValue}" is not a systemd restart setting (${SYSTEMD_RESTART_VALUES.join(', ')})`,
+          docker ? `Docker's spelling belongs in [Container] RestartPolicy=${serviceValue}` : undefined,
+        ),
+      );
     } else if (policyEntry) {
-      diagnostics.push({
-        severity: 'error',
-        file: serviceEntry.file,
-        line: serviceEntry.line,
-        section: 'Service',
-        key: 'Restart',
-        message: `both [Container] RestartPolicy= (line ${policyEntry.line}) and [Service] Restart= are set`,
-        hint: 'keep one: RestartPolicy= for Docker semantics, or Restart= for plain systemd behaviour',
-      });
+      diagnostics.push(
+        diagnosticAt(
+          'error',
+          serviceEntry,
+          'Service',
+          `both [Container] RestartPolicy= (line ${policyEntry.line}) and [Service] Restart= are set`,
+          'keep one: RestartPolicy= for Docker semantics, or Restart= for plain systemd behaviour',
+        ),
+      );
     } else {
       policy = { kind: 'systemd', restart: serviceValue };
     }

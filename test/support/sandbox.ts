@@ -205,3 +205,34 @@ export function haltSharedSandbox(): void {
   shared?.halt();
   shared = undefined;
 }
+
+/**
+ * Register before/after hooks that give a describe() block the shared sandbox
+ * and a staging directory on the host's disk (the sandbox cannot see the host's /tmp).
+ * Skips, saying why, only where a sandbox cannot exist at all.
+ */
+export function useSandbox(stagingPrefix: string): { readonly sb: Sandbox; readonly staging: string } {
+  let sb: Sandbox | undefined;
+  let staging = '';
+  before(function () {
+    const why = sandboxImpossible();
+    if (why) {
+      console.log(`      skipped: a systemd sandbox cannot exist here: ${why}`);
+      this.skip();
+    }
+    sb = sharedSandbox();
+    staging = fs.mkdtempSync(`/var/tmp/${stagingPrefix}`);
+  });
+  after(function () {
+    if (staging) fs.rmSync(staging, { recursive: true, force: true });
+  });
+  return {
+    get sb(): Sandbox {
+      if (!sb) throw new Error('sandbox used before its before() hook ran');
+      return sb;
+    },
+    get staging(): string {
+      return staging;
+    },
+  };
+}

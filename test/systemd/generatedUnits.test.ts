@@ -8,17 +8,17 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { podgen, REPO_ROOT } from '../support/cli';
 import { EXTRA_DROPINS_DIR, SHARED_CASES_DIR } from '../support/quadletCase';
-import { type Sandbox, sandboxImpossible, sharedSandbox } from '../support/sandbox';
+import { type Sandbox, useSandbox } from '../support/sandbox';
 
 const CORPUS_DIR = path.join(REPO_ROOT, 'test', 'fixtures', 'corpus');
 const UNITS_DIR = path.join(REPO_ROOT, 'units');
 
-/** Copy definitions (and their drop-in dirs) into dir, optionally renamed with a prefix. */
-function stage(dir: string, prefix: string, files: readonly string[], dropinSources: readonly string[]): string[] {
+/** Copy definitions (and their drop-in dirs) into dir. */
+function stage(dir: string, files: readonly string[], dropinSources: readonly string[]): string[] {
   const staged: string[] = [];
   for (const file of files) {
     const name = path.basename(file);
-    const target = path.join(dir, `${prefix}${name}`);
+    const target = path.join(dir, name);
     fs.copyFileSync(file, target);
     staged.push(target);
     const template = /^([^@]*)@.*(\.container)$/.exec(name);
@@ -26,7 +26,7 @@ function stage(dir: string, prefix: string, files: readonly string[], dropinSour
     for (const d of dropinNames) {
       for (const src of [path.dirname(file), ...dropinSources]) {
         const from = path.join(src, d);
-        const to = path.join(dir, `${prefix}${d}`);
+        const to = path.join(dir, d);
         if (fs.existsSync(from) && !fs.existsSync(to)) fs.cpSync(from, to, { recursive: true });
       }
     }
@@ -110,26 +110,19 @@ const ENGINES: ReadonlyArray<{ readonly engine: string; readonly sources: () => 
 for (const { engine, sources } of ENGINES) {
   describe(`--engine ${engine} units in a real systemd (nspawn sandbox)`, function () {
     this.timeout(300_000);
+    const env = useSandbox('podgen-corpus-');
     let sb: Sandbox;
-    let staging: string;
     let files: string[];
     let result: Installed;
 
     before(function () {
-      const why = sandboxImpossible();
-      if (why) {
-        console.log(`      skipped: a systemd sandbox cannot exist here: ${why}`);
-        this.skip();
-      }
-      sb = sharedSandbox();
-      staging = fs.mkdtempSync('/var/tmp/podgen-corpus-');
-      files = stage(staging, '', sources(), [EXTRA_DROPINS_DIR]);
-      result = install(sb, engine, files, staging);
+      sb = env.sb;
+      files = stage(env.staging, sources(), [EXTRA_DROPINS_DIR]);
+      result = install(sb, engine, files, env.staging);
     });
 
     after(function () {
       if (result) uninstall(sb, result.generated);
-      if (staging) fs.rmSync(staging, { recursive: true, force: true });
     });
 
     it('generates a unit for every definition', function () {

@@ -12,7 +12,7 @@ import fc from 'fast-check';
 import { firstInvalidCodePoint } from '../../src/parse/systemdText';
 import { definitionWord, literal } from '../../src/render/escape';
 import { podgen } from '../support/cli';
-import { type Sandbox, sandboxImpossible, sharedSandbox } from '../support/sandbox';
+import { type Sandbox, useSandbox } from '../support/sandbox';
 
 interface Case {
   readonly envKey: string;
@@ -73,24 +73,10 @@ function containsRun(argv: readonly string[], run: readonly string[]): boolean {
 for (const engine of ['podgen', 'podman'] as const) {
   describe(`quoting round-trip through a real systemd (--engine ${engine})`, function () {
     this.timeout(600_000);
-    let sb: Sandbox;
-    let staging: string;
-
-    before(function () {
-      const why = sandboxImpossible();
-      if (why) {
-        console.log(`      skipped: a systemd sandbox cannot exist here: ${why}`);
-        this.skip();
-      }
-      sb = sharedSandbox();
-      staging = fs.mkdtempSync('/var/tmp/podgen-prop-');
-    });
-
-    after(function () {
-      if (staging) fs.rmSync(staging, { recursive: true, force: true });
-    });
+    const env = useSandbox('podgen-prop-');
 
     it('env values, arguments and paths survive byte-identical (100 random cases)', function () {
+      const { sb, staging } = env;
       let batch = 0;
       fc.assert(
         fc.property(fc.array(caseArb, { minLength: 10, maxLength: 10 }), (cases) => {
