@@ -271,7 +271,7 @@ export function runFlags(input: FlagInput): string[] {
       device = device.slice(1);
       if (!ctx.fileExists(device.split(':')[0] as string)) continue;
     }
-    add(`--device=${device}`);
+    add('--device', device);
   }
   const seccomp = lookup(u, C, 'SeccompProfile');
   if (seccomp !== undefined) add('--security-opt', `seccomp=${seccomp}`);
