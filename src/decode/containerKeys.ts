@@ -41,6 +41,7 @@ export const CONTAINER_KEYS: readonly KeySpec[] = [
   k('AddHost', 'list', true, v.addHost),
   k('Annotation', 'keyval', true),
   k('AppArmor', 'scalar', false),
+  k('AuthFile', 'scalar', false, v.path),
   k('AutoUpdate', 'scalar', false, v.oneOf(['registry', 'local'])),
   k('CgroupsMode', 'scalar', false, v.oneOf(['enabled', 'disabled', 'no-conmon', 'split'])),
   k('ContainerName', 'scalar', true, v.containerName),

@@ -32,7 +32,7 @@ export const BUNDLE_ROOT = '%t/podgen/containers';
 export function planPodgen(def: ContainerDefinition, ctx: PlanContext, problems: PlanProblems): { service: ServiceFile; name: string; image: string | undefined } {
   const u = def.unit;
   // A user manager cannot wait for network-online.target (it is a system unit), so user units get no such ordering.
-  const service = serviceSkeleton(def, ctx.user ? undefined : 'network-online.target');
+  const service = serviceSkeleton(def, ctx.user ? undefined : 'network-online.target', problems);
   const input = { def, service, ctx, problems };
   const image = imageArgument(input);
   const name = containerName(u, '');

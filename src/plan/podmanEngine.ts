@@ -25,7 +25,7 @@ function basePodman(def: ContainerDefinition, ctx: PlanContext): string[] {
 
 export function planPodman(def: ContainerDefinition, ctx: PlanContext, problems: PlanProblems): { service: ServiceFile; name: string; image: string | undefined } {
   const u = def.unit;
-  const service = serviceSkeleton(def, ctx.user ? 'podman-user-wait-network-online.service' : 'network-online.target');
+  const service = serviceSkeleton(def, ctx.user ? 'podman-user-wait-network-online.service' : 'network-online.target', problems);
   service.add('Unit', 'RequiresMountsFor', '%t/containers');
   const input = { def, service, ctx, problems };
   const image = imageArgument(input);
@@ -78,6 +78,8 @@ export function planPodman(def: ContainerDefinition, ctx: PlanContext, problems:
       service.add('Unit', 'After', `${info.serviceName}.service`);
     }
   }
+  const authFile = authFileArgument(def, service, problems);
+  if (authFile) podman.push('--authfile', authFile);
   podman.push(...lookupAllArgs(u, C, 'PodmanArgs'));
   if (image !== undefined) podman.push(image);
   else if (def.rootfs !== undefined) podman.push('--rootfs', def.rootfs);
@@ -87,4 +89,22 @@ export function planPodman(def: ContainerDefinition, ctx: PlanContext, problems:
 
   applyRestartPolicy(service, def.restart);
   return { service, name, image };
+}
+
+/** AuthFile=: a path, or a Quadlet .login unit that writes one. */
+function authFileArgument(def: ContainerDefinition, service: ServiceFile, problems: PlanProblems): string | undefined {
+  const value = lookupNonEmpty(def.unit, C, 'AuthFile');
+  if (!value || !value.endsWith('.login')) return value;
+  const info = def.related.get(value);
+  if (!info?.found) {
+    problems.error(`requested Quadlet login unit ${value} was not found`, 'AuthFile', `put ${value} next to the definition`);
+    return undefined;
+  }
+  if (!info.resourceName) {
+    problems.error('requested Quadlet login unit does not set an auth file', 'AuthFile', `set AuthFile= in the [Login] section of ${value}`);
+    return undefined;
+  }
+  service.add('Unit', 'Requires', `${info.serviceName}.service`);
+  service.add('Unit', 'After', `${info.serviceName}.service`);
+  return info.resourceName;
 }

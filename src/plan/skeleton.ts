@@ -6,10 +6,11 @@
 import type { ContainerDefinition } from '../decode/decodeContainer';
 import { lookupAllStrv, lookupBooleanOr } from '../parse/lookup';
 import { quadletExtension, UNIT_DEPENDENCY_KEYS } from '../resolve/relatedUnits';
+import type { PlanProblems } from './context';
 import { ServiceFile } from './serviceFile';
 
 /** networkWait: the unit to order after when DefaultDependencies applies (undefined: none). */
-export function serviceSkeleton(def: ContainerDefinition, networkWait: string | undefined): ServiceFile {
+export function serviceSkeleton(def: ContainerDefinition, networkWait: string | undefined, problems: PlanProblems): ServiceFile {
   const service = ServiceFile.copyOf(def.unit);
   for (const key of UNIT_DEPENDENCY_KEYS) {
     const deps = lookupAllStrv(def.unit, 'Unit', key);
@@ -17,6 +18,10 @@ export function serviceSkeleton(def: ContainerDefinition, networkWait: string | 
     const translated = deps.map((d) => {
       if (!quadletExtension(d)) return d;
       const info = def.related.get(d);
+      // Ordering against a unit that does not exist is almost always a typo: refuse it, as Quadlet does.
+      if (!info?.found) {
+        problems.error(`unable to translate dependency for ${d}: no ${d} next to the definition or in the Quadlet directories`, key, undefined, 'Unit');
+      }
       return `${info?.serviceName ?? d}.service`;
     });
     service.unset('Unit', key);

@@ -7,13 +7,15 @@ import { lookup, lookupAll, lookupAllStrv } from '../parse/lookup';
 import { stripExtension } from './unitName';
 
 export interface RelatedUnit {
+  /** Whether the referenced file was found (otherwise Quadlet's default names are assumed). */
+  readonly found: boolean;
   /** Service unit name without ".service". */
   readonly serviceName: string;
   /** The podman resource (container, network, volume, pod or image name); undefined when unknown. */
   readonly resourceName: string | undefined;
 }
 
-export const QUADLET_EXTENSIONS = ['.container', '.volume', '.network', '.image', '.build', '.pod', '.kube'] as const;
+export const QUADLET_EXTENSIONS = ['.container', '.volume', '.network', '.image', '.build', '.pod', '.kube', '.login'] as const;
 type QuadletExt = (typeof QUADLET_EXTENSIONS)[number];
 
 export function quadletExtension(name: string): QuadletExt | undefined {
@@ -28,6 +30,7 @@ const SECTION: Record<QuadletExt, string> = {
   '.build': 'Build',
   '.pod': 'Pod',
   '.kube': 'Kube',
+  '.login': 'Login',
 };
 const SERVICE_SUFFIX: Record<QuadletExt, string> = {
   '.container': '',
@@ -37,10 +40,15 @@ const SERVICE_SUFFIX: Record<QuadletExt, string> = {
   '.build': '-build',
   '.pod': '-pod',
   '.kube': '',
+  '.login': '-login',
 };
 
 /** Names a reference resolves to; `unit` is the referenced file when it was found, else Quadlet's defaults apply. */
 export function relatedUnitInfo(reference: string, unit: UnitFile | undefined): RelatedUnit {
+  return { found: unit !== undefined, ...names(reference, unit) };
+}
+
+function names(reference: string, unit: UnitFile | undefined): Omit<RelatedUnit, 'found'> {
   const ext = quadletExtension(reference) as QuadletExt;
   const base = stripExtension(reference);
   const section = SECTION[ext];
@@ -63,6 +71,9 @@ export function relatedUnitInfo(reference: string, unit: UnitFile | undefined): 
       return { serviceName, resourceName: unit ? lookupAll(unit, section, 'ImageTag')[0] : undefined };
     case '.kube':
       return { serviceName, resourceName: undefined };
+    case '.login':
+      // A login unit stands for the auth file it writes.
+      return { serviceName, resourceName: unit ? lookup(unit, section, 'AuthFile') : undefined };
     default: {
       const never: never = ext;
       return never;
@@ -94,5 +105,6 @@ export function referencedUnits(unit: UnitFile): string[] {
   }
   add(lookup(unit, 'Container', 'Image'));
   add(lookup(unit, 'Container', 'Pod'));
+  add(lookup(unit, 'Container', 'AuthFile'));
   return [...refs];
 }

@@ -144,6 +144,12 @@ export function runQuadletCase(caseFile: string): CaseOutcome {
   const checks = data.split('\n').filter((l) => l.startsWith('##')).map((l) => shellwords(l.slice(2)));
   const { quadletDir, generatedDir } = makeCaseDirs();
   fs.writeFileSync(path.join(quadletDir, fileName), data);
+  // Quadlet files the case refers to travel with it when its directory has them (podman's
+  // harness does the same for its "with dependencies" cases).
+  for (const ref of new Set(data.match(/[\w.@-]+\.(?:container|volume|network|image|build|pod|kube|login)\b/g) ?? [])) {
+    const dep = path.join(path.dirname(caseFile), ref);
+    if (ref !== fileName && fs.existsSync(dep) && !fs.existsSync(path.join(quadletDir, ref))) fs.copyFileSync(dep, path.join(quadletDir, ref));
+  }
   const dropinDirs = [`${fileName}.d`];
   const m = /^([^@]*)@(.+)(\.[a-z]+)$/.exec(fileName);
   if (m) dropinDirs.push(`${m[1]}@${m[3]}.d`);
