@@ -8,8 +8,10 @@ export const ExitCode = {
   usage: 1,
   badDefinition: 65, // EX_DATAERR
   notFound: 66, // EX_NOINPUT
+  unavailable: 69, // EX_UNAVAILABLE: registry down, store locked
   internal: 70, // EX_SOFTWARE
   cantWrite: 73, // EX_CANTCREAT
+  noPermission: 77, // EX_NOPERM: registry refused our credentials
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -26,7 +28,7 @@ export interface Diagnostic {
   readonly hint?: string;
 }
 
-export type ErrorKind = 'usage' | 'definition' | 'not-found' | 'output' | 'internal';
+export type ErrorKind = 'usage' | 'definition' | 'not-found' | 'output' | 'internal' | 'unavailable' | 'auth' | 'integrity';
 
 export interface PodgenErrorData {
   readonly kind: ErrorKind;
@@ -62,6 +64,12 @@ export class PodgenError extends Error {
         return ExitCode.cantWrite;
       case 'internal':
         return ExitCode.internal;
+      case 'unavailable':
+        return ExitCode.unavailable;
+      case 'auth':
+        return ExitCode.noPermission;
+      case 'integrity':
+        return ExitCode.badDefinition;
       default: {
         const never: never = this.data.kind;
         return never;

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Everything `npm test` needs on a fresh Debian 12 machine, installed by the
-# project itself: Node dependencies, and the Debian packages the real-systemd
-# tests use (systemd-nspawn boots the sandbox; runc is what --engine podgen
-# units execute, so systemd-analyze verify needs it present).
+# project itself: Node dependencies, and Debian packages: systemd-nspawn boots
+# the systemd sandbox; runc is what --engine podgen units execute (so
+# systemd-analyze verify needs it); docker-registry is the real registry the
+# image tests pull from, htpasswd (apache2-utils) makes its password file,
+# busybox-static and zstd build the test images offline.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +18,11 @@ command -v systemd-nspawn >/dev/null 2>&1 || need+=(systemd-container)
 [ -x /usr/bin/runc ] || need+=(runc)
 command -v busctl >/dev/null 2>&1 || need+=(systemd)
 [ -x /usr/bin/dbus-daemon ] || need+=(dbus)
+[ -x /usr/bin/docker-registry ] || need+=(docker-registry)
+command -v htpasswd >/dev/null 2>&1 || need+=(apache2-utils)
+command -v zstd >/dev/null 2>&1 || need+=(zstd)
+# The test images copy /bin/busybox into a bare root file system: it must be the static build.
+{ [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1; } || need+=(busybox-static)
 
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then

@@ -5,16 +5,22 @@ import yargs from 'yargs';
 import { ENGINES, type Engine } from '../decode/decodeContainer';
 import { describeError, ExitCode, formatDiagnostic, PodgenError } from '../errors';
 import { generate, type GenerateResult, machineContext } from '../commands/generate';
+import { pull, SILENT } from '../commands/pull';
+import { ImageStore, defaultStoreRoot } from '../image/store';
+import { lineProgress, ttyProgress } from './progress';
 import { defaultSearchEnv } from '../resolve/searchPaths';
 import { PODGEN_VERSION } from '../version';
 
 const EXIT_CODES = `Exit codes:
   0   success
   1   usage error (unknown command or option, bad arguments)
-  65  a definition is invalid (every problem is listed as file:line: message)
-  66  a definition was not found or cannot be read
+  65  a definition is invalid (every problem is listed as file:line: message), or
+      downloaded data failed verification
+  66  a definition or image was not found or cannot be read
+  69  a registry cannot be reached, or the store is locked
   70  internal error (please report it)
-  73  the output directory cannot be written`;
+  73  the output directory or image store cannot be written
+  77  a registry refused access`;
 
 type Format = 'unit' | 'json';
 
@@ -56,12 +62,44 @@ function runGenerate(args: GenerateArgs): void {
   printGenerated(result, args);
 }
 
+interface PullArgs {
+  readonly image: string;
+  readonly user: boolean;
+  readonly quiet: boolean;
+  readonly json: boolean;
+  readonly 'insecure-registry': string[];
+}
+
+async function runPull(args: PullArgs): Promise<void> {
+  const progress = args.quiet || args.json ? SILENT : process.stderr.isTTY ? ttyProgress(process.stderr) : lineProgress(process.stderr);
+  const result = await pull({ image: args.image, storeRoot: defaultStoreRoot(args.user), insecureRegistries: args['insecure-registry'], progress });
+  if (args.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  else if (args.quiet) process.stdout.write(`${result.image.manifestDigest}\n`);
+  else process.stdout.write(`${result.image.name} ${result.image.manifestDigest} (${result.downloaded} blobs downloaded, ${result.bytesDownloaded} bytes)\n`);
+}
+
+interface ImagesArgs {
+  readonly user: boolean;
+  readonly json: boolean;
+}
+
+function runImages(args: ImagesArgs): void {
+  const images = new ImageStore(defaultStoreRoot(args.user)).images();
+  if (args.json) {
+    process.stdout.write(`${JSON.stringify(images, null, 2)}\n`);
+    return;
+  }
+  const rows = [['NAME', 'DIGEST', 'SIZE', 'PULLED'], ...images.map((i) => [i.name, i.manifestDigest.slice(7, 19), String(i.size), i.pulled])];
+  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
+  for (const r of rows) process.stdout.write(`${r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()}\n`);
+}
+
 function fail(err: unknown): void {
   process.stderr.write(`${describeError(err)}\n`);
   process.exitCode = err instanceof PodgenError ? err.exitCode : ExitCode.internal;
 }
 
-export function main(argv: string[]): void {
+export async function main(argv: string[]): Promise<void> {
   const parser = yargs(argv)
     .scriptName('podgen')
     .usage('$0 <command> [options]\n\nDaemonless containers as systemd services: definitions in, units out.')
@@ -90,6 +128,30 @@ export function main(argv: string[]): void {
           .epilog(EXIT_CODES),
       (args) => runGenerate(args),
     )
+    .command<PullArgs>(
+      'pull <image>',
+      'download an image into podgen\'s store (no daemon): manifest, config and layers, each verified by sha256',
+      (y) =>
+        y
+          .positional('image', { describe: 'image reference, e.g. docker.io/library/nginx:1.25 or nginx (= docker.io/library/nginx:latest)', type: 'string', demandOption: true })
+          .option('user', { type: 'boolean', default: false, describe: 'use the per-user store (~/.local/share/podgen) instead of /var/lib/podgen' })
+          .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only the manifest digest' })
+          .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' })
+          .option('insecure-registry', { type: 'string', array: true, default: [] as string[], describe: 'registry (host:port) to reach over plain HTTP; loopback registries always are' })
+          .example('$0 pull docker.io/library/busybox:1.36', 'pull an image')
+          .epilog(EXIT_CODES),
+      (args) => runPull(args),
+    )
+    .command<ImagesArgs>(
+      'images',
+      'list the images in podgen\'s store',
+      (y) =>
+        y
+          .option('user', { type: 'boolean', default: false, describe: 'the per-user store' })
+          .option('json', { type: 'boolean', default: false, describe: 'print as JSON' })
+          .epilog(EXIT_CODES),
+      (args) => runImages(args),
+    )
     .completion('completion', 'print a bash/zsh completion script (source it from your shell profile)')
     .demandCommand(1, 'name a command; try podgen generate nginx')
     .strict()
@@ -104,10 +166,10 @@ export function main(argv: string[]): void {
       throw err ?? new PodgenError(msg, { kind: 'usage', hint: 'run "podgen --help" (or "podgen COMMAND --help") for usage' });
     });
   try {
-    parser.parseSync();
+    await parser.parseAsync();
   } catch (e) {
     fail(e);
   }
 }
 
-if (require.main === module) main(process.argv.slice(2));
+if (require.main === module) void main(process.argv.slice(2));

@@ -3,6 +3,7 @@
 // like. Values holding systemd specifiers (%h, %i, ...) are only known at run
 // time, so the format checks let them through.
 
+import { parseReference } from '../image/reference';
 import { parseBoolean } from '../parse/lookup';
 
 export type Check = (value: string) => string | undefined;
@@ -230,43 +231,9 @@ export const signal: Check = guard((value) => {
   return `"${value}" is not a signal name like SIGTERM or a number`;
 });
 
-// distribution/reference grammar: [domain[:port]/]path[:tag][@digest]. The first
-// component is a domain only if it has a "." or ":" or is "localhost"; path
-// components are lowercase.
-const DOMAIN = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::\d+)?$/;
-const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-const TAG = /^[\w][\w.-]{0,127}$/;
-const DIGEST = /^sha256:[a-f0-9]{64}$/;
-
-function referenceProblem(ref: string): string | undefined {
-  let rest = ref;
-  const at = rest.indexOf('@');
-  if (at !== -1) {
-    if (!DIGEST.test(rest.slice(at + 1))) return `digest "${rest.slice(at + 1)}" is not sha256:<64 hex digits>`;
-    rest = rest.slice(0, at);
-  }
-  const slash = rest.indexOf('/');
-  const first = slash === -1 ? '' : rest.slice(0, slash);
-  if (first && (/[.:]/.test(first) || first === 'localhost')) {
-    if (!DOMAIN.test(first)) return `registry "${first}" is not a host name[:port]`;
-    rest = rest.slice(slash + 1);
-  }
-  const colon = rest.lastIndexOf(':');
-  if (colon !== -1) {
-    const tag = rest.slice(colon + 1);
-    if (!TAG.test(tag)) return `tag "${tag}" is not valid (letters, digits, "_", "." and "-", at most 128)`;
-    rest = rest.slice(0, colon);
-  }
-  for (const c of rest.split('/')) {
-    if (!PATH_COMPONENT.test(c)) return `repository name "${rest}" is not valid (lowercase letters, digits and separators)`;
-  }
-  return undefined;
-}
-
 export const imageReference: Check = guard((value) => {
   if (value.endsWith('.image') || value.endsWith('.build')) return undefined;
   if (/^(sha256:)?[a-f0-9]{64}$/.test(value)) return undefined;
-  if (value.length > 255 + 128) return `image reference is too long (${value.length} characters)`;
-  const problem = referenceProblem(value);
-  return problem ? `"${value}" is not a valid image reference: ${problem}; write it like docker.io/library/nginx:1.25` : undefined;
+  const parsed = parseReference(value);
+  return parsed.ok ? undefined : `${parsed.message}; write it like docker.io/library/nginx:1.25`;
 });

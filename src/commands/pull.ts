@@ -1,0 +1,108 @@
+// `podgen pull IMAGE`: manifest (resolving a multi-arch index to this host),
+// config and layers into the content-addressed store, every blob verified,
+// layers already stored skipped. A pull killed at any moment can be re-run:
+// finished blobs stay, partial ones are discarded.
+
+import { createHash } from 'node:crypto';
+import { PodgenError } from '../errors';
+import { type Descriptor, layerCompression, parseManifest, selectPlatform } from '../image/manifest';
+import { formatReference, parseReference } from '../image/reference';
+import { RegistryClient } from '../image/registry';
+import { ImageStore, type StoredImage } from '../image/store';
+
+export interface PullProgress {
+  layer(digest: string, size: number, state: 'present' | 'downloading'): void;
+  bytes(digest: string, n: number): void;
+  done(digest: string): void;
+}
+
+export const SILENT: PullProgress = { layer: () => undefined, bytes: () => undefined, done: () => undefined };
+
+export interface PullRequest {
+  readonly image: string;
+  readonly storeRoot: string;
+  readonly insecureRegistries: readonly string[];
+  readonly progress: PullProgress;
+}
+
+export interface PullResult {
+  readonly image: StoredImage;
+  /** Layers fetched now (the others were already in the store). */
+  readonly downloaded: number;
+  readonly bytesDownloaded: number;
+}
+
+const PARALLEL_LAYERS = 3;
+
+const sha256 = (b: Uint8Array): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+
+export async function pull(req: PullRequest): Promise<PullResult> {
+  const parsed = parseReference(req.image);
+  if (!parsed.ok) throw new PodgenError(parsed.message, { kind: 'usage', hint: 'write it like docker.io/library/nginx:1.25 or nginx:1.25' });
+  const ref = parsed.ref;
+  const name = formatReference(ref);
+  const store = new ImageStore(req.storeRoot);
+  store.ensure();
+  const client = new RegistryClient(ref, RegistryClient.defaultOptions(ref, req.insecureRegistries));
+
+  // Manifest (or index -> this host's manifest), verified against the digest that names it.
+  let fetched = await client.manifest(ref.digest ?? (ref.tag as string));
+  let manifestDigest = verifyManifest(fetched.body, ref.digest ?? fetched.digestHeader, name);
+  let manifest = parseManifest(fetched.body.toString('utf8'), fetched.contentType);
+  const manifests: Array<[string, Buffer]> = [[manifestDigest, fetched.body]];
+  if (manifest.kind === 'index') {
+    const chosen = selectPlatform(manifest.manifests);
+    fetched = await client.manifest(chosen.digest);
+    manifestDigest = verifyManifest(fetched.body, chosen.digest, name);
+    manifest = parseManifest(fetched.body.toString('utf8'), fetched.contentType);
+    manifests.push([manifestDigest, fetched.body]);
+    if (manifest.kind !== 'image') throw new PodgenError(`${name}: an index points at another index`, { kind: 'integrity' });
+  }
+  const { config, layers } = manifest;
+  for (const l of layers) layerCompression(l); // refuse unsupported layers before downloading anything
+
+  let downloaded = 0;
+  let bytesDownloaded = 0;
+  const fetchBlob = async (d: Descriptor): Promise<void> => {
+    if (store.hasBlob(d.digest)) {
+      req.progress.layer(d.digest, d.size, 'present');
+      return;
+    }
+    req.progress.layer(d.digest, d.size, 'downloading');
+    const size = await store.writeBlob(d.digest, await client.blob(d.digest), d.size, (n) => req.progress.bytes(d.digest, n));
+    req.progress.done(d.digest);
+    downloaded++;
+    bytesDownloaded += size;
+  };
+  await fetchBlob(config);
+  const queue = [...layers];
+  await Promise.all(
+    Array.from({ length: Math.min(PARALLEL_LAYERS, queue.length) }, async () => {
+      for (let d = queue.shift(); d; d = queue.shift()) await fetchBlob(d);
+    }),
+  );
+  // Manifests last: an image is recorded only once all it refers to is stored.
+  for (const [digest, body] of manifests) await store.writeBlobBytes(digest, body);
+  const image: StoredImage = {
+    name,
+    manifestDigest,
+    configDigest: config.digest,
+    layers: layers.map((l) => l.digest),
+    size: config.size + layers.reduce((a, l) => a + l.size, 0),
+    pulled: new Date().toISOString(),
+  };
+  await store.putImage(image);
+  return { image, downloaded, bytesDownloaded };
+}
+
+/** The digest of a manifest body, which must equal the digest it was asked for (or announced with). */
+function verifyManifest(body: Buffer, expected: string | undefined, name: string): string {
+  const actual = sha256(body);
+  if (expected && expected !== actual) {
+    throw new PodgenError(`manifest of ${name} failed verification: expected ${expected}, received ${actual}`, {
+      kind: 'integrity',
+      hint: 'something altered the data between the registry and this host; nothing was stored',
+    });
+  }
+  return actual;
+}

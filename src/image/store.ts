@@ -1,0 +1,217 @@
+// The content-addressed image store (I/O edge):
+//
+//   ROOT/blobs/sha256/<hex>     every manifest, config and layer, stored once, verified by sha256
+//   ROOT/blobs/sha256/.partial  downloads in progress (unique names; renamed into place when verified)
+//   ROOT/images.json            image name -> manifest digest (+ config and layer digests)
+//   ROOT/lock                   serialises changes to images.json between processes
+//
+// ROOT is /var/lib/podgen (root) or $XDG_DATA_HOME/podgen (~/.local/share/podgen) with --user.
+// Every write is temp file + rename, so a pull killed with kill -9 at any moment
+// leaves a consistent store; finished blobs are kept and not fetched again.
+
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { PodgenError } from '../errors';
+
+export interface StoredImage {
+  /** Canonical name, e.g. docker.io/library/nginx:1.25. */
+  readonly name: string;
+  readonly manifestDigest: string;
+  readonly configDigest: string;
+  readonly layers: readonly string[];
+  readonly size: number;
+  /** When podgen stored it (ISO 8601). */
+  readonly pulled: string;
+}
+
+interface IndexFile {
+  readonly version: 1;
+  readonly images: StoredImage[];
+}
+
+export function defaultStoreRoot(user: boolean, env: NodeJS.ProcessEnv = process.env): string {
+  if (env.PODGEN_STORE) return env.PODGEN_STORE;
+  if (!user) return '/var/lib/podgen';
+  return path.join(env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share'), 'podgen');
+}
+
+const DIGEST = /^sha256:([a-f0-9]{64})$/;
+
+export function digestHex(digest: string): string {
+  const m = DIGEST.exec(digest);
+  if (!m) throw new PodgenError(`unsupported digest "${digest}"`, { kind: 'integrity', hint: 'podgen verifies sha256 digests only' });
+  return m[1] as string;
+}
+
+export class ImageStore {
+  readonly blobDir: string;
+  readonly partialDir: string;
+  private readonly indexPath: string;
+  private readonly lockPath: string;
+
+  constructor(readonly root: string) {
+    this.blobDir = path.join(root, 'blobs', 'sha256');
+    this.partialDir = path.join(this.blobDir, '.partial');
+    this.indexPath = path.join(root, 'images.json');
+    this.lockPath = path.join(root, 'lock');
+  }
+
+  /** Create the directories; a clear error when the store cannot be written. */
+  ensure(): void {
+    try {
+      fs.mkdirSync(this.partialDir, { recursive: true, mode: 0o700 });
+    } catch (e) {
+      throw storeError(this.root, e, 'create the image store');
+    }
+  }
+
+  blobPath(digest: string): string {
+    return path.join(this.blobDir, digestHex(digest));
+  }
+
+  hasBlob(digest: string): boolean {
+    return fs.existsSync(this.blobPath(digest));
+  }
+
+  readBlob(digest: string): Buffer {
+    return fs.readFileSync(this.blobPath(digest));
+  }
+
+  /**
+   * Store a blob from chunks, verifying its digest (and size when known) before
+   * it becomes visible. A mismatch leaves nothing behind.
+   */
+  async writeBlob(digest: string, chunks: AsyncIterable<Uint8Array>, expectedSize?: number, onBytes?: (n: number) => void): Promise<number> {
+    const hex = digestHex(digest);
+    const final = path.join(this.blobDir, hex);
+    const temp = path.join(this.partialDir, `${hex}.${process.pid}.${Date.now()}`);
+    const hash = createHash('sha256');
+    let size = 0;
+    let fd: number | undefined;
+    try {
+      fd = fs.openSync(temp, 'wx', 0o644);
+      for await (const chunk of chunks) {
+        hash.update(chunk);
+        size += chunk.length;
+        fs.writeSync(fd, chunk);
+        onBytes?.(chunk.length);
+        if (expectedSize !== undefined && size > expectedSize) break;
+      }
+      fs.fsyncSync(fd);
+      fs.closeSync(fd);
+      fd = undefined;
+      const actual = `sha256:${hash.digest('hex')}`;
+      if (actual !== digest || (expectedSize !== undefined && size !== expectedSize)) {
+        throw new PodgenError(`blob ${digest} failed verification: received ${size} bytes hashing to ${actual}`, {
+          kind: 'integrity',
+          hint: 'the registry or something between it and this host altered the data; nothing was stored, pull again or contact the registry owner',
+        });
+      }
+      fs.renameSync(temp, final);
+      return size;
+    } catch (e) {
+      if (fd !== undefined) fs.closeSync(fd);
+      fs.rmSync(temp, { force: true });
+      if (e instanceof PodgenError) throw e;
+      throw storeError(this.root, e, `store blob ${digest}`);
+    }
+  }
+
+  /** Store a small blob held in memory (manifests, configs). */
+  async writeBlobBytes(digest: string, bytes: Uint8Array): Promise<void> {
+    if (this.hasBlob(digest)) return;
+    await this.writeBlob(digest, (async function* () {
+      yield bytes;
+    })(), bytes.length);
+  }
+
+  images(): StoredImage[] {
+    try {
+      const parsed: unknown = JSON.parse(fs.readFileSync(this.indexPath, 'utf8'));
+      if (parsed && typeof parsed === 'object' && 'images' in parsed && Array.isArray(parsed.images)) return parsed.images as StoredImage[];
+      return [];
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw storeError(this.root, e, 'read the image index');
+    }
+  }
+
+  /** Record (or replace) an image name, under the store lock. */
+  async putImage(image: StoredImage): Promise<void> {
+    await this.withLock(() => {
+      const images = this.images().filter((i) => i.name !== image.name);
+      images.push(image);
+      this.writeIndex({ version: 1, images });
+    });
+  }
+
+  async removeImage(name: string): Promise<StoredImage | undefined> {
+    return this.withLock(() => {
+      const images = this.images();
+      const found = images.find((i) => i.name === name);
+      if (found) this.writeIndex({ version: 1, images: images.filter((i) => i !== found) });
+      return found;
+    });
+  }
+
+  private writeIndex(index: IndexFile): void {
+    const temp = `${this.indexPath}.${process.pid}.tmp`;
+    fs.writeFileSync(temp, `${JSON.stringify(index, null, 2)}\n`);
+    fs.renameSync(temp, this.indexPath);
+  }
+
+  /**
+   * Serialise index changes between processes with an exclusive lock file.
+   * A lock whose owner died (kill -9) is taken over.
+   */
+  async withLock<T>(fn: () => T): Promise<T> {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        const fd = fs.openSync(this.lockPath, 'wx');
+        fs.writeSync(fd, String(process.pid));
+        fs.closeSync(fd);
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw storeError(this.root, e, 'lock the image store');
+        if (lockOwnerDead(this.lockPath)) {
+          fs.rmSync(this.lockPath, { force: true });
+          continue;
+        }
+        if (Date.now() > deadline) {
+          throw new PodgenError(`the image store ${this.root} is locked by another podgen`, { kind: 'unavailable', hint: `if no podgen is running, remove ${this.lockPath}` });
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+    try {
+      return fn();
+    } finally {
+      fs.rmSync(this.lockPath, { force: true });
+    }
+  }
+}
+
+function lockOwnerDead(lockPath: string): boolean {
+  try {
+    const pid = Number(fs.readFileSync(lockPath, 'utf8'));
+    if (!Number.isInteger(pid) || pid <= 0) return false; // being written right now
+    process.kill(pid, 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+function storeError(root: string, e: unknown, what: string): PodgenError {
+  const err = e as NodeJS.ErrnoException;
+  const hint =
+    err.code === 'ENOSPC'
+      ? 'the disk is full: free space (podgen image prune removes unused images) and pull again; nothing partial was kept'
+      : err.code === 'EACCES' || err.code === 'EROFS' || err.code === 'EPERM'
+        ? 'run as root, or use --user for a store in your home directory'
+        : undefined;
+  return new PodgenError(`cannot ${what} in ${root}: ${err.message}`, { kind: 'output', file: root, hint, cause: e });
+}
