@@ -72,7 +72,9 @@ interface PullArgs {
 
 async function runPull(args: PullArgs): Promise<void> {
   const progress = args.quiet || args.json ? SILENT : process.stderr.isTTY ? ttyProgress(process.stderr) : lineProgress(process.stderr);
-  const result = await pull({ image: args.image, storeRoot: defaultStoreRoot(args.user), insecureRegistries: args['insecure-registry'], progress });
+  // Unpacking for overlayfs needs root (device nodes, ownership, trusted.* xattrs).
+  const unpack = process.getuid?.() === 0;
+  const result = await pull({ image: args.image, storeRoot: defaultStoreRoot(args.user), insecureRegistries: args['insecure-registry'], progress, unpack });
   if (args.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else if (args.quiet) process.stdout.write(`${result.image.manifestDigest}\n`);
   else process.stdout.write(`${result.image.name} ${result.image.manifestDigest} (${result.downloaded} blobs downloaded, ${result.bytesDownloaded} bytes)\n`);

@@ -9,6 +9,7 @@ import { type Descriptor, layerCompression, parseManifest, selectPlatform } from
 import { formatReference, parseReference } from '../image/reference';
 import { RegistryClient } from '../image/registry';
 import { ImageStore, type StoredImage } from '../image/store';
+import { diffIds, unpackLayer } from '../image/unpack';
 
 export interface PullProgress {
   layer(digest: string, size: number, state: 'present' | 'downloading'): void;
@@ -23,10 +24,14 @@ export interface PullRequest {
   readonly storeRoot: string;
   readonly insecureRegistries: readonly string[];
   readonly progress: PullProgress;
+  /** Also unpack the layers for overlayfs (needs root). */
+  readonly unpack: boolean;
 }
 
 export interface PullResult {
   readonly image: StoredImage;
+  /** Layer directories ready for overlayfs, bottom first (empty when not unpacked). */
+  readonly layerDirs: readonly string[];
   /** Layers fetched now (the others were already in the store). */
   readonly downloaded: number;
   readonly bytesDownloaded: number;
@@ -92,7 +97,21 @@ export async function pull(req: PullRequest): Promise<PullResult> {
     pulled: new Date().toISOString(),
   };
   await store.putImage(image);
-  return { image, downloaded, bytesDownloaded };
+  const layerDirs = req.unpack ? await unpackImage(store, config.digest, layers) : [];
+  return { image, layerDirs, downloaded, bytesDownloaded };
+}
+
+/** Unpack every layer of an image (each once, shared between images) for overlayfs. */
+export async function unpackImage(store: ImageStore, configDigest: string, layers: readonly Descriptor[]): Promise<string[]> {
+  const ids = diffIds(store.readBlob(configDigest));
+  if (ids.length !== layers.length) {
+    throw new PodgenError(`the image config lists ${ids.length} layers, the manifest ${layers.length}`, { kind: 'integrity' });
+  }
+  const dirs: string[] = [];
+  for (const [i, l] of layers.entries()) {
+    dirs.push(await unpackLayer(store.root, { blobPath: store.blobPath(l.digest), digest: l.digest, compression: layerCompression(l), diffId: ids[i] as string }));
+  }
+  return dirs;
 }
 
 /** The digest of a manifest body, which must equal the digest it was asked for (or announced with). */

@@ -1,0 +1,167 @@
+// Layers -> directories, once each, for overlayfs (I/O edge, root).
+//
+// Each layer is decompressed in Node (gzip) or by zstd(1), hashed (its
+// diff_id must match the image config), checked header by header by
+// TarScanner before GNU tar sees the bytes, and extracted by GNU tar with
+// ownership, modes, xattrs, hard links and device nodes. OCI whiteouts are
+// then turned into overlayfs ones (a 0:0 character device; the
+// trusted.overlay.opaque xattr for ".wh..wh..opq"). Extraction happens in a
+// temporary directory renamed into place, so layers are never half there.
+// A container's root file system is then an overlay mount: the layers as
+// lowerdirs, an upper and work dir of its own: nothing is copied.
+
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import { PodgenError } from '../errors';
+import { pipe, run } from '../process/run';
+import type { Compression } from './manifest';
+import { LayerRefused, TarScanner } from './tarScan';
+
+export interface LayerToUnpack {
+  readonly blobPath: string;
+  readonly digest: string;
+  readonly compression: Compression;
+  /** sha256 of the uncompressed tar, from the image config. */
+  readonly diffId: string;
+}
+
+export function layerDir(storeRoot: string, diffId: string): string {
+  return path.join(storeRoot, 'layers', diffId.replace(/^sha256:/, ''));
+}
+
+/** The diff_ids listed in an image config. */
+export function diffIds(config: Buffer): string[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(config.toString('utf8'));
+  } catch {
+    throw new PodgenError('the image config is not JSON', { kind: 'integrity' });
+  }
+  const rootfs = json && typeof json === 'object' ? (json as { rootfs?: unknown }).rootfs : undefined;
+  const ids = rootfs && typeof rootfs === 'object' ? (rootfs as { diff_ids?: unknown }).diff_ids : undefined;
+  if (!Array.isArray(ids) || !ids.every((d): d is string => typeof d === 'string' && /^sha256:[a-f0-9]{64}$/.test(d))) {
+    throw new PodgenError('the image config has no valid rootfs.diff_ids', { kind: 'integrity' });
+  }
+  return ids;
+}
+
+async function* decompressed(layer: LayerToUnpack): AsyncGenerator<Buffer> {
+  const file = fs.createReadStream(layer.blobPath, { highWaterMark: 1024 * 1024 });
+  switch (layer.compression) {
+    case 'none':
+      yield* file as AsyncIterable<Buffer>;
+      return;
+    case 'gzip':
+      yield* file.pipe(zlib.createGunzip()) as AsyncIterable<Buffer>;
+      return;
+    case 'zstd': {
+      const zstd = pipe(['zstd', '-q', '-d', '-c'], 'pipe');
+      file.pipe(zstd.child.stdin as NodeJS.WritableStream);
+      yield* zstd.child.stdout as AsyncIterable<Buffer>;
+      await zstd.finished;
+      return;
+    }
+    default: {
+      const never: never = layer.compression;
+      throw new Error(String(never));
+    }
+  }
+}
+
+function refused(layer: LayerToUnpack, why: string): PodgenError {
+  return new PodgenError(`layer ${layer.digest} was refused: ${why}`, {
+    kind: 'integrity',
+    hint: 'nothing was extracted; the image is damaged or malicious — do not run it, and tell its publisher',
+  });
+}
+
+/** Unpack one layer (if not done yet) and return its directory. */
+export async function unpackLayer(storeRoot: string, layer: LayerToUnpack): Promise<string> {
+  const final = layerDir(storeRoot, layer.diffId);
+  if (fs.existsSync(final)) return final;
+  const tmpRoot = path.join(storeRoot, 'layers', '.partial');
+  fs.mkdirSync(tmpRoot, { recursive: true });
+  removeAbandoned(tmpRoot);
+  const temp = fs.mkdtempSync(path.join(tmpRoot, `${process.pid}-${layer.diffId.slice(7, 19)}-`));
+  const scanner = new TarScanner();
+  const hash = createHash('sha256');
+  const tar = pipe(['tar', '-x', '-f', '-', '-C', temp, '--numeric-owner', '--same-owner', '--same-permissions', '--xattrs', '--xattrs-include=*', '--no-overwrite-dir']);
+  const stdin = tar.child.stdin as NodeJS.WritableStream;
+  try {
+    try {
+      for await (const chunk of decompressed(layer)) {
+        hash.update(chunk);
+        scanner.feed(chunk); // before tar sees the bytes
+        if (!stdin.write(chunk)) await new Promise((r) => stdin.once('drain', r));
+      }
+      scanner.finish();
+    } catch (e) {
+      tar.child.kill('SIGKILL');
+      await tar.finished.catch(() => undefined);
+      if (e instanceof LayerRefused) throw refused(layer, e.message);
+      if (e instanceof PodgenError) throw e;
+      throw refused(layer, `it cannot be decompressed (${(e as Error).message})`);
+    }
+    stdin.end();
+    await tar.finished;
+    const diffId = `sha256:${hash.digest('hex')}`;
+    if (diffId !== layer.diffId) throw refused(layer, `its content hashes to ${diffId}, the image config says ${layer.diffId}`);
+    await convertWhiteouts(temp, scanner.whiteouts);
+    try {
+      fs.renameSync(temp, final);
+    } catch (e) {
+      // Another podgen finished the same layer first: theirs is as good as ours.
+      if (!fs.existsSync(final)) throw e;
+      fs.rmSync(temp, { recursive: true, force: true });
+    }
+    return final;
+  } catch (e) {
+    fs.rmSync(temp, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/** Temporary directories of unpacks whose process died (kill -9) are removed. */
+function removeAbandoned(tmpRoot: string): void {
+  for (const name of fs.readdirSync(tmpRoot)) {
+    const pid = Number(name.split('-')[0]);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    try {
+      process.kill(pid, 0);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ESRCH') fs.rmSync(path.join(tmpRoot, name), { recursive: true, force: true });
+    }
+  }
+}
+
+/** OCI whiteouts -> overlayfs whiteouts (needs root: mknod and trusted.* xattrs). */
+async function convertWhiteouts(dir: string, whiteouts: readonly string[]): Promise<void> {
+  for (const rel of whiteouts) {
+    const file = path.join(dir, rel);
+    const parent = path.dirname(file);
+    const base = path.basename(file);
+    fs.rmSync(file, { force: true });
+    if (base === '.wh..wh..opq') {
+      await run(['setfattr', '-n', 'trusted.overlay.opaque', '-v', 'y', parent]);
+    } else {
+      await run(['mknod', path.join(parent, base.slice(4)), 'c', '0', '0']);
+    }
+  }
+}
+
+/** Mount a container's root file system: overlay of the layers (top first) with its own upper/work dirs. */
+export async function mountRootfs(layerDirs: readonly string[], containerDir: string): Promise<string> {
+  const upper = path.join(containerDir, 'upper');
+  const work = path.join(containerDir, 'work');
+  const merged = path.join(containerDir, 'rootfs');
+  for (const d of [upper, work, merged]) fs.mkdirSync(d, { recursive: true });
+  const lower = [...layerDirs].reverse().join(':');
+  await run(['mount', '-t', 'overlay', 'overlay', '-o', `lowerdir=${lower},upperdir=${upper},workdir=${work}`, merged]);
+  return merged;
+}
+
+export async function unmountRootfs(containerDir: string): Promise<void> {
+  await run(['umount', path.join(containerDir, 'rootfs')], { allowFailure: true });
+}

@@ -1,0 +1,70 @@
+// The one module that starts processes. Always an argument vector, never a
+// shell string; failures become PodgenErrors carrying the command, its exit
+// status and its stderr.
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { PodgenError } from '../errors';
+
+export interface RunResult {
+  readonly status: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function spawnError(argv: readonly string[], e: unknown): PodgenError {
+  const code = (e as NodeJS.ErrnoException).code;
+  return new PodgenError(code === 'ENOENT' ? `${argv[0]} is not installed` : `cannot run ${argv[0]}: ${(e as Error).message}`, {
+    kind: 'unavailable',
+    command: argv,
+    hint: code === 'ENOENT' ? `install the Debian package that provides ${argv[0]}` : undefined,
+    cause: e,
+  });
+}
+
+/** Run a command to completion; a non-zero exit is an error unless allowed. */
+export async function run(argv: readonly string[], opts: { input?: Uint8Array | string; allowFailure?: boolean } = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0] as string, argv.slice(1), { stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout?.on('data', (d: Buffer) => out.push(d));
+    child.stderr?.on('data', (d: Buffer) => err.push(d));
+    child.on('error', (e) => reject(spawnError(argv, e)));
+    child.on('close', (status) => {
+      const result = { status: status ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
+      if (result.status !== 0 && !opts.allowFailure) {
+        reject(new PodgenError(`${argv[0]} failed`, { kind: 'internal', command: argv, exitStatus: result.status, stderr: result.stderr }));
+      } else {
+        resolve(result);
+      }
+    });
+    if (child.stdin) {
+      // A command that exits without reading its input must not crash us with EPIPE.
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(opts.input);
+    }
+  });
+}
+
+/** A running command whose stdin (and stdout) the caller streams. */
+export interface Piped {
+  readonly child: ChildProcess;
+  /** Resolves when it exits successfully; rejects with its stderr otherwise. */
+  readonly finished: Promise<void>;
+}
+
+export function pipe(argv: readonly string[], stdout: 'pipe' | 'ignore' = 'ignore'): Piped {
+  const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['pipe', stdout, 'pipe'] });
+  const err: Buffer[] = [];
+  child.stderr?.on('data', (d: Buffer) => err.push(d));
+  const finished = new Promise<void>((resolve, reject) => {
+    child.on('error', (e) => reject(spawnError(argv, e)));
+    child.on('close', (status, signal) => {
+      if (status === 0) resolve();
+      else reject(new PodgenError(`${argv[0]} failed`, { kind: 'internal', command: argv, exitStatus: status ?? undefined, stderr: Buffer.concat(err).toString('utf8') || (signal ? `killed by ${signal}` : undefined) }));
+    });
+  });
+  // A child that exits early makes writes fail with EPIPE; its exit status tells the story.
+  child.stdin?.on('error', () => undefined);
+  return { child, finished };
+}
