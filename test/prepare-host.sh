@@ -4,7 +4,8 @@
 # the systemd sandbox; runc is what --engine podgen units execute (so
 # systemd-analyze verify needs it); docker-registry is the real registry the
 # image tests pull from, htpasswd (apache2-utils) makes its password file,
-# busybox-static and zstd build the test images offline.
+# busybox-static and zstd build the test images offline; podman writes the
+# `podman save` tarballs that podgen load must read.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +22,8 @@ command -v busctl >/dev/null 2>&1 || need+=(systemd)
 [ -x /usr/bin/docker-registry ] || need+=(docker-registry)
 command -v htpasswd >/dev/null 2>&1 || need+=(apache2-utils)
 command -v zstd >/dev/null 2>&1 || need+=(zstd)
+command -v podman >/dev/null 2>&1 || need+=(podman)
+command -v setfattr >/dev/null 2>&1 || need+=(attr)
 # The test images copy /bin/busybox into a bare root file system: it must be the static build.
 { [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1; } || need+=(busybox-static)
 

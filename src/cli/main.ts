@@ -5,7 +5,10 @@ import yargs from 'yargs';
 import { ENGINES, type Engine } from '../decode/decodeContainer';
 import { describeError, ExitCode, formatDiagnostic, PodgenError } from '../errors';
 import { generate, type GenerateResult, machineContext } from '../commands/generate';
+import { collectGarbage, inspectImage, removeImage } from '../commands/images';
+import { loadArchive } from '../commands/load';
 import { pull, SILENT } from '../commands/pull';
+import { quadletDirs } from '../resolve/searchPaths';
 import { ImageStore, defaultStoreRoot } from '../image/store';
 import { lineProgress, ttyProgress } from './progress';
 import { defaultSearchEnv } from '../resolve/searchPaths';
@@ -72,9 +75,7 @@ interface PullArgs {
 
 async function runPull(args: PullArgs): Promise<void> {
   const progress = args.quiet || args.json ? SILENT : process.stderr.isTTY ? ttyProgress(process.stderr) : lineProgress(process.stderr);
-  // Unpacking for overlayfs needs root (device nodes, ownership, trusted.* xattrs).
-  const unpack = process.getuid?.() === 0;
-  const result = await pull({ image: args.image, storeRoot: defaultStoreRoot(args.user), insecureRegistries: args['insecure-registry'], progress, unpack });
+  const result = await pull({ image: args.image, storeRoot: defaultStoreRoot(args.user), insecureRegistries: args['insecure-registry'], progress, unpack: canUnpack() });
   if (args.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else if (args.quiet) process.stdout.write(`${result.image.manifestDigest}\n`);
   else process.stdout.write(`${result.image.name} ${result.image.manifestDigest} (${result.downloaded} blobs downloaded, ${result.bytesDownloaded} bytes)\n`);
@@ -94,6 +95,36 @@ function runImages(args: ImagesArgs): void {
   const rows = [['NAME', 'DIGEST', 'SIZE', 'PULLED'], ...images.map((i) => [i.name, i.manifestDigest.slice(7, 19), String(i.size), i.pulled])];
   const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
   for (const r of rows) process.stdout.write(`${r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()}\n`);
+}
+
+interface StoreArgs {
+  readonly user: boolean;
+}
+
+const storeOf = (args: StoreArgs): ImageStore => new ImageStore(defaultStoreRoot(args.user));
+/** Unpacking for overlayfs needs root (device nodes, ownership, trusted.* xattrs). */
+const canUnpack = (): boolean => process.getuid?.() === 0;
+
+async function runRmi(args: StoreArgs & { images: string[]; force: boolean }): Promise<void> {
+  const dirs = quadletDirs(defaultSearchEnv(args.user));
+  for (const name of args.images) {
+    const r = await removeImage(storeOf(args), name, args.force, dirs);
+    process.stdout.write(`removed ${r.removed.name} (${r.blobsDeleted} blobs, ${r.layersDeleted} unpacked layers freed)\n`);
+  }
+}
+
+async function runPrune(args: StoreArgs): Promise<void> {
+  const r = await collectGarbage(storeOf(args));
+  process.stdout.write(`freed ${r.blobsDeleted} blobs and ${r.layersDeleted} unpacked layers that no image uses\n`);
+}
+
+function runInspect(args: StoreArgs & { image: string }): void {
+  process.stdout.write(`${JSON.stringify(inspectImage(storeOf(args), args.image), null, 2)}\n`);
+}
+
+async function runLoad(args: StoreArgs & { input: string; quiet: boolean }): Promise<void> {
+  const images = await loadArchive(args.input, defaultStoreRoot(args.user), canUnpack());
+  for (const i of images) process.stdout.write(args.quiet ? `${i.manifestDigest}\n` : `loaded ${i.name} ${i.manifestDigest}\n`);
 }
 
 function fail(err: unknown): void {
@@ -153,6 +184,39 @@ export async function main(argv: string[]): Promise<void> {
           .option('json', { type: 'boolean', default: false, describe: 'print as JSON' })
           .epilog(EXIT_CODES),
       (args) => runImages(args),
+    )
+    .command<StoreArgs & { images: string[]; force: boolean }>(
+      'rmi <images..>',
+      'remove images from the store, and the blobs and layers nothing else uses',
+      (y) =>
+        y
+          .positional('images', { describe: 'image names or digest prefixes', type: 'string', array: true })
+          .option('force', { alias: 'f', type: 'boolean', default: false, describe: 'remove even when a definition uses the image' })
+          .option('user', { type: 'boolean', default: false, describe: 'the per-user store' })
+          .epilog(EXIT_CODES),
+      (args) => runRmi(args),
+    )
+    .command('image', 'manage images in the store', (y) =>
+      y
+        .command<StoreArgs>('prune', 'free blobs and unpacked layers that no image uses', (yy) => yy.option('user', { type: 'boolean', default: false, describe: 'the per-user store' }), (args) => runPrune(args))
+        .command<StoreArgs & { image: string }>(
+          'inspect <image>',
+          'show an image: its record, config and unpacked layers, as JSON',
+          (yy) => yy.positional('image', { type: 'string', demandOption: true, describe: 'name or digest prefix' }).option('user', { type: 'boolean', default: false, describe: 'the per-user store' }),
+          (args) => runInspect(args),
+        )
+        .demandCommand(1, 'name an image command: prune or inspect'),
+    )
+    .command<StoreArgs & { input: string; quiet: boolean }>(
+      'load',
+      'load images from a docker-archive or oci-archive tarball (podman save, docker save)',
+      (y) =>
+        y
+          .option('input', { alias: 'i', type: 'string', demandOption: true, describe: 'the tarball' })
+          .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only manifest digests' })
+          .option('user', { type: 'boolean', default: false, describe: 'the per-user store' })
+          .epilog(EXIT_CODES),
+      (args) => runLoad(args),
     )
     .completion('completion', 'print a bash/zsh completion script (source it from your shell profile)')
     .demandCommand(1, 'name a command; try podgen generate nginx')

@@ -65,7 +65,24 @@ export async function pull(req: PullRequest): Promise<PullResult> {
   }
   const { config, layers } = manifest;
   for (const l of layers) layerCompression(l); // refuse unsupported layers before downloading anything
+  const release = store.reserve([...manifests.map(([d]) => d), config.digest, ...layers.map((l) => l.digest)]);
+  try {
+    return await fetchAndRecord(req, store, client, name, manifests, config, layers);
+  } finally {
+    release();
+  }
+}
 
+async function fetchAndRecord(
+  req: PullRequest,
+  store: ImageStore,
+  client: RegistryClient,
+  name: string,
+  manifests: ReadonlyArray<[string, Buffer]>,
+  config: Descriptor,
+  layers: readonly Descriptor[],
+): Promise<PullResult> {
+  const manifestDigest = (manifests[manifests.length - 1] as [string, Buffer])[0];
   let downloaded = 0;
   let bytesDownloaded = 0;
   const fetchBlob = async (d: Descriptor): Promise<void> => {

@@ -156,6 +156,45 @@ export class ImageStore {
     });
   }
 
+  /**
+   * Announce the blobs a pull in progress will refer to, so a concurrent
+   * garbage collection keeps them. Returns the release function.
+   */
+  reserve(digests: readonly string[]): () => void {
+    const dir = path.join(this.root, 'pulling');
+    fs.mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, `${process.pid}-${Date.now()}-${Math.random().toString(16).slice(2)}.json`);
+    fs.writeFileSync(file, JSON.stringify(digests));
+    return () => fs.rmSync(file, { force: true });
+  }
+
+  /** Blobs reserved by pulls whose process is still alive. */
+  reservedDigests(): Set<string> {
+    const dir = path.join(this.root, 'pulling');
+    const out = new Set<string>();
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(dir);
+    } catch {
+      return out;
+    }
+    for (const name of names) {
+      const pid = Number(name.split('-')[0]);
+      const file = path.join(dir, name);
+      if (!processAlive(pid)) {
+        fs.rmSync(file, { force: true });
+        continue;
+      }
+      try {
+        const list: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
+        if (Array.isArray(list)) for (const d of list) if (typeof d === 'string') out.add(d);
+      } catch {
+        // being written right now: its pull has not downloaded anything yet
+      }
+    }
+    return out;
+  }
+
   private writeIndex(index: IndexFile): void {
     const temp = `${this.indexPath}.${process.pid}.tmp`;
     fs.writeFileSync(temp, `${JSON.stringify(index, null, 2)}\n`);
@@ -191,6 +230,16 @@ export class ImageStore {
     } finally {
       fs.rmSync(this.lockPath, { force: true });
     }
+  }
+}
+
+function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
   }
 }
 

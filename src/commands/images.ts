@@ -1,0 +1,121 @@
+// podgen images / rmi / image prune / image inspect: the store's contents,
+// and removing what nothing uses. A blob or unpacked layer is deleted only
+// when no remaining image refers to it (layers are shared between images).
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { PodgenError } from '../errors';
+import { formatReference, parseReference } from '../image/reference';
+import { ImageStore, type StoredImage } from '../image/store';
+import { diffIds, layerDir } from '../image/unpack';
+import { lookup } from '../parse/lookup';
+import { parseUnitText } from '../parse/parseUnitFile';
+
+/** Find a stored image by name (short names expand as for pull) or by digest prefix. */
+export function findImage(store: ImageStore, wanted: string): StoredImage {
+  const images = store.images();
+  const parsed = parseReference(wanted);
+  const byName = parsed.ok ? images.find((i) => i.name === formatReference(parsed.ref)) : undefined;
+  const hex = wanted.replace(/^sha256:/, '');
+  const byDigest = /^[a-f0-9]{6,64}$/.test(hex) ? images.filter((i) => i.manifestDigest.slice(7).startsWith(hex)) : [];
+  if (byName) return byName;
+  if (byDigest.length === 1) return byDigest[0] as StoredImage;
+  if (byDigest.length > 1) throw new PodgenError(`"${wanted}" matches ${byDigest.length} images`, { kind: 'usage', hint: 'give more digits, or the name' });
+  throw new PodgenError(`no image "${wanted}" in the store ${store.root}`, { kind: 'not-found', hint: 'podgen images lists what is there; podgen pull fetches an image' });
+}
+
+/** Definitions (in the given directories) whose Image= is this image. */
+export function definitionsUsing(image: StoredImage, dirs: readonly string[]): string[] {
+  const users: string[] = [];
+  for (const dir of dirs) {
+    let names: string[];
+    try {
+      names = fs.readdirSync(dir).filter((n) => n.endsWith('.container'));
+    } catch {
+      continue;
+    }
+    for (const n of names) {
+      const file = path.join(dir, n);
+      let text: string;
+      try {
+        text = fs.readFileSync(file, 'utf8');
+      } catch {
+        continue;
+      }
+      const value = lookup(parseUnitText(text, file, n).unit, 'Container', 'Image');
+      const parsed = value ? parseReference(value) : undefined;
+      if (parsed?.ok && formatReference(parsed.ref) === image.name) users.push(file);
+    }
+  }
+  return users;
+}
+
+export interface RemoveResult {
+  readonly removed: StoredImage;
+  readonly blobsDeleted: number;
+  readonly layersDeleted: number;
+}
+
+export async function removeImage(store: ImageStore, wanted: string, force: boolean, definitionDirs: readonly string[]): Promise<RemoveResult> {
+  const image = findImage(store, wanted);
+  const users = definitionsUsing(image, definitionDirs);
+  if (users.length > 0 && !force) {
+    throw new PodgenError(`${image.name} is used by ${users.join(', ')}`, { kind: 'usage', hint: 'remove or change those definitions first, or use --force' });
+  }
+  await store.removeImage(image.name);
+  const gc = await collectGarbage(store);
+  return { removed: image, ...gc };
+}
+
+/** Delete blobs and unpacked layers that no image (and no pull in progress) refers to. */
+export async function collectGarbage(store: ImageStore): Promise<{ blobsDeleted: number; layersDeleted: number }> {
+  return store.withLock(() => sweep(store));
+}
+
+function sweep(store: ImageStore): { blobsDeleted: number; layersDeleted: number } {
+  const images = store.images();
+  const reserved = store.reservedDigests();
+  const keepBlobs = new Set([...images.flatMap((i) => [i.manifestDigest, i.configDigest, ...i.layers]), ...reserved].map((d) => d.slice(7)));
+  const keepLayers = new Set<string>();
+  const configs = [...images.map((i) => i.configDigest), ...[...reserved].filter((d) => store.hasBlob(d))];
+  for (const c of configs) {
+    try {
+      for (const id of diffIds(store.readBlob(c))) keepLayers.add(path.basename(layerDir(store.root, id)));
+    } catch {
+      // not a config (a reserved layer or manifest), or unreadable: keeps nothing extra alive
+    }
+  }
+  let blobsDeleted = 0;
+  for (const name of safeList(store.blobDir)) {
+    if (name.startsWith('.') || keepBlobs.has(name)) continue;
+    fs.rmSync(path.join(store.blobDir, name), { force: true });
+    blobsDeleted++;
+  }
+  let layersDeleted = 0;
+  const layersRoot = path.join(store.root, 'layers');
+  for (const name of safeList(layersRoot)) {
+    if (name.startsWith('.') || keepLayers.has(name)) continue;
+    fs.rmSync(path.join(layersRoot, name), { recursive: true, force: true });
+    layersDeleted++;
+  }
+  return { blobsDeleted, layersDeleted };
+}
+
+function safeList(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+/** Everything known about an image: the store record, its config and its unpacked layers. */
+export function inspectImage(store: ImageStore, wanted: string): Record<string, unknown> {
+  const image = findImage(store, wanted);
+  const config: unknown = JSON.parse(store.readBlob(image.configDigest).toString('utf8'));
+  const layers = diffIds(store.readBlob(image.configDigest)).map((id) => {
+    const dir = layerDir(store.root, id);
+    return { diffId: id, unpacked: fs.existsSync(dir) ? dir : null };
+  });
+  return { ...image, config, layers };
+}
