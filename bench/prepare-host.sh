@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# What `npm run bench` needs beyond `npm install`: podman (the reference) and
-# busybox-static (the image's only binary), from Debian.
+# What `npm run bench` needs beyond `npm install`: podman and skopeo (the
+# references), docker-registry (the local registry), busybox-static (the
+# test image's only binary), from Debian.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x node_modules/.bin/tsc ] || npm ci --no-audit --no-fund
 need=()
 command -v podman >/dev/null 2>&1 || need+=(podman)
+command -v skopeo >/dev/null 2>&1 || need+=(skopeo)
+[ -x /usr/bin/docker-registry ] || need+=(docker-registry)
 [ -x /bin/busybox ] || need+=(busybox-static)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then echo "bench: please install ${need[*]} (needs root)" >&2; exit 1; fi

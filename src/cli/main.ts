@@ -67,6 +67,7 @@ function runGenerate(args: GenerateArgs): void {
 
 interface PullArgs {
   readonly image: string;
+  readonly unpack: boolean;
   readonly user: boolean;
   readonly quiet: boolean;
   readonly json: boolean;
@@ -75,7 +76,7 @@ interface PullArgs {
 
 async function runPull(args: PullArgs): Promise<void> {
   const progress = args.quiet || args.json ? SILENT : process.stderr.isTTY ? ttyProgress(process.stderr) : lineProgress(process.stderr);
-  const result = await pull({ image: args.image, storeRoot: defaultStoreRoot(args.user), insecureRegistries: args['insecure-registry'], progress, unpack: canUnpack() });
+  const result = await pull({ image: args.image, storeRoot: defaultStoreRoot(args.user), insecureRegistries: args['insecure-registry'], progress, unpack: args.unpack && canUnpack() });
   if (args.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else if (args.quiet) process.stdout.write(`${result.image.manifestDigest}\n`);
   else process.stdout.write(`${result.image.name} ${result.image.manifestDigest} (${result.downloaded} blobs downloaded, ${result.bytesDownloaded} bytes)\n`);
@@ -170,6 +171,7 @@ export async function main(argv: string[]): Promise<void> {
           .option('user', { type: 'boolean', default: false, describe: 'use the per-user store (~/.local/share/podgen) instead of /var/lib/podgen' })
           .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only the manifest digest' })
           .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' })
+          .option('unpack', { type: 'boolean', default: true, describe: 'also unpack the layers for overlayfs (as root; --no-unpack: download only)' })
           .option('insecure-registry', { type: 'string', array: true, default: [] as string[], describe: 'registry (host:port) to reach over plain HTTP; loopback registries always are' })
           .example('$0 pull docker.io/library/busybox:1.36', 'pull an image')
           .epilog(EXIT_CODES),

@@ -97,12 +97,20 @@ async function fetchAndRecord(
     bytesDownloaded += size;
   };
   await fetchBlob(config);
-  const queue = [...layers];
+  // Each layer is unpacked as soon as it is stored, while the others still download.
+  const ids = req.unpack ? layerDiffIds(store, config.digest, layers) : [];
+  const unpacked: Array<Promise<string>> = [];
+  const queue = layers.map((d, i) => [d, i] as const);
   await Promise.all(
     Array.from({ length: Math.min(PARALLEL_LAYERS, queue.length) }, async () => {
-      for (let d = queue.shift(); d; d = queue.shift()) await fetchBlob(d);
+      for (let next = queue.shift(); next; next = queue.shift()) {
+        const [d, i] = next;
+        await fetchBlob(d);
+        if (req.unpack) unpacked[i] = unpackStored(store, d, ids[i] as string);
+      }
     }),
   );
+  const layerDirs = await Promise.all(unpacked);
   // Manifests last: an image is recorded only once all it refers to is stored.
   for (const [digest, body] of manifests) await store.writeBlobBytes(digest, body);
   const image: StoredImage = {
@@ -114,21 +122,25 @@ async function fetchAndRecord(
     pulled: new Date().toISOString(),
   };
   await store.putImage(image);
-  const layerDirs = req.unpack ? await unpackImage(store, config.digest, layers) : [];
   return { image, layerDirs, downloaded, bytesDownloaded };
 }
 
-/** Unpack every layer of an image (each once, shared between images) for overlayfs. */
-export async function unpackImage(store: ImageStore, configDigest: string, layers: readonly Descriptor[]): Promise<string[]> {
+function layerDiffIds(store: ImageStore, configDigest: string, layers: readonly Descriptor[]): string[] {
   const ids = diffIds(store.readBlob(configDigest));
   if (ids.length !== layers.length) {
     throw new PodgenError(`the image config lists ${ids.length} layers, the manifest ${layers.length}`, { kind: 'integrity' });
   }
-  const dirs: string[] = [];
-  for (const [i, l] of layers.entries()) {
-    dirs.push(await unpackLayer(store.root, { blobPath: store.blobPath(l.digest), digest: l.digest, compression: layerCompression(l), diffId: ids[i] as string }));
-  }
-  return dirs;
+  return ids;
+}
+
+function unpackStored(store: ImageStore, l: Descriptor, diffId: string): Promise<string> {
+  return unpackLayer(store.root, { blobPath: store.blobPath(l.digest), digest: l.digest, compression: layerCompression(l), diffId });
+}
+
+/** Unpack every layer of an image (each once, shared between images) for overlayfs. */
+export async function unpackImage(store: ImageStore, configDigest: string, layers: readonly Descriptor[]): Promise<string[]> {
+  const ids = layerDiffIds(store, configDigest, layers);
+  return Promise.all(layers.map((l, i) => unpackStored(store, l, ids[i] as string)));
 }
 
 /** The digest of a manifest body, which must equal the digest it was asked for (or announced with). */

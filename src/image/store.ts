@@ -89,19 +89,24 @@ export class ImageStore {
     const temp = path.join(this.partialDir, `${hex}.${process.pid}.${Date.now()}`);
     const hash = createHash('sha256');
     let size = 0;
-    let fd: number | undefined;
+    let file: fs.promises.FileHandle | undefined;
     try {
-      fd = fs.openSync(temp, 'wx', 0o644);
+      // Asynchronous writes and fsync run on libuv's thread pool, so concurrent layer downloads,
+      // hashing and unpacking overlap instead of waiting on each other.
+      file = await fs.promises.open(temp, 'wx', 0o644);
+      let writing: Promise<unknown> = Promise.resolve();
       for await (const chunk of chunks) {
         hash.update(chunk);
         size += chunk.length;
-        fs.writeSync(fd, chunk);
+        await writing;
+        writing = (file as fs.promises.FileHandle).write(chunk);
         onBytes?.(chunk.length);
         if (expectedSize !== undefined && size > expectedSize) break;
       }
-      fs.fsyncSync(fd);
-      fs.closeSync(fd);
-      fd = undefined;
+      await writing;
+      await file.sync();
+      await file.close();
+      file = undefined;
       const actual = `sha256:${hash.digest('hex')}`;
       if (actual !== digest || (expectedSize !== undefined && size !== expectedSize)) {
         throw new PodgenError(`blob ${digest} failed verification: received ${size} bytes hashing to ${actual}`, {
@@ -112,7 +117,7 @@ export class ImageStore {
       fs.renameSync(temp, final);
       return size;
     } catch (e) {
-      if (fd !== undefined) fs.closeSync(fd);
+      await file?.close().catch(() => undefined);
       fs.rmSync(temp, { force: true });
       if (e instanceof PodgenError) throw e;
       throw storeError(this.root, e, `store blob ${digest}`);
