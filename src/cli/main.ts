@@ -4,14 +4,9 @@
 import yargs from 'yargs';
 import { ENGINES, type Engine } from '../decode/decodeContainer';
 import { describeError, ExitCode, formatDiagnostic, PodgenError } from '../errors';
-import { generate, type GenerateResult, machineContext } from '../commands/generate';
-import { collectGarbage, inspectImage, removeImage } from '../commands/images';
-import { loadArchive } from '../commands/load';
-import { pull, SILENT } from '../commands/pull';
-import { quadletDirs } from '../resolve/searchPaths';
-import { ImageStore, defaultStoreRoot } from '../image/store';
-import { lineProgress, ttyProgress } from './progress';
-import { defaultSearchEnv } from '../resolve/searchPaths';
+import type { GenerateResult } from '../commands/generate';
+import { defaultStoreRoot, ImageStore } from '../image/store';
+import { defaultSearchEnv, quadletDirs } from '../resolve/searchPaths';
 import { PODGEN_VERSION } from '../version';
 
 const EXIT_CODES = `Exit codes:
@@ -54,7 +49,9 @@ function printGenerated(result: GenerateResult, args: GenerateArgs): void {
   });
 }
 
-function runGenerate(args: GenerateArgs): void {
+// Command modules load on demand: `podgen pull` need not load the unit templates, and the reverse.
+async function runGenerate(args: GenerateArgs): Promise<void> {
+  const { generate, machineContext } = await import('../commands/generate');
   const result = generate({
     names: args.names,
     engine: args.engine,
@@ -75,6 +72,8 @@ interface PullArgs {
 }
 
 async function runPull(args: PullArgs): Promise<void> {
+  const { pull, SILENT } = await import('../commands/pull');
+  const { lineProgress, ttyProgress } = await import('./progress');
   const progress = args.quiet || args.json ? SILENT : process.stderr.isTTY ? ttyProgress(process.stderr) : lineProgress(process.stderr);
   const result = await pull({ image: args.image, storeRoot: defaultStoreRoot(args.user), insecureRegistries: args['insecure-registry'], progress, unpack: args.unpack && canUnpack() });
   if (args.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
@@ -107,6 +106,7 @@ const storeOf = (args: StoreArgs): ImageStore => new ImageStore(defaultStoreRoot
 const canUnpack = (): boolean => process.getuid?.() === 0;
 
 async function runRmi(args: StoreArgs & { images: string[]; force: boolean }): Promise<void> {
+  const { removeImage } = await import('../commands/images');
   const dirs = quadletDirs(defaultSearchEnv(args.user));
   for (const name of args.images) {
     const r = await removeImage(storeOf(args), name, args.force, dirs);
@@ -115,15 +115,18 @@ async function runRmi(args: StoreArgs & { images: string[]; force: boolean }): P
 }
 
 async function runPrune(args: StoreArgs): Promise<void> {
+  const { collectGarbage } = await import('../commands/images');
   const r = await collectGarbage(storeOf(args));
   process.stdout.write(`freed ${r.blobsDeleted} blobs and ${r.layersDeleted} unpacked layers that no image uses\n`);
 }
 
-function runInspect(args: StoreArgs & { image: string }): void {
+async function runInspect(args: StoreArgs & { image: string }): Promise<void> {
+  const { inspectImage } = await import('../commands/images');
   process.stdout.write(`${JSON.stringify(inspectImage(storeOf(args), args.image), null, 2)}\n`);
 }
 
 async function runLoad(args: StoreArgs & { input: string; quiet: boolean }): Promise<void> {
+  const { loadArchive } = await import('../commands/load');
   const images = await loadArchive(args.input, defaultStoreRoot(args.user), canUnpack());
   for (const i of images) process.stdout.write(args.quiet ? `${i.manifestDigest}\n` : `loaded ${i.name} ${i.manifestDigest}\n`);
 }
