@@ -24,6 +24,7 @@ command -v htpasswd >/dev/null 2>&1 || need+=(apache2-utils)
 command -v zstd >/dev/null 2>&1 || need+=(zstd)
 command -v podman >/dev/null 2>&1 || need+=(podman)
 command -v setfattr >/dev/null 2>&1 || need+=(attr)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 # The test images copy /bin/busybox into a bare root file system: it must be the static build.
 { [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1; } || need+=(busybox-static)
 

@@ -5,6 +5,8 @@ import yargs from 'yargs';
 import { ENGINES, type Engine } from '../decode/decodeContainer';
 import { describeError, ExitCode, formatDiagnostic, PodgenError } from '../errors';
 import type { GenerateResult } from '../commands/generate';
+import * as fs from 'node:fs';
+import { shortNameRegistryFrom } from '../image/reference';
 import { defaultStoreRoot, ImageStore } from '../image/store';
 import { defaultSearchEnv, quadletDirs } from '../resolve/searchPaths';
 import { PODGEN_VERSION } from '../version';
@@ -75,7 +77,14 @@ async function runPull(args: PullArgs): Promise<void> {
   const { pull, SILENT } = await import('../commands/pull');
   const { lineProgress, ttyProgress } = await import('./progress');
   const progress = args.quiet || args.json ? SILENT : process.stderr.isTTY ? ttyProgress(process.stderr) : lineProgress(process.stderr);
-  const result = await pull({ image: args.image, storeRoot: defaultStoreRoot(args.user), insecureRegistries: args['insecure-registry'], progress, unpack: args.unpack && canUnpack() });
+  const result = await pull({
+    image: args.image,
+    storeRoot: defaultStoreRoot(args.user),
+    insecureRegistries: args['insecure-registry'],
+    progress,
+    unpack: args.unpack && canUnpack(),
+    shortNameRegistry: shortNameRegistryFrom(readIfExists(process.env.CONTAINERS_REGISTRIES_CONF ?? '/etc/containers/registries.conf')),
+  });
   if (args.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else if (args.quiet) process.stdout.write(`${result.image.manifestDigest}\n`);
   else process.stdout.write(`${result.image.name} ${result.image.manifestDigest} (${result.downloaded} blobs downloaded, ${result.bytesDownloaded} bytes)\n`);
@@ -95,6 +104,14 @@ function runImages(args: ImagesArgs): void {
   const rows = [['NAME', 'DIGEST', 'SIZE', 'PULLED'], ...images.map((i) => [i.name, i.manifestDigest.slice(7, 19), String(i.size), i.pulled])];
   const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
   for (const r of rows) process.stdout.write(`${r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()}\n`);
+}
+
+function readIfExists(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 interface StoreArgs {

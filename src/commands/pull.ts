@@ -26,6 +26,8 @@ export interface PullRequest {
   readonly progress: PullProgress;
   /** Also unpack the layers for overlayfs (needs root). */
   readonly unpack: boolean;
+  /** Registry for names without one (from registries.conf; docker.io by default). */
+  readonly shortNameRegistry?: string;
 }
 
 export interface PullResult {
@@ -42,7 +44,7 @@ const PARALLEL_LAYERS = 3;
 const sha256 = (b: Uint8Array): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
 export async function pull(req: PullRequest): Promise<PullResult> {
-  const parsed = parseReference(req.image);
+  const parsed = parseReference(req.image, req.shortNameRegistry);
   if (!parsed.ok) throw new PodgenError(parsed.message, { kind: 'usage', hint: 'write it like docker.io/library/nginx:1.25 or nginx:1.25' });
   const ref = parsed.ref;
   const name = formatReference(ref);

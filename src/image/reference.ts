@@ -25,7 +25,8 @@ function isDomain(component: string): boolean {
   return /[.:]/.test(component) || component === 'localhost';
 }
 
-export function parseReference(input: string): ParsedReference {
+/** shortNameRegistry: where a name without registry goes (registries.conf unqualified-search-registries). */
+export function parseReference(input: string, shortNameRegistry: string = DEFAULT_REGISTRY): ParsedReference {
   const fail = (why: string): ParsedReference => ({ ok: false, message: `"${input}" is not a valid image reference: ${why}` });
   if (input === '') return fail('it is empty');
   let rest = input;
@@ -36,7 +37,7 @@ export function parseReference(input: string): ParsedReference {
     if (!DIGEST.test(digest)) return fail(`digest "${digest}" is not sha256:<64 lowercase hex digits>`);
     rest = rest.slice(0, at);
   }
-  let registry = DEFAULT_REGISTRY;
+  let registry = shortNameRegistry;
   const slash = rest.indexOf('/');
   if (slash !== -1 && isDomain(rest.slice(0, slash))) {
     registry = rest.slice(0, slash);
@@ -75,4 +76,14 @@ export function registryEndpoint(registry: string): string {
 export function isLoopbackRegistry(registry: string): boolean {
   const host = registry.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/**
+ * The first registry of `unqualified-search-registries` in registries.conf
+ * (containers-registries.conf(5)), which podman also tries first for short names.
+ */
+export function shortNameRegistryFrom(registriesConf: string | undefined): string {
+  const m = registriesConf && /^\s*unqualified-search-registries\s*=\s*\[([^\]]*)\]/m.exec(registriesConf);
+  const first = m ? /["']([^"']+)["']/.exec(m[1] as string) : null;
+  return first?.[1] ?? DEFAULT_REGISTRY;
 }

@@ -113,6 +113,14 @@ describe('podgen pull (real registry on 127.0.0.1)', function () {
     assert.ok(blobs(store).includes(zstdImage.layers[0]?.digest.slice(7) as string));
   });
 
+  it('short names resolve through registries.conf (unqualified-search-registries)', function () {
+    const conf = path.join(store, 'registries.conf');
+    fs.writeFileSync(conf, `unqualified-search-registries = ["${reg.address}"]\n`);
+    const r = podgen(['pull', '-q', 'test/busybox:gzip'], { env: { ...env, CONTAINERS_REGISTRIES_CONF: conf } });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(images(store)[0]?.name, `${reg.address}/test/busybox:gzip`);
+  });
+
   it('a missing image: exit 66, says so, stores nothing', function () {
     const r = podgen(['pull', `${reg.address}/test/busybox:nope`], { env });
     assert.equal(r.status, 66);
@@ -176,6 +184,24 @@ describe('podgen pull (real registry on 127.0.0.1)', function () {
       assert.equal(ok.status, 0, ok.stderr);
     } finally {
       secured.stop();
+    }
+  });
+
+  it('follows the registry token flow (Bearer challenge, anonymous token) as Docker Hub needs', async function () {
+    const hub = await TestRegistry.start({ tokenAuth: true });
+    try {
+      await pushImage(hub, 'library/busybox', 'latest', gzipImage);
+      const unauthenticated = await fetch(`http://${hub.address}/v2/library/busybox/manifests/latest`);
+      assert.equal(unauthenticated.status, 401, 'the registry does not demand a token');
+      assert.match(unauthenticated.headers.get('www-authenticate') ?? '', /^Bearer realm=/);
+      const issued = hub.tokens?.issued ?? 0;
+      // Asynchronously: the token service runs in this process and must keep answering.
+      const r = await pullAsync(['--json', `${hub.address}/library/busybox:latest`], { ...env, REGISTRY_AUTH_FILE: '/nonexistent', HOME: store }).done;
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(images(store)[0]?.manifestDigest, gzipImage.manifest.digest);
+      assert.ok((hub.tokens?.issued ?? 0) > issued, 'no token was requested');
+    } finally {
+      hub.stop();
     }
   });
 
