@@ -108,7 +108,11 @@ async function fetchAndRecord(
       for (let next = queue.shift(); next; next = queue.shift()) {
         const [d, i] = next;
         await fetchBlob(d);
-        if (req.unpack) unpacked[i] = unpackStored(store, d, ids[i] as string);
+        if (req.unpack) {
+          const unpacking = unpackStored(store, d, ids[i] as string);
+          unpacking.catch(() => undefined); // awaited below; a failure must not be "unhandled" meanwhile
+          unpacked[i] = unpacking;
+        }
       }
     }),
   );

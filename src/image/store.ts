@@ -267,5 +267,5 @@ function storeError(root: string, e: unknown, what: string): PodgenError {
       : err.code === 'EACCES' || err.code === 'EROFS' || err.code === 'EPERM'
         ? 'run as root, or use --user for a store in your home directory'
         : undefined;
-  return new PodgenError(`cannot ${what} in ${root}: ${err.message}`, { kind: 'output', file: root, hint, cause: e });
+  return new PodgenError(`cannot ${what} in ${root}: ${err.message}`, { kind: 'output', hint, cause: e });
 }

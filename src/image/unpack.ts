@@ -99,13 +99,17 @@ export async function unpackLayer(storeRoot: string, layer: LayerToUnpack): Prom
       scanner.finish();
     } catch (e) {
       tar.child.kill('SIGKILL');
-      await tar.finished.catch(() => undefined);
+      const tarError = await tar.finished.then(() => undefined, (err: unknown) => err);
       if (e instanceof LayerRefused) throw refused(layer, e.message);
       if (e instanceof PodgenError) throw e;
+      // tar died first (e.g. the disk filled up): its error is the real one.
+      if (tarError && /EPIPE|write after end/i.test((e as Error).message)) throw tarFailure(storeRoot, tarError);
       throw refused(layer, `it cannot be decompressed (${(e as Error).message})`);
     }
     stdin.end();
-    await tar.finished;
+    await tar.finished.catch((e: unknown) => {
+      throw tarFailure(storeRoot, e);
+    });
     const diffId = `sha256:${hash.digest('hex')}`;
     if (diffId !== layer.diffId) throw refused(layer, `its content hashes to ${diffId}, the image config says ${layer.diffId}`);
     await convertWhiteouts(temp, scanner.whiteouts);
@@ -121,6 +125,18 @@ export async function unpackLayer(storeRoot: string, layer: LayerToUnpack): Prom
     fs.rmSync(temp, { recursive: true, force: true });
     throw e;
   }
+}
+
+/** A failed extraction, with the disk-full case spelled out. */
+function tarFailure(storeRoot: string, e: unknown): PodgenError {
+  const stderr = e instanceof PodgenError ? (e.data.stderr ?? '') : String(e);
+  if (/No space left on device/i.test(stderr)) {
+    return new PodgenError(`cannot unpack a layer in ${storeRoot}: no space left on device`, {
+      kind: 'output',
+      hint: 'the disk is full: free space (podgen image prune removes unused images) and pull again; nothing partial was kept',
+    });
+  }
+  return e instanceof PodgenError ? e : new PodgenError(`cannot unpack a layer: ${String(e)}`, { kind: 'internal', cause: e });
 }
 
 /** Temporary directories of unpacks whose process died (kill -9) are removed. */

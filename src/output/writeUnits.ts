@@ -31,7 +31,7 @@ function outputError(dir: string, e: unknown, what: string): PodgenError {
       : err.code === 'ENOSPC'
         ? 'free some disk space'
         : undefined;
-  return new PodgenError(`cannot write ${what} in ${dir}: ${err.message}`, { kind: 'output', file: dir, hint, cause: e });
+  return new PodgenError(`cannot write ${what} in ${dir}: ${err.message}`, { kind: 'output', hint, cause: e });
 }
 
 /** Fail early, before anything is written, when the directory is missing, not a directory, or not writable. */
@@ -51,7 +51,7 @@ export function checkOutputDir(dir: string): void {
     throw outputError(dir, e, 'the output directory');
   }
   if (!stat.isDirectory()) {
-    throw new PodgenError(`output ${dir} is not a directory`, { kind: 'output', file: dir, hint: 'give --output a directory' });
+    throw new PodgenError(`output ${dir} is not a directory`, { kind: 'output', hint: 'give --output a directory' });
   }
   try {
     fs.accessSync(dir, fs.constants.W_OK);

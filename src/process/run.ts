@@ -66,5 +66,7 @@ export function pipe(argv: readonly string[], stdout: 'pipe' | 'ignore' = 'ignor
   });
   // A child that exits early makes writes fail with EPIPE; its exit status tells the story.
   child.stdin?.on('error', () => undefined);
+  // The caller awaits `finished` after streaming; a failure before then must not count as unhandled.
+  finished.catch(() => undefined);
   return { child, finished };
 }

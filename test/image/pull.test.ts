@@ -89,6 +89,22 @@ describe('podgen pull (real registry on 127.0.0.1)', function () {
     assert.match(list.stdout, new RegExp(`${reg.address}/test/busybox:gzip +${gzipImage.manifest.digest.slice(7, 19)}`));
   });
 
+  it('shows per-layer progress on a terminal and one line per layer otherwise', function () {
+    // script(1) gives the command a pseudo-terminal, as an interactive shell would.
+    const tty = spawnSync('script', ['-qec', `${process.execPath} ${PODGEN_BIN} pull --no-unpack ${reg.address}/test/busybox:gzip`, '/dev/null'], {
+      encoding: 'utf8',
+      env: { ...process.env, ...env },
+    });
+    assert.equal(tty.status, 0, tty.stdout);
+    for (const l of gzipImage.layers) assert.match(tty.stdout, new RegExp(`blob ${l.digest.slice(7, 19)}: done +[\\d.]+ \\w+ / [\\d.]+ \\w+ 100%`));
+    assert.match(tty.stdout, /\x1b\[\d+A/, 'no redraw: not a live display');
+    fs.rmSync(store, { recursive: true, force: true });
+    const plain = podgen(['pull', '--no-unpack', `${reg.address}/test/busybox:gzip`], { env });
+    assert.equal(plain.status, 0, plain.stderr);
+    for (const l of gzipImage.layers) assert.match(plain.stderr, new RegExp(`^blob ${l.digest.slice(7, 19)}: downloaded `, 'm'));
+    assert.doesNotMatch(plain.stderr, /\x1b/);
+  });
+
   it('re-pulling transfers no blob (counted in the registry access log)', function () {
     assert.equal(podgen(['pull', `${reg.address}/test/busybox:gzip`], { env }).status, 0);
     const before = reg.blobGets();
@@ -239,23 +255,30 @@ describe('podgen pull (real registry on 127.0.0.1)', function () {
     assert.deepEqual(partials(store), []);
   });
 
-  it('a full disk: exit 73 with a hint, and no partial blob kept', function () {
+  for (const [what, size] of [
+    ['while downloading', '256k'],
+    ['while unpacking (the blobs fit, the unpacked layers do not)', '2600k'],
+  ] as const) {
+  it(`a full disk ${what}: exit 73 with a hint, nothing partial kept`, function () {
     if (process.getuid?.() !== 0) {
       console.log('      skipped: mounting a small tmpfs needs root');
       this.skip();
     }
     const small = fs.mkdtempSync(path.join(os.tmpdir(), 'podgen-small-'));
-    assert.equal(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', small]).status, 0);
+    assert.equal(spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', small]).status, 0);
     try {
       const r = podgen(['pull', `${reg.address}/test/busybox:gzip`], { env: { PODGEN_STORE: small } });
       assert.equal(r.status, 73, r.stderr);
       assert.match(r.stderr, /no space left on device/i);
       assert.match(r.stderr, /hint: the disk is full/);
       assert.deepEqual(partials(small), []);
-      assert.deepEqual(images(small), []);
+      const layerPartials = path.join(small, 'layers', '.partial');
+      assert.deepEqual(fs.existsSync(layerPartials) ? fs.readdirSync(layerPartials) : [], []);
+      assert.doesNotMatch(r.stderr, /\n\s+at /, 'stack trace');
     } finally {
       spawnSync('umount', [small]);
       fs.rmSync(small, { recursive: true, force: true });
     }
   });
+  }
 });
