@@ -8,8 +8,9 @@ import { spawnSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { busyboxImage, compress, pushImage, tarOf } from '../test/support/images';
-import { blobOf, TestRegistry } from '../test/support/registry';
+import * as zlib from 'node:zlib';
+import { busyboxImage, compress, diffIdOf, imageOf, pushImage, tarOf } from '../test/support/images';
+import { TestRegistry } from '../test/support/registry';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const PODGEN = path.join(REPO, 'bin', 'podgen');
@@ -35,25 +36,11 @@ async function main(): Promise<void> {
     const extra = [1, 2, 3, 4].map((i) => compress(tarOf({ [`data/layer${i}.bin`]: { bytes: crypto.randomBytes(15 * 1024 * 1024) } }), 'gzip'));
     const layers = [...base.layers, ...extra];
     const diffIds = [
-      ...JSON.parse(base.config.bytes.toString()).rootfs.diff_ids,
-      ...extra.map((l) => {
-        const tar = spawnSync('gzip', ['-dc'], { input: l.bytes, maxBuffer: 64 * 1024 * 1024 }).stdout;
-        return `sha256:${crypto.createHash('sha256').update(tar).digest('hex')}`;
-      }),
+      ...(JSON.parse(base.config.bytes.toString()) as { rootfs: { diff_ids: string[] } }).rootfs.diff_ids,
+      ...extra.map((l) => diffIdOf(zlib.gunzipSync(l.bytes))),
     ];
-    const config = blobOf(Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Cmd: ['/bin/sh'] }, rootfs: { type: 'layers', diff_ids: diffIds } })), 'application/vnd.oci.image.config.v1+json');
-    const manifest = blobOf(
-      Buffer.from(
-        JSON.stringify({
-          schemaVersion: 2,
-          mediaType: 'application/vnd.oci.image.manifest.v1+json',
-          config: { mediaType: config.mediaType, digest: config.digest, size: config.bytes.length },
-          layers: layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.bytes.length })),
-        }),
-      ),
-      'application/vnd.oci.image.manifest.v1+json',
-    );
-    await pushImage(reg, 'bench/big', 'v1', { config, layers, manifest });
+    const image = imageOf(layers, diffIds);
+    await pushImage(reg, 'bench/big', 'v1', image);
     const ref = `${reg.address}/bench/big:v1`;
     const mib = layers.reduce((a, l) => a + l.bytes.length, 0) / 1024 / 1024;
 

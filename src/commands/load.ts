@@ -2,18 +2,17 @@
 // (what `podman save` / `docker save` write) into the store, every blob
 // verified. The archive is unpacked through the same header checks as layers.
 
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PodgenError } from '../errors';
 import { type Descriptor, layerCompression, MEDIA, parseManifest } from '../image/manifest';
 import { formatReference, parseReference } from '../image/reference';
-import { ImageStore, type StoredImage } from '../image/store';
+import { ImageStore, sha256Digest, type StoredImage } from '../image/store';
 import { LayerRefused, TarScanner } from '../image/tarScan';
 import { pipe } from '../process/run';
 import { unpackImage } from './pull';
 
-const sha256File = (file: string): string => `sha256:${createHash('sha256').update(fs.readFileSync(file)).digest('hex')}`;
+const sha256File = (file: string): string => sha256Digest(fs.readFileSync(file));
 
 async function extractArchive(file: string, into: string): Promise<void> {
   const scanner = new TarScanner();
@@ -51,18 +50,9 @@ async function storeFile(store: ImageStore, file: string, digest?: string): Prom
 }
 
 async function record(store: ImageStore, name: string, manifest: Buffer, config: Descriptor, layers: readonly Descriptor[]): Promise<StoredImage> {
-  const manifestDigest = `sha256:${createHash('sha256').update(manifest).digest('hex')}`;
+  const manifestDigest = sha256Digest(manifest);
   await store.writeBlobBytes(manifestDigest, manifest);
-  const image: StoredImage = {
-    name,
-    manifestDigest,
-    configDigest: config.digest,
-    layers: layers.map((l) => l.digest),
-    size: config.size + layers.reduce((a, l) => a + l.size, 0),
-    pulled: new Date().toISOString(),
-  };
-  await store.putImage(image);
-  return image;
+  return store.recordImage(name, manifestDigest, config, layers);
 }
 
 function canonicalName(raw: string | undefined, fallback: string): string {

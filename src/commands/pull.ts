@@ -3,12 +3,11 @@
 // layers already stored skipped. A pull killed at any moment can be re-run:
 // finished blobs stay, partial ones are discarded.
 
-import { createHash } from 'node:crypto';
 import { PodgenError } from '../errors';
 import { type Descriptor, layerCompression, parseManifest, selectPlatform } from '../image/manifest';
 import { formatReference, parseReference } from '../image/reference';
 import { RegistryClient } from '../image/registry';
-import { ImageStore, type StoredImage } from '../image/store';
+import { ImageStore, sha256Digest, type StoredImage } from '../image/store';
 import { diffIds, unpackLayer } from '../image/unpack';
 
 export interface PullProgress {
@@ -41,7 +40,6 @@ export interface PullResult {
 
 const PARALLEL_LAYERS = 3;
 
-const sha256 = (b: Uint8Array): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
 export async function pull(req: PullRequest): Promise<PullResult> {
   const parsed = parseReference(req.image, req.shortNameRegistry);
@@ -119,15 +117,7 @@ async function fetchAndRecord(
   const layerDirs = await Promise.all(unpacked);
   // Manifests last: an image is recorded only once all it refers to is stored.
   for (const [digest, body] of manifests) await store.writeBlobBytes(digest, body);
-  const image: StoredImage = {
-    name,
-    manifestDigest,
-    configDigest: config.digest,
-    layers: layers.map((l) => l.digest),
-    size: config.size + layers.reduce((a, l) => a + l.size, 0),
-    pulled: new Date().toISOString(),
-  };
-  await store.putImage(image);
+  const image = await store.recordImage(name, manifestDigest, config, layers);
   return { image, layerDirs, downloaded, bytesDownloaded };
 }
 
@@ -151,7 +141,7 @@ export async function unpackImage(store: ImageStore, configDigest: string, layer
 
 /** The digest of a manifest body, which must equal the digest it was asked for (or announced with). */
 function verifyManifest(body: Buffer, expected: string | undefined, name: string): string {
-  const actual = sha256(body);
+  const actual = sha256Digest(body);
   if (expected && expected !== actual) {
     throw new PodgenError(`manifest of ${name} failed verification: expected ${expected}, received ${actual}`, {
       kind: 'integrity',

@@ -26,6 +26,12 @@ export interface StoredImage {
   readonly pulled: string;
 }
 
+/** What recording needs of a blob. */
+export interface SizedBlob {
+  readonly digest: string;
+  readonly size: number;
+}
+
 interface IndexFile {
   readonly version: 1;
   readonly images: StoredImage[];
@@ -38,6 +44,11 @@ export function defaultStoreRoot(user: boolean, env: NodeJS.ProcessEnv = process
 }
 
 const DIGEST = /^sha256:([a-f0-9]{64})$/;
+
+/** The sha256 digest ("sha256:<hex>") of some bytes. */
+export function sha256Digest(bytes: Uint8Array): string {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+}
 
 export function digestHex(digest: string): string {
   const m = DIGEST.exec(digest);
@@ -141,6 +152,20 @@ export class ImageStore {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw storeError(this.root, e, 'read the image index');
     }
+  }
+
+  /** Record an image whose manifest, config and layers are all stored (under the store lock). */
+  async recordImage(name: string, manifestDigest: string, config: SizedBlob, layers: readonly SizedBlob[]): Promise<StoredImage> {
+    const image: StoredImage = {
+      name,
+      manifestDigest,
+      configDigest: config.digest,
+      layers: layers.map((l) => l.digest),
+      size: config.size + layers.reduce((a, l) => a + l.size, 0),
+      pulled: new Date().toISOString(),
+    };
+    await this.putImage(image);
+    return image;
   }
 
   /** Record (or replace) an image name, under the store lock. */

@@ -3,13 +3,12 @@
 
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { mountRootfs, unmountRootfs } from '../../src/image/unpack';
 import { podgen } from '../support/cli';
-import { busyboxImage, type BuiltImage, pushImage } from '../support/images';
+import { busyboxImage, type BuiltImage, diffIdOf, imageOf, pushImage } from '../support/images';
 import { blobOf, TestRegistry } from '../support/registry';
 
 interface TarEntry {
@@ -46,23 +45,7 @@ function ustar(entries: readonly TarEntry[]): Buffer {
 }
 
 function singleLayerImage(tar: Buffer, layerBytes?: Buffer): BuiltImage {
-  const layer = blobOf(layerBytes ?? zlib.gzipSync(tar), 'application/vnd.oci.image.layer.v1.tar+gzip');
-  const config = blobOf(
-    Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [`sha256:${createHash('sha256').update(tar).digest('hex')}`] } })),
-    'application/vnd.oci.image.config.v1+json',
-  );
-  const manifest = blobOf(
-    Buffer.from(
-      JSON.stringify({
-        schemaVersion: 2,
-        mediaType: 'application/vnd.oci.image.manifest.v1+json',
-        config: { mediaType: config.mediaType, digest: config.digest, size: config.bytes.length },
-        layers: [{ mediaType: layer.mediaType, digest: layer.digest, size: layer.bytes.length }],
-      }),
-    ),
-    'application/vnd.oci.image.manifest.v1+json',
-  );
-  return { config, layers: [layer], manifest };
+  return imageOf([blobOf(layerBytes ?? zlib.gzipSync(tar), 'application/vnd.oci.image.layer.v1.tar+gzip')], [diffIdOf(tar)]);
 }
 
 describe('layers for overlayfs (root, real registry)', function () {

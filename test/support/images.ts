@@ -50,28 +50,10 @@ export function compress(tar: Buffer, how: 'gzip' | 'zstd'): Blob {
 
 const sha = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
-/** Two layers: a busybox root, then a layer that deletes a file (whiteout) and adds one. */
-export function busyboxImage(opts: { compression?: 'gzip' | 'zstd'; architecture?: string; extra?: Buffer } = {}): BuiltImage {
-  const base = tarOf({
-    'bin/busybox': { copy: BUSYBOX },
-    'bin/sh': { symlink: 'busybox' },
-    'bin/httpd': { symlink: 'busybox' },
-    'etc/passwd': 'root:x:0:0:root:/root:/bin/sh\n',
-    'etc/remove-me': 'this file is deleted by the next layer\n',
-    ...(opts.extra ? { 'var/big.bin': { bytes: opts.extra } } : {}),
-  });
-  const top = tarOf({ 'etc/.wh.remove-me': '', 'etc/motd': `podgen test image ${opts.architecture ?? 'amd64'}\n` });
-  const how = opts.compression ?? 'gzip';
-  const layers = [compress(base, how), compress(top, how)];
+/** An OCI image from layer blobs and their uncompressed tars' digests (diff_ids). */
+export function imageOf(layers: readonly Blob[], diffIds: readonly string[], architecture = 'amd64'): BuiltImage {
   const config = blobOf(
-    Buffer.from(
-      JSON.stringify({
-        architecture: opts.architecture ?? 'amd64',
-        os: 'linux',
-        config: { Cmd: ['/bin/sh'], Env: ['PATH=/bin'] },
-        rootfs: { type: 'layers', diff_ids: [sha(base), sha(top)] },
-      }),
-    ),
+    Buffer.from(JSON.stringify({ architecture, os: 'linux', config: { Cmd: ['/bin/sh'], Env: ['PATH=/bin'] }, rootfs: { type: 'layers', diff_ids: diffIds } })),
     'application/vnd.oci.image.config.v1+json',
   );
   const manifest = blobOf(
@@ -86,6 +68,24 @@ export function busyboxImage(opts: { compression?: 'gzip' | 'zstd'; architecture
     'application/vnd.oci.image.manifest.v1+json',
   );
   return { config, layers, manifest };
+}
+
+/** The diff_id of a tar: what the image config lists for a layer. */
+export const diffIdOf = sha;
+
+/** Two layers: a busybox root, then a layer that deletes a file (whiteout) and adds one. */
+export function busyboxImage(opts: { compression?: 'gzip' | 'zstd'; architecture?: string; extra?: Buffer } = {}): BuiltImage {
+  const base = tarOf({
+    'bin/busybox': { copy: BUSYBOX },
+    'bin/sh': { symlink: 'busybox' },
+    'bin/httpd': { symlink: 'busybox' },
+    'etc/passwd': 'root:x:0:0:root:/root:/bin/sh\n',
+    'etc/remove-me': 'this file is deleted by the next layer\n',
+    ...(opts.extra ? { 'var/big.bin': { bytes: opts.extra } } : {}),
+  });
+  const top = tarOf({ 'etc/.wh.remove-me': '', 'etc/motd': `podgen test image ${opts.architecture ?? 'amd64'}\n` });
+  const how = opts.compression ?? 'gzip';
+  return imageOf([compress(base, how), compress(top, how)], [sha(base), sha(top)], opts.architecture);
 }
 
 export async function pushImage(reg: TestRegistry, repo: string, tag: string, img: BuiltImage): Promise<void> {
