@@ -8,6 +8,7 @@ import type { GenerateResult } from '../commands/generate';
 import * as fs from 'node:fs';
 import { shortNameRegistryFrom } from '../image/reference';
 import { defaultStoreRoot, ImageStore } from '../image/store';
+import { formatBytes } from './format';
 import { defaultSearchEnv, quadletDirs } from '../resolve/searchPaths';
 import { PODGEN_VERSION } from '../version';
 
@@ -101,7 +102,7 @@ function runImages(args: ImagesArgs): void {
     process.stdout.write(`${JSON.stringify(images, null, 2)}\n`);
     return;
   }
-  const rows = [['NAME', 'DIGEST', 'SIZE', 'PULLED'], ...images.map((i) => [i.name, i.manifestDigest.slice(7, 19), String(i.size), i.pulled])];
+  const rows = [['NAME', 'DIGEST', 'SIZE', 'STORED'], ...images.map((i) => [i.name, i.manifestDigest.slice(7, 19), formatBytes(i.size), i.pulled])];
   const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
   for (const r of rows) process.stdout.write(`${r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()}\n`);
 }

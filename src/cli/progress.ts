@@ -2,19 +2,9 @@
 // per layer otherwise (logs, provisioning scripts), nothing with --quiet.
 
 import type { PullProgress } from '../commands/pull';
+import { formatBytes } from './format';
 
 const short = (digest: string): string => digest.slice(7, 19);
-
-function human(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
-}
 
 /** One line per layer as it completes; suited to logs. */
 export function lineProgress(out: NodeJS.WritableStream): PullProgress {
@@ -22,11 +12,11 @@ export function lineProgress(out: NodeJS.WritableStream): PullProgress {
   return {
     layer(digest, size, state) {
       sizes.set(digest, size);
-      if (state === 'present') out.write(`blob ${short(digest)}: already present (${human(size)})\n`);
+      if (state === 'present') out.write(`blob ${short(digest)}: already present (${formatBytes(size)})\n`);
     },
     bytes() {},
     done(digest) {
-      out.write(`blob ${short(digest)}: downloaded ${human(sizes.get(digest) ?? 0)}\n`);
+      out.write(`blob ${short(digest)}: downloaded ${formatBytes(sizes.get(digest) ?? 0)}\n`);
     },
   };
 }
@@ -43,7 +33,7 @@ export function ttyProgress(out: NodeJS.WriteStream): PullProgress {
     if (drawn > 0) out.write(`\x1b[${drawn}A`);
     for (const [digest, r] of rows) {
       const pct = r.size > 0 ? Math.floor((100 * r.got) / r.size) : 100;
-      out.write(`\x1b[2Kblob ${short(digest)}: ${r.state.padEnd(11)} ${human(r.got).padStart(10)} / ${human(r.size)} ${String(pct).padStart(3)}%\n`);
+      out.write(`\x1b[2Kblob ${short(digest)}: ${r.state.padEnd(11)} ${formatBytes(r.got).padStart(10)} / ${formatBytes(r.size)} ${String(pct).padStart(3)}%\n`);
     }
     drawn = rows.size;
   };
