@@ -149,12 +149,66 @@ async function runLoad(args: StoreArgs & { input: string; quiet: boolean }): Pro
   for (const i of images) process.stdout.write(args.quiet ? `${i.manifestDigest}\n` : `loaded ${i.name} ${i.manifestDigest}\n`);
 }
 
+interface InstallArgs {
+  readonly names: string[];
+  readonly engine: Engine;
+  readonly user: boolean;
+  readonly force: boolean;
+  readonly json: boolean;
+}
+
+async function runInstall(args: InstallArgs): Promise<void> {
+  const { install, defaultUnitDir } = await import('../commands/install');
+  const { machineContext } = await import('../commands/generate');
+  const { connectSystemd } = await import('../manage/systemd');
+  const systemd = await connectSystemd(args.user);
+  try {
+    const r = await install({
+      names: args.names,
+      engine: args.engine,
+      search: defaultSearchEnv(args.user),
+      ctx: machineContext(args.user),
+      unitDir: defaultUnitDir(args.user),
+      force: args.force,
+      systemd,
+    });
+    if (args.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+    else {
+      for (const u of r.units) process.stdout.write(`${u.unit}: ${u.state} (${u.path})\n`);
+      process.stdout.write(r.reloaded ? 'systemd reloaded\n' : 'nothing changed; systemd not reloaded\n');
+      for (const c of r.enableChanges) process.stdout.write(`${c.type} ${c.path}${c.source ? ` -> ${c.source}` : ''}\n`);
+    }
+  } finally {
+    systemd.close();
+  }
+}
+
+async function runUninstall(args: { names: string[]; user: boolean; force: boolean }): Promise<void> {
+  const { uninstall, defaultUnitDir } = await import('../commands/install');
+  const { connectSystemd } = await import('../manage/systemd');
+  const systemd = await connectSystemd(args.user);
+  try {
+    const r = await uninstall(args.names, defaultUnitDir(args.user), args.force, systemd);
+    for (const u of r.removed) process.stdout.write(`${u}: disabled and removed\n`);
+    for (const u of r.missing) process.stdout.write(`${u}: not installed\n`);
+  } finally {
+    systemd.close();
+  }
+}
+
 function fail(err: unknown): void {
   process.stderr.write(`${describeError(err)}\n`);
   process.exitCode = err instanceof PodgenError ? err.exitCode : ExitCode.internal;
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // If a command's work never settles (a bug), Node would exit 0 silently: make that loud instead.
+  let settled = false;
+  process.once('beforeExit', () => {
+    if (settled) return;
+    process.stderr.write('podgen: internal error: the command stopped without finishing\n');
+    process.exitCode = ExitCode.internal;
+  });
   const parser = yargs(argv)
     .scriptName('podgen')
     .usage('$0 <command> [options]\n\nDaemonless containers as systemd services: definitions in, units out.')
@@ -241,6 +295,30 @@ export async function main(argv: string[]): Promise<void> {
           .epilog(EXIT_CODES),
       (args) => runLoad(args),
     )
+    .command<InstallArgs>(
+      'install <names..>',
+      'generate units and install them for systemd over D-Bus: write atomically, reload once, enable (no start)',
+      (y) =>
+        y
+          .positional('names', { describe: 'definition names or .container paths', type: 'string', array: true })
+          .option('engine', { alias: 'e', choices: ENGINES, default: 'podgen' as Engine, describe: 'what ExecStart runs' })
+          .option('user', { type: 'boolean', default: false, describe: 'install for your user manager (~/.config/systemd/user)' })
+          .option('force', { type: 'boolean', default: false, describe: 'replace a unit of the same name that podgen did not write' })
+          .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' })
+          .epilog(EXIT_CODES),
+      (args) => runInstall(args),
+    )
+    .command<{ names: string[]; user: boolean; force: boolean }>(
+      'uninstall <names..>',
+      'disable and remove units podgen installed, then reload (images and volumes are kept)',
+      (y) =>
+        y
+          .positional('names', { describe: 'unit or definition names', type: 'string', array: true })
+          .option('user', { type: 'boolean', default: false, describe: 'your user manager' })
+          .option('force', { type: 'boolean', default: false, describe: 'also remove a unit podgen did not write' })
+          .epilog(EXIT_CODES),
+      (args) => runUninstall(args),
+    )
     .completion('completion', 'print a bash/zsh completion script (source it from your shell profile)')
     .demandCommand(1, 'name a command; try podgen generate nginx')
     .strict()
@@ -259,6 +337,7 @@ export async function main(argv: string[]): Promise<void> {
   } catch (e) {
     fail(e);
   }
+  settled = true;
 }
 
 if (require.main === module) void main(process.argv.slice(2));
