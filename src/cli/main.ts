@@ -196,6 +196,78 @@ async function runUninstall(args: { names: string[]; user: boolean; force: boole
   }
 }
 
+type Reports = ReadonlyArray<import('../commands/lifecycle').UnitReport>;
+
+function printReports(reports: Reports): void {
+  for (const r of reports) {
+    const st = r.status;
+    const state = st ? `${st.activeState}/${st.subState}${st.mainPid ? `, pid ${st.mainPid}` : ''}` : 'unknown';
+    if (r.ok) process.stdout.write(`${r.unit}: ${r.job ?? 'already running'} (${state})\n`);
+    else {
+      process.stdout.write(`${r.unit}: ${r.job ?? 'not running'} (ActiveState=${st?.activeState} SubState=${st?.subState} Result=${st?.result} ExecMainStatus=${st?.execMainStatus})\n`);
+      if (r.journal) process.stdout.write(`${r.journal.split('\n').map((l) => `    ${l}`).join('\n')}\n`);
+    }
+  }
+}
+
+async function withSystemd<T>(user: boolean, fn: (s: import('../manage/systemd').SystemdManager) => Promise<T>): Promise<T> {
+  const { connectSystemd } = await import('../manage/systemd');
+  const systemd = await connectSystemd(user);
+  try {
+    return await fn(systemd);
+  } finally {
+    systemd.close();
+  }
+}
+
+async function runUp(args: InstallArgs): Promise<void> {
+  const { up, failureOf } = await import('../commands/lifecycle');
+  const { defaultUnitDir } = await import('../commands/install');
+  const { machineContext } = await import('../commands/generate');
+  const result = await withSystemd(args.user, (systemd) =>
+    up({ names: args.names, engine: args.engine, search: defaultSearchEnv(args.user), ctx: machineContext(args.user), unitDir: defaultUnitDir(args.user), force: args.force, systemd, user: args.user }),
+  );
+  if (args.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  else {
+    const changed = result.install.units.filter((u) => u.state !== 'unchanged');
+    if (changed.length === 0 && result.units.every((u) => u.job === undefined)) process.stdout.write('nothing to do: every unit is installed, unchanged and running\n');
+    printReports(result.units);
+  }
+  const failure = failureOf(result.units);
+  if (failure) throw failure;
+}
+
+async function runDown(args: { names: string[]; user: boolean; force: boolean }): Promise<void> {
+  const { down } = await import('../commands/lifecycle');
+  const { defaultUnitDir } = await import('../commands/install');
+  const reports = await withSystemd(args.user, (systemd) => down(args.names, defaultUnitDir(args.user), args.force, systemd, args.user));
+  for (const r of reports) process.stdout.write(`${r.unit}: stopped, disabled and removed\n`);
+}
+
+async function runJob(verb: 'StartUnit' | 'StopUnit' | 'RestartUnit', args: { names: string[]; user: boolean }): Promise<void> {
+  const { jobs, failureOf } = await import('../commands/lifecycle');
+  const reports = await withSystemd(args.user, (systemd) => jobs(verb, args.names, systemd, args.user));
+  printReports(reports);
+  const failure = failureOf(verb === 'StopUnit' ? [] : reports);
+  if (failure) throw failure;
+}
+
+async function runPs(args: { user: boolean; all: boolean; json: boolean }): Promise<void> {
+  const { ps } = await import('../commands/lifecycle');
+  const { defaultUnitDir } = await import('../commands/install');
+  const rows = await withSystemd(args.user, (systemd) => ps(defaultUnitDir(args.user), systemd, args.all));
+  if (args.json) {
+    process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    return;
+  }
+  const table = [
+    ['UNIT', 'STATE', 'UPTIME', 'PID', 'RESTARTS', 'EXIT', 'POLICY', 'IMAGE', 'PORTS'],
+    ...rows.map((r) => [r.unit, `${r.active}/${r.sub}`, r.uptimeSeconds === undefined ? '-' : `${r.uptimeSeconds}s`, String(r.mainPid || '-'), String(r.restarts), String(r.lastExit), r.restartPolicy, r.image, r.ports.join(',')]),
+  ];
+  const widths = table[0]?.map((_, c) => Math.max(...table.map((r) => (r[c] ?? '').length))) ?? [];
+  for (const r of table) process.stdout.write(`${r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()}\n`);
+}
+
 function fail(err: unknown): void {
   process.stderr.write(`${describeError(err)}\n`);
   process.exitCode = err instanceof PodgenError ? err.exitCode : ExitCode.internal;
@@ -318,6 +390,43 @@ export async function main(argv: string[]): Promise<void> {
           .option('force', { type: 'boolean', default: false, describe: 'also remove a unit podgen did not write' })
           .epilog(EXIT_CODES),
       (args) => runUninstall(args),
+    )
+    .command<InstallArgs>(
+      'up <names..>',
+      'generate, install, enable and start containers, waiting for each (idempotent: nothing changed, nothing done)',
+      (y) =>
+        y
+          .positional('names', { describe: 'definition names or .container paths', type: 'string', array: true })
+          .option('engine', { alias: 'e', choices: ENGINES, default: 'podgen' as Engine, describe: 'what ExecStart runs' })
+          .option('user', { type: 'boolean', default: false, describe: 'your user manager' })
+          .option('force', { type: 'boolean', default: false, describe: 'replace a unit of the same name that podgen did not write' })
+          .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' })
+          .epilog(EXIT_CODES),
+      (args) => runUp(args),
+    )
+    .command<{ names: string[]; user: boolean; force: boolean }>(
+      'down <names..>',
+      'stop, disable and remove containers\' units (images and volumes are kept)',
+      (y) =>
+        y
+          .positional('names', { describe: 'unit or definition names', type: 'string', array: true })
+          .option('user', { type: 'boolean', default: false, describe: 'your user manager' })
+          .option('force', { type: 'boolean', default: false, describe: 'also remove a unit podgen did not write' })
+          .epilog(EXIT_CODES),
+      (args) => runDown(args),
+    )
+    .command<{ names: string[]; user: boolean }>('start <names..>', 'start units and wait (a spent on-failure:N budget is reset, as Docker does)', (y) => y.option('user', { type: 'boolean', default: false }), (args) => runJob('StartUnit', args))
+    .command<{ names: string[]; user: boolean }>('stop <names..>', 'stop units and wait', (y) => y.option('user', { type: 'boolean', default: false }), (args) => runJob('StopUnit', args))
+    .command<{ names: string[]; user: boolean }>('restart <names..>', 'restart units and wait', (y) => y.option('user', { type: 'boolean', default: false }), (args) => runJob('RestartUnit', args))
+    .command<{ user: boolean; all: boolean; json: boolean }>(
+      'ps',
+      'podgen-managed units: state, uptime, PID, restarts, last exit, policy, image, ports (from D-Bus)',
+      (y) =>
+        y
+          .option('all', { alias: 'a', type: 'boolean', default: false, describe: 'also units that are not running' })
+          .option('user', { type: 'boolean', default: false, describe: 'your user manager' })
+          .option('json', { type: 'boolean', default: false, describe: 'print as JSON' }),
+      (args) => runPs(args),
     )
     .completion('completion', 'print a bash/zsh completion script (source it from your shell profile)')
     .demandCommand(1, 'name a command; try podgen generate nginx')

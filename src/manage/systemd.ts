@@ -11,11 +11,39 @@ export interface UnitFileChange {
   readonly source: string;
 }
 
+export type JobVerb = 'StartUnit' | 'StopUnit' | 'RestartUnit';
+
+/** How a job ended (systemd's JobRemoved result: done, failed, timeout, canceled, dependency, skipped). */
+export interface JobOutcome {
+  readonly unit: string;
+  readonly result: string;
+}
+
+/** The properties podgen reports about a unit. */
+export interface UnitStatus {
+  readonly unit: string;
+  readonly loadState: string;
+  readonly activeState: string;
+  readonly subState: string;
+  readonly result: string;
+  readonly mainPid: number;
+  readonly execMainStatus: number;
+  readonly nRestarts: number;
+  /** Microseconds since the epoch when the unit last became active (0 when never). */
+  readonly activeEnterTimestamp: number;
+  readonly fragmentPath: string;
+}
+
 export interface SystemdManager {
   reload(): Promise<void>;
   enable(units: readonly string[]): Promise<UnitFileChange[]>;
   disable(units: readonly string[]): Promise<UnitFileChange[]>;
   unitFileState(unit: string): Promise<string | undefined>;
+  /** Queue a job for each unit and wait until systemd reports every one finished. */
+  runJobs(verb: JobVerb, units: readonly string[], timeoutMs: number): Promise<JobOutcome[]>;
+  /** Reset the failed state (and start-rate counters), as `systemctl reset-failed`. */
+  resetFailed(unit: string): Promise<void>;
+  status(units: readonly string[]): Promise<UnitStatus[]>;
   close(): void;
 }
 
@@ -80,9 +108,88 @@ export async function connectSystemd(user: boolean): Promise<SystemdManager> {
       throw busError(e, user);
     }
   };
+  const properties = async (objectPath: string): Promise<Record<string, unknown>> => {
+    const obj = await bus.getProxyObject(DEST, objectPath);
+    const props = obj.getInterface('org.freedesktop.DBus.Properties') as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+    const get = props.GetAll;
+    if (!get) throw new Error('no Properties interface');
+    const [unit, service] = await Promise.all([get.call(props, 'org.freedesktop.systemd1.Unit'), get.call(props, 'org.freedesktop.systemd1.Service').catch(() => ({}))]);
+    const out: Record<string, unknown> = {};
+    for (const src of [unit, service]) {
+      if (src && typeof src === 'object') for (const [k, v] of Object.entries(src)) out[k] = v instanceof dbus.Variant ? v.value : v;
+    }
+    return out;
+  };
+  const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+  const num = (v: unknown): number => (typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : 0);
+  await call('Subscribe'); // systemd only emits JobRemoved to subscribed clients
   return {
     async reload() {
       await call('Reload');
+    },
+    async runJobs(verb, units, timeoutMs) {
+      // Listen before queueing: a fast job can finish before StartUnit even returns.
+      const pending = new Map<string, string>(); // job path -> unit
+      const outcomes = new Map<string, JobOutcome>(); // job path -> outcome
+      let wake: () => void = () => undefined;
+      const onRemoved = (_id: unknown, job: unknown, unit: unknown, result: unknown): void => {
+        if (typeof job !== 'string') return;
+        outcomes.set(job, { unit: str(unit), result: str(result) });
+        wake();
+      };
+      manager.on('JobRemoved', onRemoved);
+      try {
+        for (const u of units) {
+          const job = await call(verb, u, 'replace');
+          if (typeof job === 'string') pending.set(job, u);
+        }
+        const deadline = Date.now() + timeoutMs;
+        while ([...pending.keys()].some((j) => !outcomes.has(j))) {
+          const left = deadline - Date.now();
+          if (left <= 0) {
+            const waiting = [...pending].filter(([j]) => !outcomes.has(j)).map(([, u]) => u);
+            throw new PodgenError(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for systemd to ${verb.replace('Unit', '').toLowerCase()} ${waiting.join(', ')}`, {
+              kind: 'unavailable',
+              hint: 'the jobs are still queued in systemd: see systemctl list-jobs and podgen status NAME',
+            });
+          }
+          await new Promise<void>((resolve) => {
+            const t = setTimeout(resolve, Math.min(left, 1000));
+            wake = () => {
+              clearTimeout(t);
+              resolve();
+            };
+          });
+        }
+        return [...pending].map(([job, unit]) => ({ unit, result: outcomes.get(job)?.result ?? 'unknown' }));
+      } finally {
+        manager.removeListener('JobRemoved', onRemoved);
+      }
+    },
+    async resetFailed(unit) {
+      await call('ResetFailedUnit', unit).catch(() => undefined);
+    },
+    async status(units) {
+      return Promise.all(
+        units.map(async (u) => {
+          const objectPath = await call('LoadUnit', u);
+          const p = await properties(String(objectPath)).catch((e: unknown) => {
+            throw busError(e, user);
+          });
+          return {
+            unit: u,
+            loadState: str(p.LoadState),
+            activeState: str(p.ActiveState),
+            subState: str(p.SubState),
+            result: str(p.Result),
+            mainPid: num(p.MainPID),
+            execMainStatus: num(p.ExecMainStatus),
+            nRestarts: num(p.NRestarts),
+            activeEnterTimestamp: num(p.ActiveEnterTimestamp),
+            fragmentPath: str(p.FragmentPath),
+          };
+        }),
+      );
     },
     async enable(units) {
       return changes(await call('EnableUnitFiles', [...units], false, true));

@@ -1,0 +1,169 @@
+// podgen up / down / start / stop / restart / status / ps: what a sysadmin
+// and a provisioning script do every day, over D-Bus. Jobs are awaited
+// (JobRemoved), failures reported with systemd's own view of the unit and
+// its last journal lines.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { PodgenError } from '../errors';
+import type { JobOutcome, JobVerb, SystemdManager, UnitStatus } from '../manage/systemd';
+import { lookup } from '../parse/lookup';
+import { parseUnitText } from '../parse/parseUnitFile';
+import { run } from '../process/run';
+import type { GenerateRequest } from './generate';
+import { GENERATED_MARK, install, type InstallResult, uninstall } from './install';
+
+export const JOB_TIMEOUT_MS = 5 * 60_000;
+
+export interface UnitReport {
+  readonly unit: string;
+  readonly ok: boolean;
+  readonly job: string | undefined;
+  readonly status: UnitStatus | undefined;
+  /** Last journal lines of a unit that failed. */
+  readonly journal: string | undefined;
+}
+
+export function unitName(name: string): string {
+  const base = path.basename(name).replace(/\.(container|service)$/, '');
+  return `${base}.service`;
+}
+
+/** The unit's last journal lines (journalctl; PODGEN_JOURNAL_ROOT reads another root's journal). */
+export async function journalTail(unit: string, lines: number, user: boolean): Promise<string> {
+  const root = process.env.PODGEN_JOURNAL_ROOT;
+  const r = await run(['journalctl', ...(root ? [`--root=${root}`] : []), ...(user ? ['--user'] : []), '-u', unit, '-n', String(lines), '--no-pager', '-o', 'short-iso'], {
+    allowFailure: true,
+  });
+  return r.stdout.trim();
+}
+
+/** A started container must stay up this long to count as up (one that exits 1 at once is a failure). */
+export const SETTLE_MS = 1000;
+
+/** Watch freshly started units until they have been active for SETTLE_MS, or have gone down. */
+async function settle(systemd: SystemdManager, units: readonly string[]): Promise<UnitStatus[]> {
+  const deadline = Date.now() + SETTLE_MS + 2000;
+  for (;;) {
+    const statuses = await systemd.status(units);
+    const nowUs = Date.now() * 1000;
+    const unsettled = statuses.some((s) => s.activeState === 'active' && nowUs - s.activeEnterTimestamp < SETTLE_MS * 1000);
+    if (!unsettled || Date.now() > deadline) return statuses;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function report(systemd: SystemdManager, outcomes: readonly JobOutcome[], user: boolean, verb: JobVerb = 'StartUnit'): Promise<UnitReport[]> {
+  const units = outcomes.map((o) => o.unit);
+  const statuses = verb === 'StopUnit' ? await systemd.status(units) : await settle(systemd, units);
+  return Promise.all(
+    outcomes.map(async (o, i) => {
+      const s = statuses[i];
+      const ok = o.result === 'done' && (verb === 'StopUnit' || s?.activeState === 'active' || s?.activeState === 'reloading');
+      const job = o.result === 'done' && !ok ? 'failed' : o.result;
+      return { unit: o.unit, ok, job, status: s, journal: ok ? undefined : await journalTail(o.unit, 15, user) };
+    }),
+  );
+}
+
+export interface UpResult {
+  readonly install: InstallResult;
+  readonly units: readonly UnitReport[];
+}
+
+/** Generate, install (one reload), enable, then start what is new or not running and restart what changed. */
+export async function up(req: Omit<GenerateRequest, 'output'> & { unitDir: string; force: boolean; systemd: SystemdManager; user: boolean }): Promise<UpResult> {
+  const installed = await install(req);
+  const units = installed.units.filter((u) => !u.unit.endsWith('@.service'));
+  const statuses = await req.systemd.status(units.map((u) => u.unit));
+  const restart = units.filter((u) => u.state === 'updated').map((u) => u.unit);
+  const start = units.filter((u, i) => u.state !== 'updated' && statuses[i]?.activeState !== 'active').map((u) => u.unit);
+  for (const u of start) await req.systemd.resetFailed(u);
+  const outcomes = [
+    ...(start.length ? await req.systemd.runJobs('StartUnit', start, JOB_TIMEOUT_MS) : []),
+    ...(restart.length ? await req.systemd.runJobs('RestartUnit', restart, JOB_TIMEOUT_MS) : []),
+  ];
+  const reports = await report(req.systemd, outcomes, req.user);
+  const already = units.filter((u) => !start.includes(u.unit) && !restart.includes(u.unit));
+  const quiet = (await req.systemd.status(already.map((u) => u.unit))).map((s) => ({ unit: s.unit, ok: s.activeState === 'active', job: undefined, status: s, journal: undefined }));
+  return { install: installed, units: [...reports, ...quiet] };
+}
+
+/** Stop, disable and remove; images and volumes stay. */
+export async function down(names: readonly string[], unitDir: string, force: boolean, systemd: SystemdManager, user: boolean): Promise<UnitReport[]> {
+  const units = names.map(unitName).filter((u) => fs.existsSync(path.join(unitDir, u)));
+  const outcomes = units.length ? await systemd.runJobs('StopUnit', units, JOB_TIMEOUT_MS) : [];
+  const reports = await report(systemd, outcomes, user, 'StopUnit');
+  await uninstall(names, unitDir, force, systemd);
+  return reports;
+}
+
+export async function jobs(verb: JobVerb, names: readonly string[], systemd: SystemdManager, user: boolean): Promise<UnitReport[]> {
+  const units = names.map(unitName);
+  // A manual start clears a spent on-failure:N budget, as Docker's does.
+  if (verb !== 'StopUnit') for (const u of units) await systemd.resetFailed(u);
+  return report(systemd, await systemd.runJobs(verb, units, JOB_TIMEOUT_MS), user, verb);
+}
+
+export interface PsRow {
+  readonly unit: string;
+  readonly active: string;
+  readonly sub: string;
+  readonly uptimeSeconds: number | undefined;
+  readonly mainPid: number;
+  readonly restarts: number;
+  readonly lastExit: number;
+  readonly image: string;
+  readonly restartPolicy: string;
+  readonly ports: readonly string[];
+}
+
+/** Every unit podgen wrote in unitDir, with systemd's view of it (one round of D-Bus calls). */
+export async function ps(unitDir: string, systemd: SystemdManager, all: boolean): Promise<PsRow[]> {
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(unitDir).filter((n) => n.endsWith('.service'));
+  } catch {
+    return [];
+  }
+  const ours = names
+    .map((n) => ({ n, text: safeRead(path.join(unitDir, n)) }))
+    .filter((x): x is { n: string; text: string } => x.text?.startsWith(GENERATED_MARK) === true && !x.n.endsWith('@.service'));
+  const statuses = await systemd.status(ours.map((x) => x.n));
+  const now = Date.now() * 1000;
+  const rows = ours.map(({ n, text }, i) => {
+    const unit = parseUnitText(text, n, n).unit;
+    const s = statuses[i] as UnitStatus;
+    return {
+      unit: n,
+      active: s.activeState,
+      sub: s.subState,
+      uptimeSeconds: s.activeState === 'active' && s.activeEnterTimestamp > 0 ? Math.round((now - s.activeEnterTimestamp) / 1e6) : undefined,
+      mainPid: s.mainPid,
+      restarts: s.nRestarts,
+      lastExit: s.execMainStatus,
+      image: lookup(unit, 'X-Container', 'Image') ?? '',
+      restartPolicy: lookup(unit, 'X-Container', 'RestartPolicy') ?? lookup(unit, 'Service', 'Restart') ?? 'no',
+      ports: unit.sections.find((x) => x.name === 'X-Container')?.entries.filter((e) => e.key === 'PublishPort').map((e) => e.value) ?? [],
+    };
+  });
+  return all ? rows : rows.filter((r) => r.active === 'active' || r.active === 'activating' || r.active === 'reloading');
+}
+
+function safeRead(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Exit non-zero (after reporting everything) when any unit failed. */
+export function failureOf(reports: readonly UnitReport[]): PodgenError | undefined {
+  const failed = reports.filter((r) => !r.ok);
+  if (failed.length === 0) return undefined;
+  return new PodgenError(`${failed.map((f) => f.unit).join(', ')} did not come up`, {
+    kind: 'unavailable',
+    hint: 'see the journal lines above; podgen status NAME shows the current state',
+  });
+}

@@ -1,0 +1,121 @@
+// podgen up / ps / stop / start / down with real containers in the sandbox's
+// real systemd. Until podgen's own runtime exists, the containers run through
+// the podman engine (podman 4.3 from Debian, vfs storage; PidsLimit=-1
+// because the sandbox's delegated cgroup has no pids controller; StopTimeout=1
+// because busybox httpd as PID 1 ignores SIGTERM).
+
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { podgen } from '../support/cli';
+import { useSandbox } from '../support/sandbox';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+describe('podgen up / ps / stop / start / down (real containers, sandbox systemd)', function () {
+  this.timeout(180_000);
+  const env = useSandbox('podgen-life-');
+  let defs: string;
+  let port: number;
+  const run = (args: string[]) =>
+    podgen(args, {
+      cwd: fs.existsSync(defs) ? defs : '/',
+      env: {
+        DBUS_SYSTEM_BUS_ADDRESS: `unix:path=${env.sb.busSocket}`,
+        PODGEN_UNIT_DIR: env.sb.unitDir,
+        PODGEN_JOURNAL_ROOT: `/proc/${env.sb.pid}/root`,
+        QUADLET_UNIT_DIRS: defs,
+      },
+    });
+  const journal = (cursor: string): string[] => env.sb.journalSince(cursor).split('\n');
+  const http = (): number => Number(spawnSync('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', `http://127.0.0.1:${port}/`], { encoding: 'utf8' }).stdout || 0);
+  const definition = (exec: string): string =>
+    `[Container]\nImage=localhost/podgen-bb:latest\nGlobalArgs=--storage-driver vfs\nPidsLimit=-1\nNetwork=host\nExec=${exec}\nStopTimeout=1\nRestartPolicy=on-failure:2\n\n[Install]\nWantedBy=multi-user.target\n`;
+
+  before(async function () {
+    port = await freePort();
+    defs = path.join(env.staging, 'defs');
+    fs.mkdirSync(defs);
+    // A busybox image in the sandbox's own podman storage (inside the overlay, never the host's).
+    const rootfs = path.join(env.sb.root, 'var/tmp/podgen-bb');
+    fs.mkdirSync(path.join(rootfs, 'bin'), { recursive: true });
+    fs.copyFileSync('/bin/busybox', path.join(rootfs, 'bin', 'busybox'));
+    fs.chmodSync(path.join(rootfs, 'bin', 'busybox'), 0o755);
+    fs.symlinkSync('busybox', path.join(rootfs, 'bin', 'sh'));
+    assert.equal(spawnSync('tar', ['-C', rootfs, '-cf', path.join(env.sb.root, 'var/tmp/podgen-bb.tar'), '.']).status, 0);
+    env.sb.execOk(['podman', '--storage-driver', 'vfs', 'import', '-q', '/var/tmp/podgen-bb.tar', 'localhost/podgen-bb:latest']);
+    fs.writeFileSync(path.join(defs, 'web.container'), definition(`/bin/busybox httpd -f -p 127.0.0.1:${port}`));
+    fs.writeFileSync(path.join(defs, 'broken.container'), definition('/bin/busybox false'));
+  });
+  after(function () {
+    run(['down', 'web', 'broken']);
+  });
+
+  it('up starts the container and waits for it; it answers HTTP', function () {
+    const r = run(['up', '--engine', 'podman', 'web']);
+    assert.equal(r.status, 0, r.stderr + r.stdout);
+    assert.match(r.stdout, /^web\.service: done \(active\/running, pid \d+\)$/m);
+    assert.ok(http() > 0, 'nothing listens on the published port');
+  });
+
+  it('a second up with nothing changed writes nothing, reloads nothing and queues no job', function () {
+    const cursor = env.sb.journalCursor();
+    const r = run(['up', '--engine', 'podman', 'web']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /nothing to do: every unit is installed, unchanged and running/);
+    const lines = journal(cursor);
+    assert.equal(lines.filter((l) => l === 'Reloading.').length, 0);
+    assert.equal(lines.filter((l) => /Start(ing|ed) web\.service/.test(l)).length, 0);
+  });
+
+  it('ps shows the unit from D-Bus: state, pid, policy, image', function () {
+    const r = run(['ps', '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const rows = JSON.parse(r.stdout) as Array<{ unit: string; active: string; sub: string; mainPid: number; restartPolicy: string; image: string; uptimeSeconds: number }>;
+    const web = rows.find((x) => x.unit === 'web.service');
+    assert.ok(web, r.stdout);
+    assert.equal(web.active, 'active');
+    assert.equal(web.sub, 'running');
+    assert.ok(web.mainPid > 0);
+    assert.equal(web.restartPolicy, 'on-failure:2');
+    assert.equal(web.image, 'localhost/podgen-bb:latest');
+    assert.ok(web.uptimeSeconds >= 0);
+    assert.match(run(['ps']).stdout, /^web\.service +active\/running /m);
+  });
+
+  it('stop and start wait for their jobs', function () {
+    const stop = run(['stop', 'web']);
+    assert.equal(stop.status, 0, stop.stderr);
+    assert.equal(http(), 0);
+    const start = run(['start', 'web']);
+    assert.equal(start.status, 0, start.stderr);
+    assert.match(start.stdout, /^web\.service: done /m);
+    assert.ok(http() > 0);
+  });
+
+  it('a container that fails at start: non-zero exit, systemd state and the journal', function () {
+    const r = run(['up', '--engine', 'podman', 'broken']);
+    assert.notEqual(r.status, 0);
+    // With RestartPolicy=on-failure:2 systemd is already scheduling the next attempt.
+    assert.match(r.stdout, /^broken\.service: failed \(ActiveState=(failed|activating) SubState=(failed|auto-restart) Result=exit-code ExecMainStatus=1\)$/m);
+    assert.match(r.stdout, /^ {4}.*broken\.service: Main process exited, code=exited, status=1\/FAILURE/m);
+    assert.match(r.stderr, /broken\.service did not come up/);
+  });
+
+  it('down stops, disables and removes', function () {
+    const r = run(['down', 'web', 'broken']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /web\.service: stopped, disabled and removed/);
+    assert.ok(!fs.existsSync(path.join(env.sb.unitDir, 'web.service')));
+    assert.equal(http(), 0);
+  });
+});
