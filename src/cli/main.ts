@@ -268,6 +268,27 @@ async function runPs(args: { user: boolean; all: boolean; json: boolean }): Prom
   for (const r of table) process.stdout.write(`${r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()}\n`);
 }
 
+async function runStatus(args: { name: string; user: boolean; json: boolean }): Promise<void> {
+  const { unitName, journalTail } = await import('../commands/lifecycle');
+  const unit = unitName(args.name);
+  const [st] = await withSystemd(args.user, (systemd) => systemd.status([unit]));
+  if (!st || st.loadState === 'not-found') throw new PodgenError(`${unit} is not installed`, { kind: 'not-found', hint: 'podgen ps -a lists the units podgen manages' });
+  const journal = await journalTail(unit, 10, args.user);
+  if (args.json) {
+    process.stdout.write(`${JSON.stringify({ ...st, journal: journal.split('\n') }, null, 2)}\n`);
+    return;
+  }
+  process.stdout.write(
+    `${unit}: ${st.activeState}/${st.subState}${st.mainPid ? `, pid ${st.mainPid}` : ''}, restarts ${st.nRestarts}, last exit ${st.execMainStatus}, result ${st.result}\n  unit file: ${st.fragmentPath}\n${journal ? `${journal.split('\n').map((l) => `  ${l}`).join('\n')}\n` : ''}`,
+  );
+}
+
+async function runLogs(args: { name: string; user: boolean; follow: boolean; lines: number | undefined; since: string | undefined }): Promise<void> {
+  const { logs } = await import('../commands/lifecycle');
+  const status = await logs(args.name, args.user, args);
+  if (status !== 0) process.exitCode = ExitCode.unavailable;
+}
+
 function fail(err: unknown): void {
   process.stderr.write(`${describeError(err)}\n`);
   process.exitCode = err instanceof PodgenError ? err.exitCode : ExitCode.internal;
@@ -418,6 +439,23 @@ export async function main(argv: string[]): Promise<void> {
     .command<{ names: string[]; user: boolean }>('start <names..>', 'start units and wait (a spent on-failure:N budget is reset, as Docker does)', (y) => y.option('user', { type: 'boolean', default: false }), (args) => runJob('StartUnit', args))
     .command<{ names: string[]; user: boolean }>('stop <names..>', 'stop units and wait', (y) => y.option('user', { type: 'boolean', default: false }), (args) => runJob('StopUnit', args))
     .command<{ names: string[]; user: boolean }>('restart <names..>', 'restart units and wait', (y) => y.option('user', { type: 'boolean', default: false }), (args) => runJob('RestartUnit', args))
+    .command<{ name: string; user: boolean; json: boolean }>(
+      'status <name>',
+      'one unit: systemd state, PID, restarts, last exit, unit file, last journal lines',
+      (y) => y.option('user', { type: 'boolean', default: false }).option('json', { type: 'boolean', default: false, describe: 'print as JSON' }),
+      (args) => runStatus(args),
+    )
+    .command<{ name: string; user: boolean; follow: boolean; lines: number | undefined; since: string | undefined }>(
+      'logs <name>',
+      'the container\'s output, from the journal',
+      (y) =>
+        y
+          .option('follow', { alias: 'f', type: 'boolean', default: false, describe: 'keep printing new lines' })
+          .option('lines', { alias: 'n', type: 'number', describe: 'only the last N lines' })
+          .option('since', { type: 'string', describe: 'only lines since a time, e.g. "10 min ago" or 2026-01-01' })
+          .option('user', { type: 'boolean', default: false }),
+      (args) => runLogs(args),
+    )
     .command<{ user: boolean; all: boolean; json: boolean }>(
       'ps',
       'podgen-managed units: state, uptime, PID, restarts, last exit, policy, image, ports (from D-Bus)',

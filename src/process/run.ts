@@ -70,3 +70,12 @@ export function pipe(argv: readonly string[], stdout: 'pipe' | 'ignore' = 'ignor
   finished.catch(() => undefined);
   return { child, finished };
 }
+
+/** Run a command attached to our terminal (e.g. journalctl -f); resolves with its exit status. */
+export async function runAttached(argv: readonly string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0] as string, argv.slice(1), { stdio: 'inherit' });
+    child.on('error', (e) => reject(spawnError(argv, e)));
+    child.on('close', (status) => resolve(status ?? 1));
+  });
+}

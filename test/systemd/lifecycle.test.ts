@@ -92,6 +92,20 @@ describe('podgen up / ps / stop / start / down (real containers, sandbox systemd
     assert.match(run(['ps']).stdout, /^web\.service +active\/running /m);
   });
 
+  it('status and logs show systemd\'s view and the container\'s output', function () {
+    spawnSync('curl', ['-s', `http://127.0.0.1:${port}/hello-from-the-test`]);
+    const st = run(['status', 'web']);
+    assert.equal(st.status, 0, st.stderr);
+    assert.match(st.stdout, /^web\.service: active\/running, pid \d+, restarts 0, last exit 0, result success$/m);
+    assert.match(st.stdout, /unit file: \/etc\/systemd\/system\/web\.service/);
+    const logs = run(['logs', '-n', '50', 'web']);
+    assert.equal(logs.status, 0, logs.stderr);
+    assert.match(logs.stdout, /Started web\.service/);
+    const missing = run(['status', 'nosuch']);
+    assert.equal(missing.status, 66);
+    assert.match(missing.stderr, /nosuch\.service is not installed/);
+  });
+
   it('stop and start wait for their jobs', function () {
     const stop = run(['stop', 'web']);
     assert.equal(stop.status, 0, stop.stderr);
