@@ -246,7 +246,8 @@ async function runDown(args: { names: string[]; user: boolean; force: boolean })
 
 async function runJob(verb: 'StartUnit' | 'StopUnit' | 'RestartUnit', args: { names: string[]; user: boolean }): Promise<void> {
   const { jobs, failureOf } = await import('../commands/lifecycle');
-  const reports = await withSystemd(args.user, (systemd) => jobs(verb, args.names, systemd, args.user));
+  const { defaultUnitDir } = await import('../commands/install');
+  const reports = await withSystemd(args.user, (systemd) => jobs(verb, args.names, systemd, args.user, defaultUnitDir(args.user)));
   printReports(reports);
   const failure = failureOf(verb === 'StopUnit' ? [] : reports);
   if (failure) throw failure;

@@ -4,6 +4,7 @@
 // its last journal lines.
 
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { PodgenError } from '../errors';
 import type { JobOutcome, JobVerb, SystemdManager, UnitStatus } from '../manage/systemd';
@@ -14,6 +15,26 @@ import type { GenerateRequest } from './generate';
 import { GENERATED_MARK, install, type InstallResult, uninstall } from './install';
 
 export const JOB_TIMEOUT_MS = 5 * 60_000;
+
+/**
+ * Where `podgen stop` marks unless-stopped containers as stopped by hand: the
+ * `ConditionPathExists=!%S/podgen/stopped/%n` of their unit keeps them down,
+ * also at boot, until `podgen start`/`up` removes the mark (%S is /var/lib, or
+ * ~/.local/state for user units; PODGEN_STATE_DIR overrides it, for tests).
+ */
+export function stoppedMarker(unit: string, user: boolean, env: NodeJS.ProcessEnv = process.env): string {
+  const state = env.PODGEN_STATE_DIR || (user ? path.join(env.XDG_STATE_HOME || path.join(os.homedir(), '.local', 'state')) : '/var/lib');
+  return path.join(state, 'podgen', 'stopped', unit);
+}
+
+function isUnlessStopped(unitDir: string, unit: string): boolean {
+  const text = safeRead(path.join(unitDir, unit));
+  return text !== undefined && lookup(parseUnitText(text, unit, unit).unit, 'X-Container', 'RestartPolicy') === 'unless-stopped';
+}
+
+function clearStopped(units: readonly string[], user: boolean): void {
+  for (const u of units) fs.rmSync(stoppedMarker(u, user), { force: true });
+}
 
 export interface UnitReport {
   readonly unit: string;
@@ -87,6 +108,7 @@ export async function up(req: Omit<GenerateRequest, 'output'> & { unitDir: strin
   const statuses = await req.systemd.status(units.map((u) => u.unit));
   const restart = units.filter((u) => u.state === 'updated').map((u) => u.unit);
   const start = units.filter((u, i) => u.state !== 'updated' && statuses[i]?.activeState !== 'active').map((u) => u.unit);
+  clearStopped([...start, ...restart], req.user);
   for (const u of start) await req.systemd.resetFailed(u);
   const outcomes = [
     ...(start.length ? await req.systemd.runJobs('StartUnit', start, JOB_TIMEOUT_MS) : []),
@@ -107,11 +129,22 @@ export async function down(names: readonly string[], unitDir: string, force: boo
   return reports;
 }
 
-export async function jobs(verb: JobVerb, names: readonly string[], systemd: SystemdManager, user: boolean): Promise<UnitReport[]> {
+export async function jobs(verb: JobVerb, names: readonly string[], systemd: SystemdManager, user: boolean, unitDir: string): Promise<UnitReport[]> {
   const units = names.map(unitName);
-  // A manual start clears a spent on-failure:N budget, as Docker's does.
-  if (verb !== 'StopUnit') for (const u of units) await systemd.resetFailed(u);
-  return report(systemd, await systemd.runJobs(verb, units, JOB_TIMEOUT_MS), user, verb);
+  if (verb !== 'StopUnit') {
+    clearStopped(units, user);
+    // A manual start clears a spent on-failure:N budget, as Docker's does.
+    for (const u of units) await systemd.resetFailed(u);
+  }
+  const reports = await report(systemd, await systemd.runJobs(verb, units, JOB_TIMEOUT_MS), user, verb);
+  if (verb === 'StopUnit') {
+    for (const u of units.filter((x) => isUnlessStopped(unitDir, x))) {
+      const marker = stoppedMarker(u, user);
+      fs.mkdirSync(path.dirname(marker), { recursive: true });
+      fs.writeFileSync(marker, `stopped by podgen stop at ${new Date().toISOString()}\n`);
+    }
+  }
+  return reports;
 }
 
 export interface PsRow {

@@ -33,6 +33,7 @@ describe('podgen up / ps / stop / start / down (real containers, sandbox systemd
         DBUS_SYSTEM_BUS_ADDRESS: `unix:path=${env.sb.busSocket}`,
         PODGEN_UNIT_DIR: env.sb.unitDir,
         PODGEN_JOURNAL_ROOT: `/proc/${env.sb.pid}/root`,
+        PODGEN_STATE_DIR: path.join(env.sb.root, 'var/lib'),
         QUADLET_UNIT_DIRS: defs,
       },
     });
@@ -123,6 +124,24 @@ describe('podgen up / ps / stop / start / down (real containers, sandbox systemd
     assert.match(r.stdout, /^broken\.service: failed \(ActiveState=(failed|activating) SubState=(failed|auto-restart) Result=exit-code ExecMainStatus=1\)$/m);
     assert.match(r.stdout, /^ {4}.*broken\.service: Main process exited, code=exited, status=1\/FAILURE/m);
     assert.match(r.stderr, /broken\.service did not come up/);
+  });
+
+  it('unless-stopped: a container stopped by hand stays down until podgen start', function () {
+    fs.writeFileSync(path.join(defs, 'web.container'), definition(`/bin/busybox httpd -f -p 127.0.0.1:${port}`).replace('RestartPolicy=on-failure:2', 'RestartPolicy=unless-stopped'));
+    const up = run(['up', '--engine', 'podman', 'web']);
+    assert.equal(up.status, 0, up.stderr + up.stdout);
+    assert.equal(run(['stop', 'web']).status, 0);
+    const marker = path.join(env.sb.root, 'var/lib/podgen/stopped/web.service');
+    assert.ok(fs.existsSync(marker), 'podgen stop left no mark');
+    // What a reboot (or any plain start) would do: the condition keeps it down.
+    env.sb.exec(['systemctl', 'start', 'web.service']);
+    assert.notEqual(env.sb.exec(['systemctl', 'is-active', 'web.service']).stdout.trim(), 'active');
+    assert.equal(env.sb.execOk(['systemctl', 'show', '-p', 'ConditionResult', '--value', 'web.service']).trim(), 'no');
+    assert.equal(http(), 0);
+    const start = run(['start', 'web']);
+    assert.equal(start.status, 0, start.stderr + start.stdout);
+    assert.ok(!fs.existsSync(marker));
+    assert.ok(http() > 0);
   });
 
   it('down stops, disables and removes', function () {
