@@ -57,10 +57,18 @@ export class Sandbox {
     readonly base: string,
     /** The sandbox's root directory as seen from the host. */
     readonly root: string,
-    readonly nspawnPid: number,
-    /** PID (in the host's namespace) of the sandbox's systemd. */
-    readonly pid: number,
+    private nspawn: number,
+    /** PID (in the host's namespace) of the sandbox's systemd; changes with reboot(). */
+    private systemdPid: number,
   ) {}
+
+  get pid(): number {
+    return this.systemdPid;
+  }
+
+  get nspawnPid(): number {
+    return this.nspawn;
+  }
 
   /** /etc/systemd/system inside the sandbox, as a host path. */
   get unitDir(): string {
@@ -92,7 +100,15 @@ export class Sandbox {
       fs.rmSync(link, { force: true });
       fs.symlinkSync('/dev/null', link);
     }
-    const log = fs.openSync(path.join(base, 'nspawn.log'), 'w');
+    const { nspawnPid, systemdPid } = Sandbox.startNspawn(base, root);
+    const sb = new Sandbox(base, root, nspawnPid, systemdPid);
+    LIVE.add(sb);
+    sb.waitRunning();
+    return sb;
+  }
+
+  private static startNspawn(base: string, root: string): { nspawnPid: number; systemdPid: number } {
+    const log = fs.openSync(path.join(base, 'nspawn.log'), 'a');
     const child = spawn(
       'systemd-nspawn',
       ['--quiet', '--register=no', '--keep-unit', '--capability=all', '--console=passive', '-D', root, '--boot'],
@@ -106,16 +122,42 @@ export class Sandbox {
     fs.closeSync(log);
     const nspawnPid = child.pid;
     if (nspawnPid === undefined) throw new Error('could not start systemd-nspawn');
-    const sandboxPid = Sandbox.waitForInit(nspawnPid, base);
-    const sb = new Sandbox(base, root, nspawnPid, sandboxPid);
-    LIVE.add(sb);
-    const state = sb.exec(['systemctl', 'is-system-running', '--wait'], 90_000).stdout.trim();
+    return { nspawnPid, systemdPid: Sandbox.waitForInit(nspawnPid, base) };
+  }
+
+  private waitRunning(): void {
+    const state = this.exec(['systemctl', 'is-system-running', '--wait'], 90_000).stdout.trim();
     if (state !== 'running' && state !== 'degraded') {
-      const failed = sb.exec(['systemctl', '--failed', '--no-pager']).stdout;
-      sb.halt();
+      const failed = this.exec(['systemctl', '--failed', '--no-pager']).stdout;
+      this.halt();
       throw new Error(`sandbox systemd did not come up (state "${state}"):\n${failed}`);
     }
-    return sb;
+  }
+
+  /** Halt the sandbox's systemd (as a shutdown would) and boot it again on the same root. */
+  reboot(): void {
+    this.stopSystemd();
+    const { nspawnPid, systemdPid } = Sandbox.startNspawn(this.base, this.root);
+    this.nspawn = nspawnPid;
+    this.systemdPid = systemdPid;
+    this.waitRunning();
+  }
+
+  private stopSystemd(): void {
+    try {
+      process.kill(this.systemdPid, SIGRTMIN_PLUS_3);
+    } catch {
+      // already gone
+    }
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline && run(['kill', '-0', String(this.nspawn)]).status === 0) spawnSync('sleep', ['0.2']);
+    for (const pid of [this.nspawn, this.systemdPid]) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
   }
 
   private static waitForInit(nspawnPid: number, base: string): number {
@@ -162,20 +204,7 @@ export class Sandbox {
     if (this.halted) return;
     this.halted = true;
     LIVE.delete(this);
-    try {
-      process.kill(this.pid, SIGRTMIN_PLUS_3);
-    } catch {
-      // already gone
-    }
-    const deadline = Date.now() + 20_000;
-    while (Date.now() < deadline && run(['kill', '-0', String(this.nspawnPid)]).status === 0) spawnSync('sleep', ['0.2']);
-    for (const pid of [this.nspawnPid, this.pid]) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
+    this.stopSystemd();
     for (const m of [this.root, path.join(this.base, 'tmpfs')]) {
       if (run(['umount', m]).status !== 0) run(['umount', '-l', m]);
     }

@@ -152,3 +152,63 @@ describe('podgen up / ps / stop / start / down (real containers, sandbox systemd
     assert.equal(http(), 0);
   });
 });
+
+describe('boot-time autostart (the sandbox systemd is halted and booted again)', function () {
+  this.timeout(300_000);
+  const env = useSandbox('podgen-boot-');
+  let defs: string;
+  let ports: number[] = [];
+  const run = (args: string[]) =>
+    podgen(args, {
+      cwd: fs.existsSync(defs) ? defs : '/',
+      env: {
+        DBUS_SYSTEM_BUS_ADDRESS: `unix:path=${env.sb.busSocket}`,
+        PODGEN_UNIT_DIR: env.sb.unitDir,
+        PODGEN_JOURNAL_ROOT: `/proc/${env.sb.pid}/root`,
+        PODGEN_STATE_DIR: path.join(env.sb.root, 'var/lib'),
+        QUADLET_UNIT_DIRS: defs,
+      },
+    });
+  const http = (port: number): number =>
+    Number(spawnSync('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', `http://127.0.0.1:${port}/`], { encoding: 'utf8' }).stdout || 0);
+
+  before(async function () {
+    ports = [await freePort(), await freePort()];
+    defs = path.join(env.staging, 'defs');
+    fs.mkdirSync(defs);
+    const rootfs = path.join(env.sb.root, 'var/tmp/podgen-bb');
+    if (!fs.existsSync(path.join(env.sb.root, 'var/tmp/podgen-bb.tar'))) {
+      fs.mkdirSync(path.join(rootfs, 'bin'), { recursive: true });
+      fs.copyFileSync('/bin/busybox', path.join(rootfs, 'bin', 'busybox'));
+      fs.chmodSync(path.join(rootfs, 'bin', 'busybox'), 0o755);
+      fs.symlinkSync('busybox', path.join(rootfs, 'bin', 'sh'));
+      assert.equal(spawnSync('tar', ['-C', rootfs, '-cf', path.join(env.sb.root, 'var/tmp/podgen-bb.tar'), '.']).status, 0);
+      env.sb.execOk(['podman', '--storage-driver', 'vfs', 'import', '-q', '/var/tmp/podgen-bb.tar', 'localhost/podgen-bb:latest']);
+    }
+    const def = (port: number, unit: string): string =>
+      `${unit}[Container]\nImage=localhost/podgen-bb:latest\nGlobalArgs=--storage-driver vfs\nPidsLimit=-1\nNetwork=host\nStopTimeout=1\nExec=/bin/busybox httpd -f -p 127.0.0.1:${port}\nRestartPolicy=always\n\n[Install]\nWantedBy=multi-user.target\n`;
+    fs.writeFileSync(path.join(defs, 'bootdb.container'), def(ports[0] as number, ''));
+    fs.writeFileSync(path.join(defs, 'bootweb.container'), def(ports[1] as number, '[Unit]\nRequires=bootdb.container\nAfter=bootdb.container\n\n'));
+  });
+  after(function () {
+    run(['down', 'bootweb', 'bootdb']);
+  });
+
+  it('two containers, one requiring the other, come back up in order with no podgen running', function () {
+    const r = run(['up', '--engine', 'podman', 'bootdb', 'bootweb']);
+    assert.equal(r.status, 0, r.stderr + r.stdout);
+    env.sb.reboot();
+    // Nothing of podgen ran during this boot: only systemd and the units podgen installed.
+    const show = (unit: string, prop: string): string => env.sb.execOk(['systemctl', 'show', '-p', prop, '--value', unit]).trim();
+    const deadline = Date.now() + 60_000;
+    while ((show('bootdb.service', 'ActiveState') !== 'active' || show('bootweb.service', 'ActiveState') !== 'active') && Date.now() < deadline) {
+      spawnSync('sleep', ['0.2']);
+    }
+    assert.equal(show('bootdb.service', 'ActiveState'), 'active');
+    assert.equal(show('bootweb.service', 'ActiveState'), 'active');
+    const dbUp = Number(show('bootdb.service', 'ActiveEnterTimestampMonotonic'));
+    const webStart = Number(show('bootweb.service', 'InactiveExitTimestampMonotonic'));
+    assert.ok(dbUp > 0 && webStart >= dbUp, `bootweb started (${webStart}) before bootdb was up (${dbUp})`);
+    assert.ok(http(ports[0] as number) > 0 && http(ports[1] as number) > 0, 'the containers do not answer after the reboot');
+  });
+});
