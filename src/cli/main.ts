@@ -160,40 +160,26 @@ interface InstallArgs {
 async function runInstall(args: InstallArgs): Promise<void> {
   const { install, defaultUnitDir } = await import('../commands/install');
   const { machineContext } = await import('../commands/generate');
-  const { connectSystemd } = await import('../manage/systemd');
-  const systemd = await connectSystemd(args.user);
-  try {
-    const r = await install({
-      names: args.names,
-      engine: args.engine,
-      search: defaultSearchEnv(args.user),
-      ctx: machineContext(args.user),
-      unitDir: defaultUnitDir(args.user),
-      force: args.force,
-      systemd,
-    });
-    if (args.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
-    else {
-      for (const u of r.units) process.stdout.write(`${u.unit}: ${u.state} (${u.path})\n`);
-      process.stdout.write(r.reloaded ? 'systemd reloaded\n' : 'nothing changed; systemd not reloaded\n');
-      for (const c of r.enableChanges) process.stdout.write(`${c.type} ${c.path}${c.source ? ` -> ${c.source}` : ''}\n`);
-    }
-  } finally {
-    systemd.close();
+  const r = await withSystemd(
+    args.user,
+    (systemd) =>
+      install({ names: args.names, engine: args.engine, search: defaultSearchEnv(args.user), ctx: machineContext(args.user), unitDir: defaultUnitDir(args.user), force: args.force, systemd }),
+    true,
+  );
+  if (args.json) {
+    process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+    return;
   }
+  for (const u of r.units) process.stdout.write(`${u.unit}: ${u.state} (${u.path})\n`);
+  process.stdout.write(r.reloaded ? 'systemd reloaded\n' : 'nothing changed; systemd not reloaded\n');
+  for (const c of r.enableChanges) process.stdout.write(`${c.type} ${c.path}${c.source ? ` -> ${c.source}` : ''}\n`);
 }
 
 async function runUninstall(args: { names: string[]; user: boolean; force: boolean }): Promise<void> {
   const { uninstall, defaultUnitDir } = await import('../commands/install');
-  const { connectSystemd } = await import('../manage/systemd');
-  const systemd = await connectSystemd(args.user);
-  try {
-    const r = await uninstall(args.names, defaultUnitDir(args.user), args.force, systemd);
-    for (const u of r.removed) process.stdout.write(`${u}: disabled and removed\n`);
-    for (const u of r.missing) process.stdout.write(`${u}: not installed\n`);
-  } finally {
-    systemd.close();
-  }
+  const r = await withSystemd(args.user, (systemd) => uninstall(args.names, defaultUnitDir(args.user), args.force, systemd), true);
+  for (const u of r.removed) process.stdout.write(`${u}: disabled and removed\n`);
+  for (const u of r.missing) process.stdout.write(`${u}: not installed\n`);
 }
 
 type Reports = ReadonlyArray<import('../commands/lifecycle').UnitReport>;
@@ -210,11 +196,19 @@ function printReports(reports: Reports): void {
   }
 }
 
-async function withSystemd<T>(user: boolean, fn: (s: import('../manage/systemd').SystemdManager) => Promise<T>): Promise<T> {
+/** The lock that serialises podgen commands changing units (two `podgen up` at once both end correct). */
+function manageLockPath(user: boolean): string {
+  const runtime = user ? process.env.XDG_RUNTIME_DIR || `/tmp/podgen-${process.getuid?.() ?? 'user'}` : '/run';
+  return `${runtime}/podgen/manage.lock`;
+}
+
+async function withSystemd<T>(user: boolean, fn: (s: import('../manage/systemd').SystemdManager) => Promise<T>, lock = false): Promise<T> {
   const { connectSystemd } = await import('../manage/systemd');
   const systemd = await connectSystemd(user);
   try {
-    return await fn(systemd);
+    if (!lock) return await fn(systemd);
+    const { withLockFile } = await import('../output/lockFile');
+    return await withLockFile(manageLockPath(user), 'changing units', () => fn(systemd), 10 * 60_000);
   } finally {
     systemd.close();
   }
@@ -224,8 +218,10 @@ async function runUp(args: InstallArgs): Promise<void> {
   const { up, failureOf } = await import('../commands/lifecycle');
   const { defaultUnitDir } = await import('../commands/install');
   const { machineContext } = await import('../commands/generate');
-  const result = await withSystemd(args.user, (systemd) =>
-    up({ names: args.names, engine: args.engine, search: defaultSearchEnv(args.user), ctx: machineContext(args.user), unitDir: defaultUnitDir(args.user), force: args.force, systemd, user: args.user }),
+  const result = await withSystemd(
+    args.user,
+    (systemd) => up({ names: args.names, engine: args.engine, search: defaultSearchEnv(args.user), ctx: machineContext(args.user), unitDir: defaultUnitDir(args.user), force: args.force, systemd, user: args.user }),
+    true,
   );
   if (args.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else {
@@ -240,14 +236,14 @@ async function runUp(args: InstallArgs): Promise<void> {
 async function runDown(args: { names: string[]; user: boolean; force: boolean }): Promise<void> {
   const { down } = await import('../commands/lifecycle');
   const { defaultUnitDir } = await import('../commands/install');
-  const reports = await withSystemd(args.user, (systemd) => down(args.names, defaultUnitDir(args.user), args.force, systemd, args.user));
+  const reports = await withSystemd(args.user, (systemd) => down(args.names, defaultUnitDir(args.user), args.force, systemd, args.user), true);
   for (const r of reports) process.stdout.write(`${r.unit}: stopped, disabled and removed\n`);
 }
 
 async function runJob(verb: 'StartUnit' | 'StopUnit' | 'RestartUnit', args: { names: string[]; user: boolean }): Promise<void> {
   const { jobs, failureOf } = await import('../commands/lifecycle');
   const { defaultUnitDir } = await import('../commands/install');
-  const reports = await withSystemd(args.user, (systemd) => jobs(verb, args.names, systemd, args.user, defaultUnitDir(args.user)));
+  const reports = await withSystemd(args.user, (systemd) => jobs(verb, args.names, systemd, args.user, defaultUnitDir(args.user)), true);
   printReports(reports);
   const failure = failureOf(verb === 'StopUnit' ? [] : reports);
   if (failure) throw failure;

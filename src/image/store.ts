@@ -14,6 +14,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PodgenError } from '../errors';
+import { withLockFile } from '../output/lockFile';
 
 export interface StoredImage {
   /** Canonical name, e.g. docker.io/library/nginx:1.25. */
@@ -231,34 +232,13 @@ export class ImageStore {
     fs.renameSync(temp, this.indexPath);
   }
 
-  /**
-   * Serialise index changes between processes with an exclusive lock file.
-   * A lock whose owner died (kill -9) is taken over.
-   */
+  /** Serialise index changes between processes (a lock whose owner died is taken over). */
   async withLock<T>(fn: () => T): Promise<T> {
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      try {
-        const fd = fs.openSync(this.lockPath, 'wx');
-        fs.writeSync(fd, String(process.pid));
-        fs.closeSync(fd);
-        break;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw storeError(this.root, e, 'lock the image store');
-        if (lockOwnerDead(this.lockPath)) {
-          fs.rmSync(this.lockPath, { force: true });
-          continue;
-        }
-        if (Date.now() > deadline) {
-          throw new PodgenError(`the image store ${this.root} is locked by another podgen`, { kind: 'unavailable', hint: `if no podgen is running, remove ${this.lockPath}` });
-        }
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    }
     try {
-      return fn();
-    } finally {
-      fs.rmSync(this.lockPath, { force: true });
+      return await withLockFile(this.lockPath, `the image store ${this.root}`, fn);
+    } catch (e) {
+      if (e instanceof PodgenError) throw e;
+      throw storeError(this.root, e, 'lock the image store');
     }
   }
 }
@@ -270,17 +250,6 @@ function processAlive(pid: number): boolean {
     return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
-}
-
-function lockOwnerDead(lockPath: string): boolean {
-  try {
-    const pid = Number(fs.readFileSync(lockPath, 'utf8'));
-    if (!Number.isInteger(pid) || pid <= 0) return false; // being written right now
-    process.kill(pid, 0);
-    return false;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }
 

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { podgen } from '../support/cli';
+import { PODGEN_BIN, podgen } from '../support/cli';
 import { useSandbox } from '../support/sandbox';
 
 async function freePort(): Promise<number> {
@@ -26,6 +26,7 @@ describe('podgen up / ps / stop / start / down (real containers, sandbox systemd
   const env = useSandbox('podgen-life-');
   let defs: string;
   let port: number;
+  let port2: number;
   const run = (args: string[]) =>
     podgen(args, {
       cwd: fs.existsSync(defs) ? defs : '/',
@@ -44,6 +45,7 @@ describe('podgen up / ps / stop / start / down (real containers, sandbox systemd
 
   before(async function () {
     port = await freePort();
+    port2 = await freePort();
     defs = path.join(env.staging, 'defs');
     fs.mkdirSync(defs);
     // A busybox image in the sandbox's own podman storage (inside the overlay, never the host's).
@@ -142,6 +144,29 @@ describe('podgen up / ps / stop / start / down (real containers, sandbox systemd
     assert.equal(start.status, 0, start.stderr + start.stdout);
     assert.ok(!fs.existsSync(marker));
     assert.ok(http() > 0);
+  });
+
+  it('two podgen up at once on overlapping units serialise and both end correct', async function () {
+    const { spawn } = await import('node:child_process');
+    const argsFor = (names: string[]) => [PODGEN_BIN, 'up', '--engine', 'podman', ...names];
+    const environment = {
+      ...process.env,
+      DBUS_SYSTEM_BUS_ADDRESS: `unix:path=${env.sb.busSocket}`,
+      PODGEN_UNIT_DIR: env.sb.unitDir,
+      PODGEN_JOURNAL_ROOT: `/proc/${env.sb.pid}/root`,
+      PODGEN_STATE_DIR: path.join(env.sb.root, 'var/lib'),
+      QUADLET_UNIT_DIRS: defs,
+    };
+    fs.writeFileSync(path.join(defs, 'web.container'), definition(`/bin/busybox httpd -f -p 127.0.0.1:${port}`));
+    fs.writeFileSync(path.join(defs, 'web2.container'), definition(`/bin/busybox httpd -f -p 127.0.0.1:${port2}`));
+    const runAsync = (names: string[]) =>
+      new Promise<number | null>((resolve) => spawn(process.execPath, argsFor(names), { cwd: defs, env: environment, stdio: 'ignore' }).on('exit', resolve));
+    const [a, b] = await Promise.all([runAsync(['web', 'web2']), runAsync(['web2', 'web'])]);
+    assert.equal(a, 0);
+    assert.equal(b, 0);
+    for (const u of ['web.service', 'web2.service']) assert.equal(env.sb.exec(['systemctl', 'is-active', u]).stdout.trim(), 'active', u);
+    assert.ok(http() > 0);
+    assert.equal(run(['down', 'web2']).status, 0);
   });
 
   it('down stops, disables and removes', function () {
