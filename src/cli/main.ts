@@ -151,6 +151,7 @@ async function runLoad(args: StoreArgs & { input: string; quiet: boolean }): Pro
 
 interface InstallArgs {
   readonly names: string[];
+  readonly file?: string;
   readonly engine: Engine;
   readonly user: boolean;
   readonly force: boolean;
@@ -214,13 +215,26 @@ async function withSystemd<T>(user: boolean, fn: (s: import('../manage/systemd')
   }
 }
 
+/** NAME arguments plus every .container file of -f DIR. */
+function namesWithDir(args: InstallArgs): string[] {
+  if (!args.file) return args.names;
+  let files: string[];
+  try {
+    files = fs.readdirSync(args.file).filter((f) => f.endsWith('.container')).sort();
+  } catch (e) {
+    throw new PodgenError(`cannot read ${args.file}: ${(e as Error).message}`, { kind: 'not-found' });
+  }
+  if (files.length === 0) throw new PodgenError(`${args.file} holds no .container files`, { kind: 'not-found' });
+  return [...args.names, ...files.map((f) => `${args.file}/${f}`)];
+}
+
 async function runUp(args: InstallArgs): Promise<void> {
   const { up, failureOf } = await import('../commands/lifecycle');
   const { defaultUnitDir } = await import('../commands/install');
   const { machineContext } = await import('../commands/generate');
   const result = await withSystemd(
     args.user,
-    (systemd) => up({ names: args.names, engine: args.engine, search: defaultSearchEnv(args.user), ctx: machineContext(args.user), unitDir: defaultUnitDir(args.user), force: args.force, systemd, user: args.user }),
+    (systemd) => up({ names: namesWithDir(args), engine: args.engine, search: defaultSearchEnv(args.user), ctx: machineContext(args.user), unitDir: defaultUnitDir(args.user), force: args.force, systemd, user: args.user }),
     true,
   );
   if (args.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
@@ -410,11 +424,13 @@ export async function main(argv: string[]): Promise<void> {
       (args) => runUninstall(args),
     )
     .command<InstallArgs>(
-      'up <names..>',
+      'up [names..]',
       'generate, install, enable and start containers, waiting for each (idempotent: nothing changed, nothing done)',
       (y) =>
         y
-          .positional('names', { describe: 'definition names or .container paths', type: 'string', array: true })
+          .positional('names', { describe: 'definition names or .container paths', type: 'string', array: true, default: [] as string[] })
+          .option('file', { alias: 'f', type: 'string', describe: 'also every .container file in this directory (systemd orders them by their Requires=/After=)' })
+          .check((a) => ((a.names as string[]).length > 0 || a.file ? true : 'name at least one definition, or a directory with -f'))
           .option('engine', { alias: 'e', choices: ENGINES, default: 'podgen' as Engine, describe: 'what ExecStart runs' })
           .option('user', { type: 'boolean', default: false, describe: 'your user manager' })
           .option('force', { type: 'boolean', default: false, describe: 'replace a unit of the same name that podgen did not write' })
@@ -474,7 +490,10 @@ export async function main(argv: string[]): Promise<void> {
     .wrap(Math.min(110, process.stdout.columns || 100))
     .fail((msg, err) => {
       // Stop here: yargs would otherwise go on to run the command with invalid arguments.
-      throw err ?? new PodgenError(msg, { kind: 'usage', hint: 'run "podgen --help" (or "podgen COMMAND --help") for usage' });
+      // Argument problems (also from .check()) are usage errors; anything else is the command's own.
+      const e: unknown = err;
+      if (e instanceof Error && e.name !== 'YError') throw e;
+      throw new PodgenError(msg ?? String(e ?? 'invalid arguments'), { kind: 'usage', hint: 'run "podgen --help" (or "podgen COMMAND --help") for usage' });
     });
   try {
     await parser.parseAsync();

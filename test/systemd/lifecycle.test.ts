@@ -219,8 +219,8 @@ describe('boot-time autostart (the sandbox systemd is halted and booted again)',
     run(['down', 'bootweb', 'bootdb']);
   });
 
-  it('two containers, one requiring the other, come back up in order with no podgen running', function () {
-    const r = run(['up', '--engine', 'podman', 'bootdb', 'bootweb']);
+  it('up -f DIR brings up a directory; after a reboot both come back in order with no podgen running', function () {
+    const r = run(['up', '--engine', 'podman', '-f', defs]);
     assert.equal(r.status, 0, r.stderr + r.stdout);
     env.sb.reboot();
     // Nothing of podgen ran during this boot: only systemd and the units podgen installed.
