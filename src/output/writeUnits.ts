@@ -60,8 +60,30 @@ export function checkOutputDir(dir: string): void {
   }
 }
 
+const TEMP = /\.podgen-(\d+)-\d+$/;
+
+/** Temporary files of a podgen killed before it could rename them (kill -9) are removed. */
+function removeAbandoned(dir: string): void {
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    const m = TEMP.exec(n);
+    if (!m || Number(m[1]) === process.pid) continue;
+    try {
+      process.kill(Number(m[1]), 0);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ESRCH') fs.rmSync(path.join(dir, n), { force: true });
+    }
+  }
+}
+
 export function writeUnits(dir: string, outputs: readonly UnitOutput[]): string[] {
   checkOutputDir(dir);
+  removeAbandoned(dir);
   const staged: Staged[] = [];
   const tag = `.podgen-${process.pid}-${Date.now()}`;
   try {
