@@ -152,6 +152,7 @@ async function runLoad(args: StoreArgs & { input: string; quiet: boolean }): Pro
 interface InstallArgs {
   readonly names: string[];
   readonly file?: string;
+  readonly 'dry-run'?: boolean;
   readonly engine: Engine;
   readonly user: boolean;
   readonly force: boolean;
@@ -229,9 +230,23 @@ function namesWithDir(args: InstallArgs): string[] {
 }
 
 async function runUp(args: InstallArgs): Promise<void> {
-  const { up, failureOf } = await import('../commands/lifecycle');
+  const { up, failureOf, planUp } = await import('../commands/lifecycle');
   const { defaultUnitDir } = await import('../commands/install');
   const { machineContext } = await import('../commands/generate');
+  if (args['dry-run']) {
+    const plan = await withSystemd(args.user, (systemd) =>
+      planUp({ names: namesWithDir(args), engine: args.engine, search: defaultSearchEnv(args.user), ctx: machineContext(args.user), unitDir: defaultUnitDir(args.user), systemd }),
+    );
+    if (args.json) process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
+    else {
+      for (const p of plan) {
+        process.stdout.write(`${p.unit}: ${p.state}${p.job ? `; would ${p.job} it` : ''}\n`);
+        for (const d of p.diff) process.stdout.write(`  ${d}\n`);
+      }
+      process.stdout.write('dry run: nothing was written, reloaded or started\n');
+    }
+    return;
+  }
   const result = await withSystemd(
     args.user,
     (systemd) => up({ names: namesWithDir(args), engine: args.engine, search: defaultSearchEnv(args.user), ctx: machineContext(args.user), unitDir: defaultUnitDir(args.user), force: args.force, systemd, user: args.user }),
@@ -298,6 +313,13 @@ async function runLogs(args: { name: string; user: boolean; follow: boolean; lin
   const { logs } = await import('../commands/lifecycle');
   const status = await logs(args.name, args.user, args);
   if (status !== 0) process.exitCode = ExitCode.unavailable;
+}
+
+async function runInspectUnit(args: { name: string; user: boolean }): Promise<void> {
+  const { inspectUnit } = await import('../commands/lifecycle');
+  const { defaultUnitDir } = await import('../commands/install');
+  const info = await withSystemd(args.user, (systemd) => inspectUnit(args.name, defaultUnitDir(args.user), systemd));
+  process.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
 }
 
 function fail(err: unknown): void {
@@ -430,6 +452,7 @@ export async function main(argv: string[]): Promise<void> {
         y
           .positional('names', { describe: 'definition names or .container paths', type: 'string', array: true, default: [] as string[] })
           .option('file', { alias: 'f', type: 'string', describe: 'also every .container file in this directory (systemd orders them by their Requires=/After=)' })
+          .option('dry-run', { type: 'boolean', default: false, describe: 'show the unit file changes and the jobs, change nothing' })
           .check((a) => ((a.names as string[]).length > 0 || a.file ? true : 'name at least one definition, or a directory with -f'))
           .option('engine', { alias: 'e', choices: ENGINES, default: 'podgen' as Engine, describe: 'what ExecStart runs' })
           .option('user', { type: 'boolean', default: false, describe: 'your user manager' })
@@ -468,6 +491,12 @@ export async function main(argv: string[]): Promise<void> {
           .option('since', { type: 'string', describe: 'only lines since a time, e.g. "10 min ago" or 2026-01-01' })
           .option('user', { type: 'boolean', default: false }),
       (args) => runLogs(args),
+    )
+    .command<{ name: string; user: boolean }>(
+      'inspect <name>',
+      'a managed unit as JSON: definition, drop-ins, unit file, the container keys, systemd\'s properties',
+      (y) => y.option('user', { type: 'boolean', default: false }),
+      (args) => runInspectUnit(args),
     )
     .command<{ user: boolean; all: boolean; json: boolean }>(
       'ps',

@@ -11,7 +11,8 @@ import type { JobOutcome, JobVerb, SystemdManager, UnitStatus } from '../manage/
 import { lookup } from '../parse/lookup';
 import { parseUnitText } from '../parse/parseUnitFile';
 import { run, runAttached } from '../process/run';
-import type { GenerateRequest } from './generate';
+import { lineDiff } from '../render/diff';
+import { generate, type GenerateRequest } from './generate';
 import { GENERATED_MARK, install, type InstallResult, uninstall } from './install';
 
 export const JOB_TIMEOUT_MS = 5 * 60_000;
@@ -208,4 +209,47 @@ export function failureOf(reports: readonly UnitReport[]): PodgenError | undefin
     kind: 'unavailable',
     hint: 'see the journal lines above; podgen status NAME shows the current state',
   });
+}
+
+export interface DryRunUnit {
+  readonly unit: string;
+  readonly state: 'new' | 'changed' | 'unchanged';
+  readonly diff: readonly string[];
+  readonly job: 'start' | 'restart' | undefined;
+}
+
+/** What `up` would do, changing nothing: unit file diffs and the jobs it would queue. */
+export async function planUp(req: Omit<GenerateRequest, 'output'> & { unitDir: string; systemd: SystemdManager }): Promise<DryRunUnit[]> {
+  const generated = generate({ ...req, output: undefined });
+  const units = generated.units.map((u) => {
+    const before = safeRead(path.join(req.unitDir, u.plan.unitName));
+    const state: DryRunUnit['state'] = before === undefined ? 'new' : before === u.text ? 'unchanged' : 'changed';
+    return { unit: u.plan.unitName, state, diff: state === 'unchanged' ? [] : lineDiff(before ?? '', u.text) };
+  });
+  const statuses = await req.systemd.status(units.map((u) => u.unit));
+  return units.map((u, i) => ({
+    ...u,
+    job: u.unit.endsWith('@.service') ? undefined : u.state === 'changed' ? 'restart' : statuses[i]?.activeState === 'active' ? undefined : 'start',
+  }));
+}
+
+/** Everything podgen knows about one unit: where it came from, where it lives, what systemd says. */
+export async function inspectUnit(name: string, unitDir: string, systemd: SystemdManager): Promise<Record<string, unknown>> {
+  const unit = unitName(name);
+  const file = path.join(unitDir, unit);
+  const text = safeRead(file);
+  if (text === undefined || !text.startsWith(GENERATED_MARK)) {
+    throw new PodgenError(`${unit} is not a unit podgen installed in ${unitDir}`, { kind: 'not-found', hint: 'podgen ps -a lists the units podgen manages' });
+  }
+  const parsed = parseUnitText(text, file, unit).unit;
+  const [status] = await systemd.status([unit]);
+  return {
+    unit,
+    unitFile: file,
+    definition: lookup(parsed, 'Unit', 'SourcePath'),
+    dropins: [...text.matchAll(/^# {3}drop-in: (.*)$/gm)].map((m) => m[1]),
+    engine: /\(engine (\w+)\)/.exec(text)?.[1],
+    container: Object.fromEntries((parsed.sections.find((x) => x.name === 'X-Container')?.entries ?? []).map((e) => [e.key, e.value])),
+    systemd: status,
+  };
 }

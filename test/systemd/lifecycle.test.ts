@@ -91,6 +91,37 @@ describe('podgen up / ps / stop / start / down (real containers, sandbox systemd
     assert.equal(lines.filter((l) => /Start(ing|ed) web\.service/.test(l)).length, 0);
   });
 
+  it('up --dry-run shows the unit diff and the job, and changes nothing', function () {
+    const defFile = path.join(defs, 'web.container');
+    const original = fs.readFileSync(defFile, 'utf8');
+    const unitBefore = fs.readFileSync(path.join(env.sb.unitDir, 'web.service'), 'utf8');
+    fs.writeFileSync(defFile, original.replace('StopTimeout=1', 'StopTimeout=2'));
+    try {
+      const cursor = env.sb.journalCursor();
+      const r = run(['up', '--dry-run', '--engine', 'podman', 'web']);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /^web\.service: changed; would restart it$/m);
+      assert.match(r.stdout, /^ {2}-StopTimeout=1$/m);
+      assert.match(r.stdout, /^ {2}\+StopTimeout=2$/m);
+      assert.match(r.stdout, /dry run: nothing was written, reloaded or started/);
+      assert.equal(fs.readFileSync(path.join(env.sb.unitDir, 'web.service'), 'utf8'), unitBefore);
+      assert.equal(journal(cursor).filter((l) => l === 'Reloading.' || /Stopp(ing|ed) web/.test(l)).length, 0);
+    } finally {
+      fs.writeFileSync(defFile, original);
+    }
+  });
+
+  it('inspect shows where the unit came from and what systemd says', function () {
+    const r = run(['inspect', 'web']);
+    assert.equal(r.status, 0, r.stderr);
+    const info = JSON.parse(r.stdout) as { unitFile: string; definition: string; engine: string; container: Record<string, string>; systemd: { activeState: string } };
+    assert.equal(info.unitFile, path.join(env.sb.unitDir, 'web.service'));
+    assert.equal(info.definition, path.join(defs, 'web.container'));
+    assert.equal(info.engine, 'podman');
+    assert.equal(info.container.Image, 'localhost/podgen-bb:latest');
+    assert.equal(info.systemd.activeState, 'active');
+  });
+
   it('ps shows the unit from D-Bus: state, pid, policy, image', function () {
     const r = run(['ps', '--json']);
     assert.equal(r.status, 0, r.stderr);
