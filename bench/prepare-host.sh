@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 need=()
 command -v podman >/dev/null 2>&1 || need+=(podman)
 command -v skopeo >/dev/null 2>&1 || need+=(skopeo)
+command -v systemd-nspawn >/dev/null 2>&1 || need+=(systemd-container)
 [ -x /usr/bin/docker-registry ] || need+=(docker-registry)
 [ -x /bin/busybox ] || need+=(busybox-static)
 if [ ${#need[@]} -gt 0 ]; then

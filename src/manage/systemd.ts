@@ -50,6 +50,8 @@ export interface SystemdManager {
 const DEST = 'org.freedesktop.systemd1';
 const PATH = '/org/freedesktop/systemd1';
 const MANAGER = 'org.freedesktop.systemd1.Manager';
+/** Units queried at once (each is three calls; dbus-daemon allows 128 pending replies per connection). */
+const STATUS_BATCH = 40;
 
 function changes(reply: unknown): UnitFileChange[] {
   // EnableUnitFiles answers (b carries_install_info, a(sss) changes); DisableUnitFiles just a(sss).
@@ -108,14 +110,16 @@ export async function connectSystemd(user: boolean): Promise<SystemdManager> {
       throw busError(e, user);
     }
   };
+  /** A raw method call: no introspection round trip, which matters for 100+ units. */
+  const rawCall = async (objectPath: string, iface: string, member: string, signature: string, body: unknown[]): Promise<unknown[]> => {
+    const reply = await bus.call(new dbus.Message({ destination: DEST, path: objectPath, interface: iface, member, signature, body }));
+    return (reply?.body ?? []) as unknown[];
+  };
   const properties = async (objectPath: string): Promise<Record<string, unknown>> => {
-    const obj = await bus.getProxyObject(DEST, objectPath);
-    const props = obj.getInterface('org.freedesktop.DBus.Properties') as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
-    const get = props.GetAll;
-    if (!get) throw new Error('no Properties interface');
-    const [unit, service] = await Promise.all([get.call(props, 'org.freedesktop.systemd1.Unit'), get.call(props, 'org.freedesktop.systemd1.Service').catch(() => ({}))]);
+    const get = (iface: string): Promise<unknown[]> => rawCall(objectPath, 'org.freedesktop.DBus.Properties', 'GetAll', 's', [iface]);
+    const [unit, service] = await Promise.all([get('org.freedesktop.systemd1.Unit'), get('org.freedesktop.systemd1.Service').catch(() => [{}])]);
     const out: Record<string, unknown> = {};
-    for (const src of [unit, service]) {
+    for (const src of [unit[0], service[0]]) {
       if (src && typeof src === 'object') for (const [k, v] of Object.entries(src)) out[k] = v instanceof dbus.Variant ? v.value : v;
     }
     return out;
@@ -170,26 +174,30 @@ export async function connectSystemd(user: boolean): Promise<SystemdManager> {
       await call('ResetFailedUnit', unit).catch(() => undefined);
     },
     async status(units) {
-      return Promise.all(
-        units.map(async (u) => {
-          const objectPath = await call('LoadUnit', u);
-          const p = await properties(String(objectPath)).catch((e: unknown) => {
-            throw busError(e, user);
-          });
-          return {
-            unit: u,
-            loadState: str(p.LoadState),
-            activeState: str(p.ActiveState),
-            subState: str(p.SubState),
-            result: str(p.Result),
-            mainPid: num(p.MainPID),
-            execMainStatus: num(p.ExecMainStatus),
-            nRestarts: num(p.NRestarts),
-            activeEnterTimestamp: num(p.ActiveEnterTimestamp),
-            fragmentPath: str(p.FragmentPath),
-          };
-        }),
-      );
+      // dbus-daemon caps pending replies per connection (128 on the system bus): ask in batches.
+      const one = async (u: string): Promise<UnitStatus> => {
+        const [objectPath] = await rawCall(PATH, MANAGER, 'LoadUnit', 's', [u]).catch((e: unknown) => {
+          throw busError(e, user);
+        });
+        const p = await properties(String(objectPath)).catch((e: unknown) => {
+          throw busError(e, user);
+        });
+        return {
+          unit: u,
+          loadState: str(p.LoadState),
+          activeState: str(p.ActiveState),
+          subState: str(p.SubState),
+          result: str(p.Result),
+          mainPid: num(p.MainPID),
+          execMainStatus: num(p.ExecMainStatus),
+          nRestarts: num(p.NRestarts),
+          activeEnterTimestamp: num(p.ActiveEnterTimestamp),
+          fragmentPath: str(p.FragmentPath),
+        };
+      };
+      const out: UnitStatus[] = [];
+      for (let i = 0; i < units.length; i += STATUS_BATCH) out.push(...(await Promise.all(units.slice(i, i + STATUS_BATCH).map(one))));
+      return out;
     },
     async enable(units) {
       return changes(await call('EnableUnitFiles', [...units], false, true));

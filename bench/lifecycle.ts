@@ -1,0 +1,75 @@
+// npm run bench (lifecycle): in the nspawn sandbox's real systemd, 100
+// definitions brought up by one `podgen up -f DIR` vs a shell loop of
+// `systemctl enable --now` on the same pre-generated units; and `podgen ps`
+// of those 100 units vs `systemctl list-units` + one `systemctl show` per unit.
+// Containers run through the podman engine until podgen's runtime exists.
+
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Sandbox } from '../test/support/sandbox';
+
+const REPO = path.resolve(__dirname, '..', '..');
+const PODGEN = path.join(REPO, 'bin', 'podgen');
+const N = Number(process.env.BENCH_UNITS ?? 100);
+
+function timed(argv: readonly string[], env: NodeJS.ProcessEnv = {}): { ms: number; stdout: string } {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(argv[0] as string, argv.slice(1), { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`${argv.slice(0, 4).join(' ')} failed (${r.status}): ${r.stderr}${r.stdout}`);
+  return { ms, stdout: r.stdout };
+}
+
+function main(): void {
+  const sb = Sandbox.boot();
+  try {
+    const rootfs = path.join(sb.root, 'var/tmp/bench-bb');
+    fs.mkdirSync(path.join(rootfs, 'bin'), { recursive: true });
+    fs.copyFileSync('/bin/busybox', path.join(rootfs, 'bin', 'busybox'));
+    fs.chmodSync(path.join(rootfs, 'bin', 'busybox'), 0o755);
+    spawnSync('tar', ['-C', rootfs, '-cf', path.join(sb.root, 'var/tmp/bench-bb.tar'), '.']);
+    sb.execOk(['podman', '--storage-driver', 'vfs', 'import', '-q', '/var/tmp/bench-bb.tar', 'localhost/bench-bb:latest']);
+    const defs = fs.mkdtempSync('/var/tmp/podgen-bench-defs-');
+    const def = (i: number, prefix: string): string =>
+      `[Container]\nImage=localhost/bench-bb:latest\nGlobalArgs=--storage-driver vfs\nPidsLimit=-1\nNetwork=none\nStopTimeout=1\nExec=/bin/busybox sleep 3600\nContainerName=${prefix}${i}\n\n[Install]\nWantedBy=multi-user.target\n`;
+    for (let i = 0; i < N; i++) fs.writeFileSync(path.join(defs, `pg${i}.container`), def(i, 'pg'));
+    const env = {
+      DBUS_SYSTEM_BUS_ADDRESS: `unix:path=${sb.busSocket}`,
+      PODGEN_UNIT_DIR: sb.unitDir,
+      PODGEN_JOURNAL_ROOT: `/proc/${sb.pid}/root`,
+      QUADLET_UNIT_DIRS: defs,
+    };
+    const up = timed([process.execPath, PODGEN, 'up', '--engine', 'podman', '-f', defs], env);
+
+    // The reference: the same kind of units, generated beforehand, enabled and started one by one.
+    const loopDefs = fs.mkdtempSync('/var/tmp/podgen-bench-loop-');
+    for (let i = 0; i < N; i++) fs.writeFileSync(path.join(loopDefs, `sh${i}.container`), def(i, 'sh'));
+    timed([process.execPath, PODGEN, 'generate', '--engine', 'podman', '--output', sb.unitDir, ...fs.readdirSync(loopDefs).map((f) => path.join(loopDefs, f))], { QUADLET_UNIT_DIRS: loopDefs });
+    sb.execOk(['systemctl', 'daemon-reload']);
+    const script = `for i in $(seq 0 ${N - 1}); do systemctl enable --now sh$i.service || exit 1; done`;
+    const loop = timed(['nsenter', '-t', String(sb.pid), '-a', 'sh', '-c', script]);
+
+    const psTimes: number[] = [];
+    for (let k = 0; k < 5; k++) psTimes.push(timed([process.execPath, PODGEN, 'ps', '--json'], env).ms);
+    const psRows = (JSON.parse(timed([process.execPath, PODGEN, 'ps', '--json'], env).stdout) as unknown[]).length;
+    const showScript = `systemctl list-units --no-legend 'pg*.service' >/dev/null; for i in $(seq 0 ${N - 1}); do systemctl show pg$i.service >/dev/null; done`;
+    const showLoop = timed(['nsenter', '-t', String(sb.pid), '-a', 'sh', '-c', showScript]);
+    const psMedian = [...psTimes].sort((a, b) => a - b)[2] as number;
+
+    console.log(
+      [
+        `bench/lifecycle: ${N} containers (podman engine, busybox sleep), real systemd 252 in the nspawn sandbox`,
+        `  podgen up -f DIR (generate, install, 1 reload, enable, start, wait, settle): ${up.ms.toFixed(0)} ms; systemctl enable --now loop on pre-generated units: ${loop.ms.toFixed(0)} ms  [target >= 5x faster: ${loop.ms / up.ms >= 5 ? 'met' : 'MISSED'} (${(loop.ms / up.ms).toFixed(2)}x)]`,
+        `  podgen ps of ${psRows} units: ${psMedian.toFixed(0)} ms (median of 5, incl. Node start); list-units + systemctl show per unit: ${showLoop.ms.toFixed(0)} ms  [target < 200 ms: ${psMedian < 200 ? 'met' : 'MISSED'}]`,
+      ].join('\n'),
+    );
+    console.log(JSON.stringify({ bench: 'lifecycle', units: N, upMs: up.ms, loopMs: loop.ms, psMs: psMedian, psRows, showLoopMs: showLoop.ms }));
+    fs.rmSync(defs, { recursive: true, force: true });
+    fs.rmSync(loopDefs, { recursive: true, force: true });
+  } finally {
+    sb.halt();
+  }
+}
+
+main();
