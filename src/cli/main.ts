@@ -18,12 +18,18 @@ const EXIT_CODES = `Exit codes:
   65  a definition is invalid (every problem is listed as file:line: message), or
       downloaded data failed verification
   66  a definition or image was not found or cannot be read
-  69  a registry cannot be reached, or the store is locked
+  69  a registry or systemd cannot be reached, a store is locked, or a unit did not come up
   70  internal error (please report it)
   73  the output directory or image store cannot be written
   77  a registry refused access`;
 
 type Format = 'unit' | 'json';
+
+// Options several commands share, defined once.
+const ENGINE_OPTION = { alias: 'e', choices: ENGINES, default: 'podgen' as Engine, describe: 'what ExecStart runs: podgen (runc/crun, no daemon) or podman (as Quadlet writes it)' };
+const USER_OPTION = { type: 'boolean' as const, default: false, describe: 'your user manager (systemctl --user) and per-user directories' };
+const JSON_OPTION = { type: 'boolean' as const, default: false, describe: 'print the result as JSON' };
+const REPLACE_OPTION = { type: 'boolean' as const, default: false, describe: 'replace (or remove) a unit of the same name that podgen did not write' };
 
 interface GenerateArgs {
   readonly names: string[];
@@ -427,10 +433,7 @@ export async function main(argv: string[]): Promise<void> {
       (y) =>
         y
           .positional('names', { describe: 'definition names or .container paths', type: 'string', array: true })
-          .option('engine', { alias: 'e', choices: ENGINES, default: 'podgen' as Engine, describe: 'what ExecStart runs' })
-          .option('user', { type: 'boolean', default: false, describe: 'install for your user manager (~/.config/systemd/user)' })
-          .option('force', { type: 'boolean', default: false, describe: 'replace a unit of the same name that podgen did not write' })
-          .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' })
+          .options({ engine: ENGINE_OPTION, user: USER_OPTION, force: REPLACE_OPTION, json: JSON_OPTION })
           .epilog(EXIT_CODES),
       (args) => runInstall(args),
     )
@@ -440,8 +443,7 @@ export async function main(argv: string[]): Promise<void> {
       (y) =>
         y
           .positional('names', { describe: 'unit or definition names', type: 'string', array: true })
-          .option('user', { type: 'boolean', default: false, describe: 'your user manager' })
-          .option('force', { type: 'boolean', default: false, describe: 'also remove a unit podgen did not write' })
+          .options({ user: USER_OPTION, force: REPLACE_OPTION })
           .epilog(EXIT_CODES),
       (args) => runUninstall(args),
     )
@@ -454,10 +456,7 @@ export async function main(argv: string[]): Promise<void> {
           .option('file', { alias: 'f', type: 'string', describe: 'also every .container file in this directory (systemd orders them by their Requires=/After=)' })
           .option('dry-run', { type: 'boolean', default: false, describe: 'show the unit file changes and the jobs, change nothing' })
           .check((a) => ((a.names as string[]).length > 0 || a.file ? true : 'name at least one definition, or a directory with -f'))
-          .option('engine', { alias: 'e', choices: ENGINES, default: 'podgen' as Engine, describe: 'what ExecStart runs' })
-          .option('user', { type: 'boolean', default: false, describe: 'your user manager' })
-          .option('force', { type: 'boolean', default: false, describe: 'replace a unit of the same name that podgen did not write' })
-          .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' })
+          .options({ engine: ENGINE_OPTION, user: USER_OPTION, force: REPLACE_OPTION, json: JSON_OPTION })
           .epilog(EXIT_CODES),
       (args) => runUp(args),
     )
@@ -467,8 +466,7 @@ export async function main(argv: string[]): Promise<void> {
       (y) =>
         y
           .positional('names', { describe: 'unit or definition names', type: 'string', array: true })
-          .option('user', { type: 'boolean', default: false, describe: 'your user manager' })
-          .option('force', { type: 'boolean', default: false, describe: 'also remove a unit podgen did not write' })
+          .options({ user: USER_OPTION, force: REPLACE_OPTION })
           .epilog(EXIT_CODES),
       (args) => runDown(args),
     )
