@@ -23,6 +23,7 @@ function timed(argv: readonly string[], env: NodeJS.ProcessEnv = {}): { ms: numb
 
 function main(): void {
   const sb = Sandbox.boot();
+  const scratch: string[] = [];
   try {
     const rootfs = path.join(sb.root, 'var/tmp/bench-bb');
     fs.mkdirSync(path.join(rootfs, 'bin'), { recursive: true });
@@ -31,6 +32,7 @@ function main(): void {
     spawnSync('tar', ['-C', rootfs, '-cf', path.join(sb.root, 'var/tmp/bench-bb.tar'), '.']);
     sb.execOk(['podman', '--storage-driver', 'vfs', 'import', '-q', '/var/tmp/bench-bb.tar', 'localhost/bench-bb:latest']);
     const defs = fs.mkdtempSync('/var/tmp/podgen-bench-defs-');
+    scratch.push(defs);
     const def = (i: number, prefix: string): string =>
       `[Container]\nImage=localhost/bench-bb:latest\nGlobalArgs=--storage-driver vfs\nPidsLimit=-1\nNetwork=none\nStopTimeout=1\nExec=/bin/busybox sleep 3600\nContainerName=${prefix}${i}\n\n[Install]\nWantedBy=multi-user.target\n`;
     for (let i = 0; i < N; i++) fs.writeFileSync(path.join(defs, `pg${i}.container`), def(i, 'pg'));
@@ -44,6 +46,7 @@ function main(): void {
 
     // The reference: the same kind of units, generated beforehand, enabled and started one by one.
     const loopDefs = fs.mkdtempSync('/var/tmp/podgen-bench-loop-');
+    scratch.push(loopDefs);
     for (let i = 0; i < N; i++) fs.writeFileSync(path.join(loopDefs, `sh${i}.container`), def(i, 'sh'));
     timed([process.execPath, PODGEN, 'generate', '--engine', 'podman', '--output', sb.unitDir, ...fs.readdirSync(loopDefs).map((f) => path.join(loopDefs, f))], { QUADLET_UNIT_DIRS: loopDefs });
     sb.execOk(['systemctl', 'daemon-reload']);
@@ -65,10 +68,9 @@ function main(): void {
       ].join('\n'),
     );
     console.log(JSON.stringify({ bench: 'lifecycle', units: N, upMs: up.ms, loopMs: loop.ms, psMs: psMedian, psRows, showLoopMs: showLoop.ms }));
-    fs.rmSync(defs, { recursive: true, force: true });
-    fs.rmSync(loopDefs, { recursive: true, force: true });
   } finally {
     sb.halt();
+    for (const d of scratch) fs.rmSync(d, { recursive: true, force: true });
   }
 }
 
