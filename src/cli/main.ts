@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import { shortNameRegistryFrom } from '../image/reference';
 import { defaultStoreRoot, ImageStore } from '../image/store';
 import { formatBytes } from './format';
+import { readIfExists } from '../resolve/readIfExists';
 import { defaultSearchEnv, quadletDirs } from '../resolve/searchPaths';
 import { PODGEN_VERSION } from '../version';
 
@@ -111,14 +112,6 @@ function runImages(args: ImagesArgs): void {
   const rows = [['NAME', 'DIGEST', 'SIZE', 'STORED'], ...images.map((i) => [i.name, i.manifestDigest.slice(7, 19), formatBytes(i.size), i.pulled])];
   const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
   for (const r of rows) process.stdout.write(`${r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()}\n`);
-}
-
-function readIfExists(file: string): string | undefined {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
-  }
 }
 
 interface StoreArgs {

@@ -112,8 +112,9 @@ function safeList(dir: string): string[] {
 /** Everything known about an image: the store record, its config and its unpacked layers. */
 export function inspectImage(store: ImageStore, wanted: string): Record<string, unknown> {
   const image = findImage(store, wanted);
-  const config: unknown = JSON.parse(store.readBlob(image.configDigest).toString('utf8'));
-  const layers = diffIds(store.readBlob(image.configDigest)).map((id) => {
+  const configBytes = store.readBlob(image.configDigest);
+  const config: unknown = JSON.parse(configBytes.toString('utf8'));
+  const layers = diffIds(configBytes).map((id) => {
     const dir = layerDir(store.root, id);
     return { diffId: id, unpacked: fs.existsSync(dir) ? dir : null };
   });

@@ -13,7 +13,10 @@ import { parseUnitText } from '../parse/parseUnitFile';
 import { run, runAttached } from '../process/run';
 import { lineDiff } from '../render/diff';
 import { generate, type GenerateRequest } from './generate';
-import { GENERATED_MARK, install, type InstallResult, uninstall } from './install';
+import { readIfExists } from '../resolve/readIfExists';
+import { GENERATED_MARK, install, type InstallResult, uninstall, unitName } from './install';
+
+export { unitName };
 
 export const JOB_TIMEOUT_MS = 5 * 60_000;
 
@@ -29,7 +32,7 @@ export function stoppedMarker(unit: string, user: boolean, env: NodeJS.ProcessEn
 }
 
 function isUnlessStopped(unitDir: string, unit: string): boolean {
-  const text = safeRead(path.join(unitDir, unit));
+  const text = readIfExists(path.join(unitDir, unit));
   return text !== undefined && lookup(parseUnitText(text, unit, unit).unit, 'X-Container', 'RestartPolicy') === 'unless-stopped';
 }
 
@@ -46,10 +49,6 @@ export interface UnitReport {
   readonly journal: string | undefined;
 }
 
-export function unitName(name: string): string {
-  const base = path.basename(name).replace(/\.(container|service)$/, '');
-  return `${base}.service`;
-}
 
 function journalctl(unit: string, user: boolean, extra: readonly string[]): string[] {
   // PODGEN_JOURNAL_ROOT reads another root's journal (the test sandbox's).
@@ -170,7 +169,7 @@ export async function ps(unitDir: string, systemd: SystemdManager, all: boolean)
     return [];
   }
   const ours = names
-    .map((n) => ({ n, text: safeRead(path.join(unitDir, n)) }))
+    .map((n) => ({ n, text: readIfExists(path.join(unitDir, n)) }))
     .filter((x): x is { n: string; text: string } => x.text?.startsWith(GENERATED_MARK) === true && !x.n.endsWith('@.service'));
   const statuses = await systemd.status(ours.map((x) => x.n));
   const now = Date.now() * 1000;
@@ -193,13 +192,6 @@ export async function ps(unitDir: string, systemd: SystemdManager, all: boolean)
   return all ? rows : rows.filter((r) => r.active === 'active' || r.active === 'activating' || r.active === 'reloading');
 }
 
-function safeRead(file: string): string | undefined {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
 
 /** Exit non-zero (after reporting everything) when any unit failed. */
 export function failureOf(reports: readonly UnitReport[]): PodgenError | undefined {
@@ -222,7 +214,7 @@ export interface DryRunUnit {
 export async function planUp(req: Omit<GenerateRequest, 'output'> & { unitDir: string; systemd: SystemdManager }): Promise<DryRunUnit[]> {
   const generated = generate({ ...req, output: undefined });
   const units = generated.units.map((u) => {
-    const before = safeRead(path.join(req.unitDir, u.plan.unitName));
+    const before = readIfExists(path.join(req.unitDir, u.plan.unitName));
     const state: DryRunUnit['state'] = before === undefined ? 'new' : before === u.text ? 'unchanged' : 'changed';
     return { unit: u.plan.unitName, state, diff: state === 'unchanged' ? [] : lineDiff(before ?? '', u.text) };
   });
@@ -237,7 +229,7 @@ export async function planUp(req: Omit<GenerateRequest, 'output'> & { unitDir: s
 export async function inspectUnit(name: string, unitDir: string, systemd: SystemdManager): Promise<Record<string, unknown>> {
   const unit = unitName(name);
   const file = path.join(unitDir, unit);
-  const text = safeRead(file);
+  const text = readIfExists(file);
   if (text === undefined || !text.startsWith(GENERATED_MARK)) {
     throw new PodgenError(`${unit} is not a unit podgen installed in ${unitDir}`, { kind: 'not-found', hint: 'podgen ps -a lists the units podgen manages' });
   }

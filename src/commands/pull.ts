@@ -40,7 +40,6 @@ export interface PullResult {
 
 const PARALLEL_LAYERS = 3;
 
-
 export async function pull(req: PullRequest): Promise<PullResult> {
   const parsed = parseReference(req.image, req.shortNameRegistry);
   if (!parsed.ok) throw new PodgenError(parsed.message, { kind: 'usage', hint: 'write it like docker.io/library/nginx:1.25 or nginx:1.25' });

@@ -15,6 +15,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { PodgenError } from '../errors';
 import { withLockFile } from '../output/lockFile';
+import { processGone } from '../process/gone';
 
 export interface StoredImage {
   /** Canonical name, e.g. docker.io/library/nginx:1.25. */
@@ -212,7 +213,7 @@ export class ImageStore {
     for (const name of names) {
       const pid = Number(name.split('-')[0]);
       const file = path.join(dir, name);
-      if (!processAlive(pid)) {
+      if (!Number.isInteger(pid) || pid <= 0 || processGone(pid)) {
         fs.rmSync(file, { force: true });
         continue;
       }
@@ -240,16 +241,6 @@ export class ImageStore {
       if (e instanceof PodgenError) throw e;
       throw storeError(this.root, e, 'lock the image store');
     }
-  }
-}
-
-function processAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
   }
 }
 

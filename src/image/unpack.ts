@@ -15,6 +15,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { PodgenError } from '../errors';
+import { processGone } from '../process/gone';
 import { pipe, run } from '../process/run';
 import type { Compression } from './manifest';
 import { LayerRefused, TarScanner } from './tarScan';
@@ -142,13 +143,7 @@ function tarFailure(storeRoot: string, e: unknown): PodgenError {
 /** Temporary directories of unpacks whose process died (kill -9) are removed. */
 function removeAbandoned(tmpRoot: string): void {
   for (const name of fs.readdirSync(tmpRoot)) {
-    const pid = Number(name.split('-')[0]);
-    if (!Number.isInteger(pid) || pid === process.pid) continue;
-    try {
-      process.kill(pid, 0);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ESRCH') fs.rmSync(path.join(tmpRoot, name), { recursive: true, force: true });
-    }
+    if (processGone(Number(name.split('-')[0]))) fs.rmSync(path.join(tmpRoot, name), { recursive: true, force: true });
   }
 }
 

@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PodgenError } from '../errors';
+import { processGone } from '../process/gone';
 
 function ownerDead(lockPath: string): boolean {
   try {
@@ -13,10 +14,9 @@ function ownerDead(lockPath: string): boolean {
       // Being written right now — or its writer died between creating and writing it.
       return Date.now() - fs.statSync(lockPath).mtimeMs > 5_000;
     }
-    process.kill(pid, 0);
-    return false;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'ESRCH';
+    return processGone(pid);
+  } catch {
+    return false; // the lock went away meanwhile: try again
   }
 }
 

@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PodgenError } from '../errors';
 import type { Symlink } from '../plan/unitPlan';
+import { processGone } from '../process/gone';
 
 export interface UnitOutput {
   readonly unitName: string;
@@ -72,12 +73,7 @@ function removeAbandoned(dir: string): void {
   }
   for (const n of names) {
     const m = TEMP.exec(n);
-    if (!m || Number(m[1]) === process.pid) continue;
-    try {
-      process.kill(Number(m[1]), 0);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ESRCH') fs.rmSync(path.join(dir, n), { force: true });
-    }
+    if (m && processGone(Number(m[1]))) fs.rmSync(path.join(dir, n), { force: true });
   }
 }
 
