@@ -43,6 +43,12 @@ function main(): void {
       QUADLET_UNIT_DIRS: defs,
     };
     const up = timed([process.execPath, PODGEN, 'up', '--engine', 'podman', '-f', defs], env);
+    const psTimes: number[] = [];
+    for (let k = 0; k < 5; k++) psTimes.push(timed([process.execPath, PODGEN, 'ps', '--json'], env).ms);
+    const psRows = (JSON.parse(timed([process.execPath, PODGEN, 'ps', '--json'], env).stdout) as unknown[]).length;
+    // The reference for ps: what a script does with systemctl for the same units.
+    const showScript = `systemctl list-units --no-legend 'pg*.service' >/dev/null; for i in $(seq 0 ${N - 1}); do systemctl show pg$i.service >/dev/null; done`;
+    const showLoop = timed(['nsenter', '-t', String(sb.pid), '-a', 'sh', '-c', showScript]);
 
     // The reference: the same kind of units, generated beforehand, enabled and started one by one.
     const loopDefs = fs.mkdtempSync('/var/tmp/podgen-bench-loop-');
@@ -53,11 +59,6 @@ function main(): void {
     const script = `for i in $(seq 0 ${N - 1}); do systemctl enable --now sh$i.service || exit 1; done`;
     const loop = timed(['nsenter', '-t', String(sb.pid), '-a', 'sh', '-c', script]);
 
-    const psTimes: number[] = [];
-    for (let k = 0; k < 5; k++) psTimes.push(timed([process.execPath, PODGEN, 'ps', '--json'], env).ms);
-    const psRows = (JSON.parse(timed([process.execPath, PODGEN, 'ps', '--json'], env).stdout) as unknown[]).length;
-    const showScript = `systemctl list-units --no-legend 'pg*.service' >/dev/null; for i in $(seq 0 ${N - 1}); do systemctl show pg$i.service >/dev/null; done`;
-    const showLoop = timed(['nsenter', '-t', String(sb.pid), '-a', 'sh', '-c', showScript]);
     const psMedian = [...psTimes].sort((a, b) => a - b)[2] as number;
 
     console.log(

@@ -5,7 +5,8 @@
 # systemd-analyze verify needs it); docker-registry is the real registry the
 # image tests pull from, htpasswd (apache2-utils) makes its password file,
 # busybox-static and zstd build the test images offline; podman writes the
-# `podman save` tarballs that podgen load must read.
+# `podman save` tarballs that podgen load must read; libpam-systemd (logind) and
+# dbus-user-session give the sandbox lingering and user buses for --user tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,6 +26,9 @@ command -v zstd >/dev/null 2>&1 || need+=(zstd)
 command -v podman >/dev/null 2>&1 || need+=(podman)
 command -v setfattr >/dev/null 2>&1 || need+=(attr)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+# --user tests: logind (lingering) and a user bus for the user manager, inside the sandbox.
+[ -x /lib/systemd/systemd-logind ] || need+=(libpam-systemd)
+[ -e /usr/lib/systemd/user/dbus.socket ] || need+=(dbus-user-session)
 # The test images copy /bin/busybox into a bare root file system: it must be the static build.
 { [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1; } || need+=(busybox-static)
 

@@ -10,7 +10,7 @@ import { shortNameRegistryFrom } from '../image/reference';
 import { defaultStoreRoot, ImageStore } from '../image/store';
 import { formatBytes } from './format';
 import { readIfExists } from '../resolve/readIfExists';
-import { defaultSearchEnv, quadletDirs } from '../resolve/searchPaths';
+import { defaultSearchEnv, defaultUnitDir, quadletDirs } from '../resolve/searchPaths';
 import { PODGEN_VERSION } from '../version';
 
 const EXIT_CODES = `Exit codes:
@@ -28,6 +28,8 @@ type Format = 'unit' | 'json';
 
 // Options several commands share, defined once.
 const ENGINE_OPTION = { alias: 'e', choices: ENGINES, default: 'podgen' as Engine, describe: 'what ExecStart runs: podgen (runc/crun, no daemon) or podman (as Quadlet writes it)' };
+const FILE_OPTION = { alias: 'f', type: 'string' as const, describe: 'also every .container file in this directory (systemd orders them by their Requires=/After=)' };
+const NAMES_OR_FILE = (a: { names?: unknown; file?: unknown }): true | string => ((Array.isArray(a.names) && a.names.length > 0) || a.file ? true : 'name at least one definition, or a directory with -f');
 const USER_OPTION = { type: 'boolean' as const, default: false, describe: 'your user manager (systemctl --user) and per-user directories' };
 const JSON_OPTION = { type: 'boolean' as const, default: false, describe: 'print the result as JSON' };
 const REPLACE_OPTION = { type: 'boolean' as const, default: false, describe: 'replace (or remove) a unit of the same name that podgen did not write' };
@@ -159,14 +161,15 @@ interface InstallArgs {
 }
 
 async function runInstall(args: InstallArgs): Promise<void> {
-  const { install, defaultUnitDir } = await import('../commands/install');
+  const { install } = await import('../commands/install');
   const { machineContext } = await import('../commands/generate');
   const r = await withSystemd(
     args.user,
     (systemd) =>
-      install({ names: args.names, engine: args.engine, search: defaultSearchEnv(args.user), ctx: machineContext(args.user), unitDir: defaultUnitDir(args.user), force: args.force, systemd }),
+      install({ names: namesWithDir(args), engine: args.engine, search: defaultSearchEnv(args.user), ctx: machineContext(args.user), unitDir: defaultUnitDir(args.user), force: args.force, systemd }),
     true,
   );
+  if (args.user) await warnIfNotLingering();
   if (args.json) {
     process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
     return;
@@ -177,7 +180,7 @@ async function runInstall(args: InstallArgs): Promise<void> {
 }
 
 async function runUninstall(args: { names: string[]; user: boolean; force: boolean }): Promise<void> {
-  const { uninstall, defaultUnitDir } = await import('../commands/install');
+  const { uninstall } = await import('../commands/install');
   const r = await withSystemd(args.user, (systemd) => uninstall(args.names, defaultUnitDir(args.user), args.force, systemd), true);
   for (const u of r.removed) process.stdout.write(`${u}: disabled and removed\n`);
   for (const u of r.missing) process.stdout.write(`${u}: not installed\n`);
@@ -230,7 +233,6 @@ function namesWithDir(args: InstallArgs): string[] {
 
 async function runUp(args: InstallArgs): Promise<void> {
   const { up, failureOf, planUp } = await import('../commands/lifecycle');
-  const { defaultUnitDir } = await import('../commands/install');
   const { machineContext } = await import('../commands/generate');
   if (args['dry-run']) {
     const plan = await withSystemd(args.user, (systemd) =>
@@ -248,9 +250,15 @@ async function runUp(args: InstallArgs): Promise<void> {
   }
   const result = await withSystemd(
     args.user,
-    (systemd) => up({ names: namesWithDir(args), engine: args.engine, search: defaultSearchEnv(args.user), ctx: machineContext(args.user), unitDir: defaultUnitDir(args.user), force: args.force, systemd, user: args.user }),
+    async (systemd) => {
+      // A live count on a terminal; logs and scripts get the per-unit lines (or --json) at the end.
+      const { ttyJobProgress } = await import('./progress');
+      const onJobs = process.stderr.isTTY && !args.json ? (n: number) => (n > 0 ? ttyJobProgress(process.stderr, n) : undefined) : undefined;
+      return up({ names: namesWithDir(args), engine: args.engine, search: defaultSearchEnv(args.user), ctx: machineContext(args.user), unitDir: defaultUnitDir(args.user), force: args.force, systemd, user: args.user, onJobs });
+    },
     true,
   );
+  if (args.user) await warnIfNotLingering();
   if (args.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else {
     const changed = result.install.units.filter((u) => u.state !== 'unchanged');
@@ -263,14 +271,12 @@ async function runUp(args: InstallArgs): Promise<void> {
 
 async function runDown(args: { names: string[]; user: boolean; force: boolean }): Promise<void> {
   const { down } = await import('../commands/lifecycle');
-  const { defaultUnitDir } = await import('../commands/install');
   const reports = await withSystemd(args.user, (systemd) => down(args.names, defaultUnitDir(args.user), args.force, systemd, args.user), true);
   for (const r of reports) process.stdout.write(`${r.unit}: stopped, disabled and removed\n`);
 }
 
 async function runJob(verb: 'StartUnit' | 'StopUnit' | 'RestartUnit', args: { names: string[]; user: boolean }): Promise<void> {
   const { jobs, failureOf } = await import('../commands/lifecycle');
-  const { defaultUnitDir } = await import('../commands/install');
   const reports = await withSystemd(args.user, (systemd) => jobs(verb, args.names, systemd, args.user, defaultUnitDir(args.user)), true);
   printReports(reports);
   const failure = failureOf(verb === 'StopUnit' ? [] : reports);
@@ -278,8 +284,7 @@ async function runJob(verb: 'StartUnit' | 'StopUnit' | 'RestartUnit', args: { na
 }
 
 async function runPs(args: { user: boolean; all: boolean; json: boolean }): Promise<void> {
-  const { ps } = await import('../commands/lifecycle');
-  const { defaultUnitDir } = await import('../commands/install');
+  const { ps } = await import('../commands/ps');
   const rows = await withSystemd(args.user, (systemd) => ps(defaultUnitDir(args.user), systemd, args.all));
   if (args.json) {
     process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
@@ -296,15 +301,15 @@ async function runPs(args: { user: boolean; all: boolean; json: boolean }): Prom
 async function runStatus(args: { name: string; user: boolean; json: boolean }): Promise<void> {
   const { unitName, journalTail } = await import('../commands/lifecycle');
   const unit = unitName(args.name);
-  const [st] = await withSystemd(args.user, (systemd) => systemd.status([unit]));
+  const [st, fragmentPath] = await withSystemd(args.user, async (systemd) => [(await systemd.status([unit]))[0], await systemd.fragmentPath(unit)] as const);
   if (!st || st.loadState === 'not-found') throw new PodgenError(`${unit} is not installed`, { kind: 'not-found', hint: 'podgen ps -a lists the units podgen manages' });
   const journal = await journalTail(unit, 10, args.user);
   if (args.json) {
-    process.stdout.write(`${JSON.stringify({ ...st, journal: journal.split('\n') }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ ...st, fragmentPath, journal: journal.split('\n') }, null, 2)}\n`);
     return;
   }
   process.stdout.write(
-    `${unit}: ${st.activeState}/${st.subState}${st.mainPid ? `, pid ${st.mainPid}` : ''}, restarts ${st.nRestarts}, last exit ${st.execMainStatus}, result ${st.result}\n  unit file: ${st.fragmentPath}\n${journal ? `${journal.split('\n').map((l) => `  ${l}`).join('\n')}\n` : ''}`,
+    `${unit}: ${st.activeState}/${st.subState}${st.mainPid ? `, pid ${st.mainPid}` : ''}, restarts ${st.nRestarts}, last exit ${st.execMainStatus}, result ${st.result}\n  unit file: ${fragmentPath}\n${journal ? `${journal.split('\n').map((l) => `  ${l}`).join('\n')}\n` : ''}`,
   );
 }
 
@@ -316,9 +321,53 @@ async function runLogs(args: { name: string; user: boolean; follow: boolean; lin
 
 async function runInspectUnit(args: { name: string; user: boolean }): Promise<void> {
   const { inspectUnit } = await import('../commands/lifecycle');
-  const { defaultUnitDir } = await import('../commands/install');
   const info = await withSystemd(args.user, (systemd) => inspectUnit(args.name, defaultUnitDir(args.user), systemd));
   process.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
+}
+
+/** The uid of USER (a name, resolved through NSS, or a number); the caller's own uid without one. */
+async function uidOf(user: string | undefined): Promise<{ uid: number; name: string }> {
+  if (user === undefined) return { uid: process.getuid?.() ?? 0, name: (await import('node:os')).userInfo().username };
+  if (/^\d+$/.test(user)) return { uid: Number(user), name: user };
+  const { run } = await import('../process/run');
+  const r = await run(['getent', 'passwd', user], { allowFailure: true });
+  const uid = r.status === 0 ? Number(r.stdout.split(':')[2]) : NaN;
+  if (!Number.isInteger(uid)) throw new PodgenError(`no such user: ${user}`, { kind: 'not-found', hint: 'name an existing user, or give a numeric uid' });
+  return { uid, name: user };
+}
+
+async function runLinger(args: { user?: string; off: boolean; json: boolean }): Promise<void> {
+  const { connectLogin } = await import('../manage/login');
+  const who = await uidOf(args.user);
+  const login = await connectLogin();
+  try {
+    const before = await login.lingering(who.uid);
+    if (before !== !args.off) await login.setLinger(who.uid, !args.off);
+    const after = await login.lingering(who.uid);
+    if (after === args.off) throw new PodgenError(`logind did not ${args.off ? 'disable' : 'enable'} lingering for ${who.name}`, { kind: 'unavailable' });
+    if (args.json) process.stdout.write(`${JSON.stringify({ user: who.name, uid: who.uid, linger: after, changed: before !== after })}\n`);
+    else if (before === after) process.stdout.write(`lingering is already ${after ? 'on' : 'off'} for ${who.name} (uid ${who.uid})\n`);
+    else process.stdout.write(after ? `lingering on for ${who.name} (uid ${who.uid}): their user manager, and their enabled --user containers, start at boot\n` : `lingering off for ${who.name} (uid ${who.uid}): their user manager runs only while they are logged in\n`);
+  } finally {
+    login.close();
+  }
+}
+
+/** --user units start at boot only when the user lingers: say so after installing them (never fails the command). */
+async function warnIfNotLingering(): Promise<void> {
+  const uid = process.getuid?.() ?? 0;
+  try {
+    const { connectLogin } = await import('../manage/login');
+    const login = await connectLogin();
+    try {
+      if (await login.lingering(uid)) return;
+    } finally {
+      login.close();
+    }
+    process.stderr.write(`podgen: warning: lingering is off for uid ${uid}: these --user containers start when you log in, not at boot\n  hint: podgen linger (asks systemd-logind to start your user manager at boot)\n`);
+  } catch (e) {
+    process.stderr.write(`podgen: warning: cannot tell whether lingering is on (${(e as Error).message}); without it --user containers start only at login\n`);
+  }
 }
 
 function fail(err: unknown): void {
@@ -421,11 +470,13 @@ export async function main(argv: string[]): Promise<void> {
       (args) => runLoad(args),
     )
     .command<InstallArgs>(
-      'install <names..>',
+      'install [names..]',
       'generate units and install them for systemd over D-Bus: write atomically, reload once, enable (no start)',
       (y) =>
         y
-          .positional('names', { describe: 'definition names or .container paths', type: 'string', array: true })
+          .positional('names', { describe: 'definition names or .container paths', type: 'string', array: true, default: [] as string[] })
+          .option('file', FILE_OPTION)
+          .check(NAMES_OR_FILE)
           .options({ engine: ENGINE_OPTION, user: USER_OPTION, force: REPLACE_OPTION, json: JSON_OPTION })
           .epilog(EXIT_CODES),
       (args) => runInstall(args),
@@ -446,9 +497,9 @@ export async function main(argv: string[]): Promise<void> {
       (y) =>
         y
           .positional('names', { describe: 'definition names or .container paths', type: 'string', array: true, default: [] as string[] })
-          .option('file', { alias: 'f', type: 'string', describe: 'also every .container file in this directory (systemd orders them by their Requires=/After=)' })
+          .option('file', FILE_OPTION)
           .option('dry-run', { type: 'boolean', default: false, describe: 'show the unit file changes and the jobs, change nothing' })
-          .check((a) => ((a.names as string[]).length > 0 || a.file ? true : 'name at least one definition, or a directory with -f'))
+          .check(NAMES_OR_FILE)
           .options({ engine: ENGINE_OPTION, user: USER_OPTION, force: REPLACE_OPTION, json: JSON_OPTION })
           .epilog(EXIT_CODES),
       (args) => runUp(args),
@@ -498,6 +549,17 @@ export async function main(argv: string[]): Promise<void> {
           .option('user', { type: 'boolean', default: false, describe: 'your user manager' })
           .option('json', { type: 'boolean', default: false, describe: 'print as JSON' }),
       (args) => runPs(args),
+    )
+    .command<{ user?: string; off: boolean; json: boolean }>(
+      'linger [user]',
+      'let a user\'s manager start at boot, so their --user containers do too (systemd-logind SetUserLinger)',
+      (y) =>
+        y
+          .positional('user', { describe: 'user name or uid (default: you; root may name anyone)', type: 'string' })
+          .option('off', { type: 'boolean', default: false, describe: 'turn lingering off instead' })
+          .options({ json: JSON_OPTION })
+          .epilog(EXIT_CODES),
+      (args) => runLinger(args),
     )
     .completion('completion', 'print a bash/zsh completion script (source it from your shell profile)')
     .demandCommand(1, 'name a command; try podgen generate nginx')

@@ -2,6 +2,7 @@
 // per layer otherwise (logs, provisioning scripts), nothing with --quiet.
 
 import type { PullProgress } from '../commands/pull';
+import type { JobOutcome } from '../manage/systemd';
 import { formatBytes } from './format';
 
 const short = (digest: string): string => digest.slice(7, 19);
@@ -52,5 +53,25 @@ export function ttyProgress(out: NodeJS.WriteStream): PullProgress {
       if (r) r.state = 'done';
       draw(true);
     },
+  };
+}
+
+/** One redrawn line while `up` waits for a batch of jobs: how many are done, failed, still running. */
+export function ttyJobProgress(out: NodeJS.WriteStream, total: number): (o: JobOutcome) => void {
+  let done = 0;
+  let failed = 0;
+  let lastFailed = '';
+  const draw = (): void => {
+    const waiting = total - done - failed;
+    out.write(`\r\x1b[2Kjobs: ${done}/${total} done${failed ? `, ${failed} failed (last: ${lastFailed})` : ''}${waiting ? `, ${waiting} running` : '\n'}`);
+  };
+  draw();
+  return (o) => {
+    if (o.result === 'done') done++;
+    else {
+      failed++;
+      lastFailed = o.unit;
+    }
+    draw();
   };
 }

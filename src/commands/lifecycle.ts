@@ -14,7 +14,8 @@ import { run, runAttached } from '../process/run';
 import { lineDiff } from '../render/diff';
 import { generate, type GenerateRequest } from './generate';
 import { readIfExists } from '../resolve/readIfExists';
-import { GENERATED_MARK, install, type InstallResult, uninstall, unitName } from './install';
+import { install, type InstallResult, uninstall } from './install';
+import { GENERATED_MARK, serviceUnitName as unitName } from '../resolve/unitName';
 
 export { unitName };
 
@@ -77,7 +78,7 @@ async function settle(systemd: SystemdManager, units: readonly string[]): Promis
   for (;;) {
     const statuses = await systemd.status(units);
     const nowUs = Date.now() * 1000;
-    const unsettled = statuses.some((s) => s.activeState === 'active' && nowUs - s.activeEnterTimestamp < SETTLE_MS * 1000);
+    const unsettled = statuses.some((s) => s.activeState === 'active' && nowUs - s.mainStartTimestamp < SETTLE_MS * 1000);
     if (!unsettled || Date.now() > deadline) return statuses;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -96,23 +97,30 @@ async function report(systemd: SystemdManager, outcomes: readonly JobOutcome[], 
   );
 }
 
+/** Told how many jobs `up` queues; returns what to call as each finishes (a progress display). */
+export type JobProgress = (jobs: number) => ((outcome: JobOutcome) => void) | undefined;
+
 export interface UpResult {
   readonly install: InstallResult;
   readonly units: readonly UnitReport[];
 }
 
 /** Generate, install (one reload), enable, then start what is new or not running and restart what changed. */
-export async function up(req: Omit<GenerateRequest, 'output'> & { unitDir: string; force: boolean; systemd: SystemdManager; user: boolean }): Promise<UpResult> {
+export async function up(
+  req: Omit<GenerateRequest, 'output'> & { unitDir: string; force: boolean; systemd: SystemdManager; user: boolean; onJobs?: JobProgress },
+): Promise<UpResult> {
   const installed = await install(req);
   const units = installed.units.filter((u) => !u.unit.endsWith('@.service'));
   const statuses = await req.systemd.status(units.map((u) => u.unit));
   const restart = units.filter((u) => u.state === 'updated').map((u) => u.unit);
   const start = units.filter((u, i) => u.state !== 'updated' && statuses[i]?.activeState !== 'active').map((u) => u.unit);
   clearStopped([...start, ...restart], req.user);
-  for (const u of start) await req.systemd.resetFailed(u);
+  // Reset only what failed (Docker resets a spent on-failure:N budget on a manual start).
+  for (const u of start.filter((x) => statuses[units.findIndex((y) => y.unit === x)]?.activeState === 'failed')) await req.systemd.resetFailed(u);
+  const onFinished = req.onJobs?.(start.length + restart.length);
   const outcomes = [
-    ...(start.length ? await req.systemd.runJobs('StartUnit', start, JOB_TIMEOUT_MS) : []),
-    ...(restart.length ? await req.systemd.runJobs('RestartUnit', restart, JOB_TIMEOUT_MS) : []),
+    ...(start.length ? await req.systemd.runJobs('StartUnit', start, JOB_TIMEOUT_MS, onFinished) : []),
+    ...(restart.length ? await req.systemd.runJobs('RestartUnit', restart, JOB_TIMEOUT_MS, onFinished) : []),
   ];
   const reports = await report(req.systemd, outcomes, req.user);
   const already = units.filter((u) => !start.includes(u.unit) && !restart.includes(u.unit));
@@ -146,52 +154,6 @@ export async function jobs(verb: JobVerb, names: readonly string[], systemd: Sys
   }
   return reports;
 }
-
-export interface PsRow {
-  readonly unit: string;
-  readonly active: string;
-  readonly sub: string;
-  readonly uptimeSeconds: number | undefined;
-  readonly mainPid: number;
-  readonly restarts: number;
-  readonly lastExit: number;
-  readonly image: string;
-  readonly restartPolicy: string;
-  readonly ports: readonly string[];
-}
-
-/** Every unit podgen wrote in unitDir, with systemd's view of it (one round of D-Bus calls). */
-export async function ps(unitDir: string, systemd: SystemdManager, all: boolean): Promise<PsRow[]> {
-  let names: string[] = [];
-  try {
-    names = fs.readdirSync(unitDir).filter((n) => n.endsWith('.service'));
-  } catch {
-    return [];
-  }
-  const ours = names
-    .map((n) => ({ n, text: readIfExists(path.join(unitDir, n)) }))
-    .filter((x): x is { n: string; text: string } => x.text?.startsWith(GENERATED_MARK) === true && !x.n.endsWith('@.service'));
-  const statuses = await systemd.status(ours.map((x) => x.n));
-  const now = Date.now() * 1000;
-  const rows = ours.map(({ n, text }, i) => {
-    const unit = parseUnitText(text, n, n).unit;
-    const s = statuses[i] as UnitStatus;
-    return {
-      unit: n,
-      active: s.activeState,
-      sub: s.subState,
-      uptimeSeconds: s.activeState === 'active' && s.activeEnterTimestamp > 0 ? Math.round((now - s.activeEnterTimestamp) / 1e6) : undefined,
-      mainPid: s.mainPid,
-      restarts: s.nRestarts,
-      lastExit: s.execMainStatus,
-      image: lookup(unit, 'X-Container', 'Image') ?? '',
-      restartPolicy: lookup(unit, 'X-Container', 'RestartPolicy') ?? lookup(unit, 'Service', 'Restart') ?? 'no',
-      ports: unit.sections.find((x) => x.name === 'X-Container')?.entries.filter((e) => e.key === 'PublishPort').map((e) => e.value) ?? [],
-    };
-  });
-  return all ? rows : rows.filter((r) => r.active === 'active' || r.active === 'activating' || r.active === 'reloading');
-}
-
 
 /** Exit non-zero (after reporting everything) when any unit failed. */
 export function failureOf(reports: readonly UnitReport[]): PodgenError | undefined {
@@ -235,6 +197,7 @@ export async function inspectUnit(name: string, unitDir: string, systemd: System
   }
   const parsed = parseUnitText(text, file, unit).unit;
   const [status] = await systemd.status([unit]);
+  const fragmentPath = await systemd.fragmentPath(unit);
   return {
     unit,
     unitFile: file,
@@ -242,6 +205,6 @@ export async function inspectUnit(name: string, unitDir: string, systemd: System
     dropins: [...text.matchAll(/^# {3}drop-in: (.*)$/gm)].map((m) => m[1]),
     engine: /\(engine (\w+)\)/.exec(text)?.[1],
     container: Object.fromEntries((parsed.sections.find((x) => x.name === 'X-Container')?.entries ?? []).map((e) => [e.key, e.value])),
-    systemd: status,
+    systemd: { ...status, fragmentPath },
   };
 }

@@ -4,6 +4,7 @@
 
 import * as dbus from 'dbus-next';
 import { PodgenError } from '../errors';
+import { num, openBus, str, unwrap } from './bus';
 
 export interface UnitFileChange {
   readonly type: string;
@@ -29,9 +30,8 @@ export interface UnitStatus {
   readonly mainPid: number;
   readonly execMainStatus: number;
   readonly nRestarts: number;
-  /** Microseconds since the epoch when the unit last became active (0 when never). */
-  readonly activeEnterTimestamp: number;
-  readonly fragmentPath: string;
+  /** Microseconds since the epoch when the main process last started (0 when never). */
+  readonly mainStartTimestamp: number;
 }
 
 export interface SystemdManager {
@@ -39,19 +39,23 @@ export interface SystemdManager {
   enable(units: readonly string[]): Promise<UnitFileChange[]>;
   disable(units: readonly string[]): Promise<UnitFileChange[]>;
   unitFileState(unit: string): Promise<string | undefined>;
-  /** Queue a job for each unit and wait until systemd reports every one finished. */
-  runJobs(verb: JobVerb, units: readonly string[], timeoutMs: number): Promise<JobOutcome[]>;
+  /** Queue a job for each unit and wait until systemd reports every one finished (onFinished as each does). */
+  runJobs(verb: JobVerb, units: readonly string[], timeoutMs: number, onFinished?: (outcome: JobOutcome) => void): Promise<JobOutcome[]>;
   /** Reset the failed state (and start-rate counters), as `systemctl reset-failed`. */
   resetFailed(unit: string): Promise<void>;
+  /** States of many units in one ListUnitsByNames plus one GetAll per unit. */
   status(units: readonly string[]): Promise<UnitStatus[]>;
+  /** The file a unit was loaded from ('' when none). */
+  fragmentPath(unit: string): Promise<string>;
   close(): void;
 }
 
 const DEST = 'org.freedesktop.systemd1';
 const PATH = '/org/freedesktop/systemd1';
 const MANAGER = 'org.freedesktop.systemd1.Manager';
-/** Units queried at once (each is three calls; dbus-daemon allows 128 pending replies per connection). */
-const STATUS_BATCH = 40;
+/** Units queried at once (dbus-daemon allows 128 pending replies per connection). */
+const STATUS_BATCH = 100;
+
 
 function changes(reply: unknown): UnitFileChange[] {
   // EnableUnitFiles answers (b carries_install_info, a(sss) changes); DisableUnitFiles just a(sss).
@@ -79,76 +83,91 @@ function busError(e: unknown, user: boolean): PodgenError {
 }
 
 export async function connectSystemd(user: boolean): Promise<SystemdManager> {
-  const bus = user ? dbus.sessionBus() : dbus.systemBus();
-  // Connection errors arrive as 'error' events, not as rejections: race them, with a deadline.
-  let onError: (e: unknown) => void = () => undefined;
-  const failed = new Promise<never>((_, reject) => {
-    onError = reject;
-  });
-  bus.on('error', (e: unknown) => onError(e));
-  let manager: dbus.ClientInterface;
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(Object.assign(new Error('no answer within 10 s'), { code: 'ETIMEDOUT' })), 10_000);
-    });
-    const obj = await Promise.race([bus.getProxyObject(DEST, PATH), failed, timeout]);
-    manager = obj.getInterface(MANAGER);
-  } catch (e) {
-    bus.disconnect();
-    throw busError(e, user);
-  } finally {
-    clearTimeout(timer);
-    onError = () => undefined;
-  }
+  // systemd only emits JobRemoved to subscribed clients; Subscribe also proves it is there.
+  const raw = await openBus(user ? 'session' : 'system', (b) => b.call(DEST, PATH, MANAGER, 'Subscribe', '', []), (e) => busError(e, user));
+  const bus = raw.bus;
+  const rawCall = (objectPath: string, iface: string, member: string, signature: string, body: unknown[]): Promise<unknown[]> => raw.call(DEST, objectPath, iface, member, signature, body);
+  const SIGNATURES: Record<string, string> = {
+    Reload: '',
+    StartUnit: 'ss',
+    StopUnit: 'ss',
+    RestartUnit: 'ss',
+    ResetFailedUnit: 's',
+    EnableUnitFiles: 'asbb',
+    DisableUnitFiles: 'asb',
+    GetUnitFileState: 's',
+  };
   const call = async (method: string, ...args: unknown[]): Promise<unknown> => {
     try {
-      const fn = (manager as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[method];
-      if (!fn) throw new Error(`no method ${method}`);
-      return await fn.apply(manager, args);
+      const body = await rawCall(PATH, MANAGER, method, SIGNATURES[method] ?? '', args);
+      return body.length <= 1 ? body[0] : body;
     } catch (e) {
       throw busError(e, user);
     }
   };
-  /** A raw method call: no introspection round trip, which matters for 100+ units. */
-  const rawCall = async (objectPath: string, iface: string, member: string, signature: string, body: unknown[]): Promise<unknown[]> => {
-    const reply = await bus.call(new dbus.Message({ destination: DEST, path: objectPath, interface: iface, member, signature, body }));
-    return (reply?.body ?? []) as unknown[];
+  const jobListeners = new Set<(job: string, unit: string, result: string) => void>();
+  let matching: Promise<unknown> | undefined;
+  /** Route JobRemoved signals to listeners; the match rule is added on first use. */
+  const watchJobs = async (): Promise<void> => {
+    matching ??= bus
+      .call(
+        new dbus.Message({
+          destination: 'org.freedesktop.DBus',
+          path: '/org/freedesktop/DBus',
+          interface: 'org.freedesktop.DBus',
+          member: 'AddMatch',
+          signature: 's',
+          body: [`type='signal',sender='${DEST}',path='${PATH}',interface='${MANAGER}',member='JobRemoved'`],
+        }),
+      )
+      .then(() =>
+        bus.on('message', (m: dbus.Message) => {
+          if (m.type !== dbus.MessageType.SIGNAL || m.member !== 'JobRemoved' || m.interface !== MANAGER) return;
+          const [, job, unit, result] = m.body as unknown[];
+          for (const l of jobListeners) l(str(job), str(unit), str(result));
+        }),
+      );
+    await matching;
   };
-  const properties = async (objectPath: string): Promise<Record<string, unknown>> => {
-    const get = (iface: string): Promise<unknown[]> => rawCall(objectPath, 'org.freedesktop.DBus.Properties', 'GetAll', 's', [iface]);
-    const [unit, service] = await Promise.all([get('org.freedesktop.systemd1.Unit'), get('org.freedesktop.systemd1.Service').catch(() => [{}])]);
-    const out: Record<string, unknown> = {};
-    for (const src of [unit[0], service[0]]) {
-      if (src && typeof src === 'object') for (const [k, v] of Object.entries(src)) out[k] = v instanceof dbus.Variant ? v.value : v;
-    }
-    return out;
-  };
-  const str = (v: unknown): string => (typeof v === 'string' ? v : '');
-  const num = (v: unknown): number => (typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : 0);
-  await call('Subscribe'); // systemd only emits JobRemoved to subscribed clients
   return {
     async reload() {
       await call('Reload');
     },
-    async runJobs(verb, units, timeoutMs) {
+    async runJobs(verb, units, timeoutMs, onFinished) {
       // Listen before queueing: a fast job can finish before StartUnit even returns.
       const pending = new Map<string, string>(); // job path -> unit
       const outcomes = new Map<string, JobOutcome>(); // job path -> outcome
       let wake: () => void = () => undefined;
-      const onRemoved = (_id: unknown, job: unknown, unit: unknown, result: unknown): void => {
-        if (typeof job !== 'string') return;
-        outcomes.set(job, { unit: str(unit), result: str(result) });
+      const onRemoved = (job: string, unit: string, result: string): void => {
+        outcomes.set(job, { unit, result });
         wake();
       };
-      manager.on('JobRemoved', onRemoved);
+      await watchJobs().catch((e: unknown) => {
+        throw busError(e, user);
+      });
+      jobListeners.add(onRemoved);
       try {
-        for (const u of units) {
-          const job = await call(verb, u, 'replace');
-          if (typeof job === 'string') pending.set(job, u);
+        // Queue them all at once (below dbus-daemon's cap on pending replies): while systemd forks
+        // a hundred containers its replies slow down, and waiting for each in turn added up.
+        for (let i = 0; i < units.length; i += STATUS_BATCH) {
+          const batch = units.slice(i, i + STATUS_BATCH);
+          const jobs = await Promise.all(batch.map((u) => call(verb, u, 'replace')));
+          jobs.forEach((job, j) => {
+            if (typeof job === 'string') pending.set(job, batch[j] as string);
+          });
         }
+        const reported = new Set<string>();
+        const report = (): void => {
+          for (const [job, unit] of pending) {
+            const o = outcomes.get(job);
+            if (o && !reported.has(job)) {
+              reported.add(job);
+              onFinished?.({ unit, result: o.result });
+            }
+          }
+        };
         const deadline = Date.now() + timeoutMs;
-        while ([...pending.keys()].some((j) => !outcomes.has(j))) {
+        for (report(); [...pending.keys()].some((j) => !outcomes.has(j)); report()) {
           const left = deadline - Date.now();
           if (left <= 0) {
             const waiting = [...pending].filter(([j]) => !outcomes.has(j)).map(([, u]) => u);
@@ -167,37 +186,60 @@ export async function connectSystemd(user: boolean): Promise<SystemdManager> {
         }
         return [...pending].map(([job, unit]) => ({ unit, result: outcomes.get(job)?.result ?? 'unknown' }));
       } finally {
-        manager.removeListener('JobRemoved', onRemoved);
+        jobListeners.delete(onRemoved);
       }
     },
     async resetFailed(unit) {
       await call('ResetFailedUnit', unit).catch(() => undefined);
     },
     async status(units) {
-      // dbus-daemon caps pending replies per connection (128 on the system bus): ask in batches.
-      const one = async (u: string): Promise<UnitStatus> => {
-        const [objectPath] = await rawCall(PATH, MANAGER, 'LoadUnit', 's', [u]).catch((e: unknown) => {
-          throw busError(e, user);
-        });
-        const p = await properties(String(objectPath)).catch((e: unknown) => {
-          throw busError(e, user);
-        });
+      // One ListUnitsByNames for the states, then only the few properties we show, each a small
+      // Get: a GetAll answers ~400 properties per unit, and decoding those dominated `ps`.
+      let listed: unknown[];
+      try {
+        listed = units.length ? await rawCall(PATH, MANAGER, 'ListUnitsByNames', 'as', [[...units]]) : [[]];
+      } catch (e) {
+        throw busError(e, user);
+      }
+      const rows = Array.isArray(listed[0]) ? (listed[0] as unknown[]) : [];
+      const serviceProps = (objectPath: string): Promise<Record<string, unknown>> =>
+        rawCall(objectPath, 'org.freedesktop.DBus.Properties', 'GetAll', 's', ['org.freedesktop.systemd1.Service']).then(
+          ([dict]) => {
+            const out: Record<string, unknown> = {};
+            if (dict && typeof dict === 'object') for (const [k, v] of Object.entries(dict)) out[k] = unwrap(v);
+            return out;
+          },
+          () => ({}), // not a service, or gone meanwhile: no service properties
+        );
+      const one = async (u: string, i: number): Promise<UnitStatus> => {
+        const row = Array.isArray(rows[i]) ? (rows[i] as unknown[]) : [];
+        const objectPath = str(row[6]);
+        const loadState = str(row[2]) || 'not-found';
+        const p = objectPath && loadState !== 'not-found' ? await serviceProps(objectPath) : {};
         return {
           unit: u,
-          loadState: str(p.LoadState),
-          activeState: str(p.ActiveState),
-          subState: str(p.SubState),
+          loadState,
+          activeState: str(row[3]) || 'inactive',
+          subState: str(row[4]) || 'dead',
           result: str(p.Result),
           mainPid: num(p.MainPID),
           execMainStatus: num(p.ExecMainStatus),
           nRestarts: num(p.NRestarts),
-          activeEnterTimestamp: num(p.ActiveEnterTimestamp),
-          fragmentPath: str(p.FragmentPath),
+          mainStartTimestamp: num(p.ExecMainStartTimestamp),
         };
       };
       const out: UnitStatus[] = [];
-      for (let i = 0; i < units.length; i += STATUS_BATCH) out.push(...(await Promise.all(units.slice(i, i + STATUS_BATCH).map(one))));
+      for (let i = 0; i < units.length; i += STATUS_BATCH) out.push(...(await Promise.all(units.slice(i, i + STATUS_BATCH).map((u, j) => one(u, i + j)))));
       return out;
+    },
+    async fragmentPath(unit) {
+      try {
+        const [objectPath] = await rawCall(PATH, MANAGER, 'LoadUnit', 's', [unit]);
+        const [v] = await rawCall(str(objectPath), 'org.freedesktop.DBus.Properties', 'Get', 'ss', ['org.freedesktop.systemd1.Unit', 'FragmentPath']);
+        return str(unwrap(v));
+      } catch (e) {
+        throw busError(e, user);
+      }
     },
     async enable(units) {
       return changes(await call('EnableUnitFiles', [...units], false, true));

@@ -40,3 +40,10 @@ export function quadletDirs(e: SearchEnv): string[] {
 export function searchDirs(e: SearchEnv): string[] {
   return [e.cwd, ...quadletDirs(e), e.packageUnitsDir];
 }
+
+/** Where podgen installs units: systemd's admin directory, or the user's (PODGEN_UNIT_DIR overrides, for tests). */
+export function defaultUnitDir(user: boolean, env: NodeJS.ProcessEnv = process.env): string {
+  if (env.PODGEN_UNIT_DIR) return env.PODGEN_UNIT_DIR;
+  if (!user) return '/etc/systemd/system';
+  return path.join(env.XDG_CONFIG_HOME || path.join(os.homedir(), '.config'), 'systemd', 'user');
+}

@@ -161,6 +161,21 @@ describe('podgen up / ps / stop / start / down (real containers, sandbox systemd
     assert.ok(http() > 0);
   });
 
+  it('on a terminal, up shows a live count of its jobs (script(1) gives it a pseudo-terminal)', function () {
+    fs.writeFileSync(path.join(defs, 'tty1.container'), definition('/bin/busybox sleep 600'));
+    fs.writeFileSync(path.join(defs, 'tty2.container'), definition('/bin/busybox sleep 600'));
+    try {
+      const cmd = [process.execPath, PODGEN_BIN, 'up', '--engine', 'podman', 'tty1', 'tty2'].join(' ');
+      const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { cwd: defs, env: { ...process.env, ...sandboxEnv(env.sb, defs) }, encoding: 'utf8', timeout: 60_000 });
+      assert.equal(r.status, 0, r.stdout);
+      assert.match(r.stdout, /jobs: 0\/2 done, 2 running/);
+      assert.match(r.stdout, /\r\x1b\[2Kjobs: 2\/2 done\r?\n/);
+      assert.match(r.stdout, /^tty1\.service: done /m);
+    } finally {
+      run(['down', 'tty1', 'tty2']);
+    }
+  });
+
   it('a container that fails at start: non-zero exit, systemd state and the journal', function () {
     const r = run(['up', '--engine', 'podman', 'broken']);
     assert.notEqual(r.status, 0);

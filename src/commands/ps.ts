@@ -1,0 +1,56 @@
+// podgen ps: every unit podgen wrote, with systemd's view of it. Kept apart
+// from the other lifecycle commands so it loads no generator code (ps is the
+// command scripts poll; its start-up time is most of its cost).
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { SystemdManager, UnitStatus } from '../manage/systemd';
+import { lookup } from '../parse/lookup';
+import { parseUnitText } from '../parse/parseUnitFile';
+import { readIfExists } from '../resolve/readIfExists';
+import { GENERATED_MARK } from '../resolve/unitName';
+
+export interface PsRow {
+  readonly unit: string;
+  readonly active: string;
+  readonly sub: string;
+  readonly uptimeSeconds: number | undefined;
+  readonly mainPid: number;
+  readonly restarts: number;
+  readonly lastExit: number;
+  readonly image: string;
+  readonly restartPolicy: string;
+  readonly ports: readonly string[];
+}
+
+/** Every unit podgen wrote in unitDir, with systemd's view of it (one round of D-Bus calls). */
+export async function ps(unitDir: string, systemd: SystemdManager, all: boolean): Promise<PsRow[]> {
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(unitDir).filter((n) => n.endsWith('.service'));
+  } catch {
+    return [];
+  }
+  const ours = names
+    .map((n) => ({ n, text: readIfExists(path.join(unitDir, n)) }))
+    .filter((x): x is { n: string; text: string } => x.text?.startsWith(GENERATED_MARK) === true && !x.n.endsWith('@.service'));
+  const statuses = await systemd.status(ours.map((x) => x.n));
+  const now = Date.now() * 1000;
+  const rows = ours.map(({ n, text }, i) => {
+    const unit = parseUnitText(text, n, n).unit;
+    const s = statuses[i] as UnitStatus;
+    return {
+      unit: n,
+      active: s.activeState,
+      sub: s.subState,
+      uptimeSeconds: s.activeState === 'active' && s.mainStartTimestamp > 0 ? Math.round((now - s.mainStartTimestamp) / 1e6) : undefined,
+      mainPid: s.mainPid,
+      restarts: s.nRestarts,
+      lastExit: s.execMainStatus,
+      image: lookup(unit, 'X-Container', 'Image') ?? '',
+      restartPolicy: lookup(unit, 'X-Container', 'RestartPolicy') ?? lookup(unit, 'Service', 'Restart') ?? 'no',
+      ports: unit.sections.find((x) => x.name === 'X-Container')?.entries.filter((e) => e.key === 'PublishPort').map((e) => e.value) ?? [],
+    };
+  });
+  return all ? rows : rows.filter((r) => r.active === 'active' || r.active === 'activating' || r.active === 'reloading');
+}
