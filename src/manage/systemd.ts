@@ -20,6 +20,15 @@ export interface JobOutcome {
   readonly result: string;
 }
 
+/** A transient container service: prepare, runc run --detach, cleanup. */
+export interface TransientService {
+  readonly description: string;
+  readonly pidFile: string;
+  readonly execStartPre: readonly string[];
+  readonly execStart: readonly string[];
+  readonly execStopPost: readonly string[];
+}
+
 /** The properties podgen reports about a unit. */
 export interface UnitStatus {
   readonly unit: string;
@@ -40,7 +49,9 @@ export interface SystemdManager {
   disable(units: readonly string[]): Promise<UnitFileChange[]>;
   unitFileState(unit: string): Promise<string | undefined>;
   /** Queue a job for each unit and wait until systemd reports every one finished (onFinished as each does). */
-  runJobs(verb: JobVerb, units: readonly string[], timeoutMs: number, onFinished?: (outcome: JobOutcome) => void): Promise<JobOutcome[]>;
+  runJobs(verb: JobVerb, units: readonly string[], timeoutMs: number, onFinished?: (outcome: JobOutcome) => void, queue?: (unit: string) => Promise<unknown>): Promise<JobOutcome[]>;
+  /** Start a transient service (podgen run -d) and wait for its start job. */
+  startTransient(unit: string, spec: TransientService): Promise<JobOutcome>;
   /** Reset the failed state (and start-rate counters), as `systemctl reset-failed`. */
   resetFailed(unit: string): Promise<void>;
   /** States of many units in one ListUnitsByNames plus one GetAll per unit. */
@@ -129,11 +140,33 @@ export async function connectSystemd(user: boolean): Promise<SystemdManager> {
       );
     await matching;
   };
-  return {
+  const manager: SystemdManager = {
     async reload() {
       await call('Reload');
     },
-    async runJobs(verb, units, timeoutMs, onFinished) {
+    async startTransient(unit, spec) {
+      const exec = (argv: readonly string[]): dbus.Variant => new dbus.Variant('a(sasb)', [[argv[0], [...argv], false]]);
+      const properties = [
+        ['Description', new dbus.Variant('s', spec.description)],
+        ['Type', new dbus.Variant('s', 'forking')],
+        ['PIDFile', new dbus.Variant('s', spec.pidFile)],
+        ['ExecStartPre', exec(spec.execStartPre)],
+        ['ExecStart', exec(spec.execStart)],
+        ['ExecStopPost', exec(spec.execStopPost)],
+        ['Delegate', new dbus.Variant('b', true)],
+        ['KillMode', new dbus.Variant('s', 'mixed')],
+        // Gone from systemd's memory once stopped, even when it failed (its journal stays).
+        ['CollectMode', new dbus.Variant('s', 'inactive-or-failed')],
+      ];
+      const [outcome] = await manager.runJobs('StartUnit', [unit], 5 * 60_000, undefined, async () => {
+        const [job] = await rawCall(PATH, MANAGER, 'StartTransientUnit', 'ssa(sv)a(sa(sv))', [unit, 'fail', properties, []]).catch((e: unknown) => {
+          throw busError(e, user);
+        });
+        return job;
+      });
+      return outcome ?? { unit, result: 'unknown' };
+    },
+    async runJobs(verb, units, timeoutMs, onFinished, queue) {
       // Listen before queueing: a fast job can finish before StartUnit even returns.
       const pending = new Map<string, string>(); // job path -> unit
       const outcomes = new Map<string, JobOutcome>(); // job path -> outcome
@@ -147,14 +180,9 @@ export async function connectSystemd(user: boolean): Promise<SystemdManager> {
       });
       jobListeners.add(onRemoved);
       try {
-        // Queue them all at once (below dbus-daemon's cap on pending replies): while systemd forks
-        // a hundred containers its replies slow down, and waiting for each in turn added up.
-        for (let i = 0; i < units.length; i += STATUS_BATCH) {
-          const batch = units.slice(i, i + STATUS_BATCH);
-          const jobs = await Promise.all(batch.map((u) => call(verb, u, 'replace')));
-          jobs.forEach((job, j) => {
-            if (typeof job === 'string') pending.set(job, batch[j] as string);
-          });
+        for (const u of units) {
+          const job = queue ? await queue(u) : await call(verb, u, 'replace');
+          if (typeof job === 'string') pending.set(job, u);
         }
         const reported = new Set<string>();
         const report = (): void => {
@@ -259,4 +287,5 @@ export async function connectSystemd(user: boolean): Promise<SystemdManager> {
       bus.disconnect();
     },
   };
+  return manager;
 }

@@ -1,14 +1,18 @@
 // --engine podgen (default): the container runs through podgen's fork/exec
-// runtime layer, with no daemon and no Node process left running:
+// runtime layer, with no daemon and no podgen or runtime process left running:
 //
-//   ExecStartPre=podgen prepare --name N --runtime runc -- <docker run flags> IMAGE [CMD]
-//                  (image -> rootfs + config.json bundle, network, volumes; then exits)
-//   ExecStart=runc --root %t/podgen/runc run --bundle %t/podgen/containers/N N
-//                  (systemd execs the OCI runtime directly: it is the main PID, the container
-//                   is its child inside the unit's delegated cgroup, its exit status is the unit's)
-//   ExecStopPost=podgen cleanup --name N --runtime runc
-//                  (runc delete -f, network teardown; runs after crashes and kill -9 too)
+//   ExecStartPre=podgen prepare --name N -- <docker run flags> IMAGE [CMD]
+//                  (image -> overlay rootfs + config.json bundle, network, volumes; then exits)
+//   ExecStart=runc --root %t/podgen/runc run --detach --pid-file P --bundle B N
+//                  (systemd execs the OCI runtime directly; runc starts the container inside
+//                   the unit's delegated cgroup and exits: the container's PID 1 becomes the
+//                   unit's main process (PIDFile=, or MAINPID= from runc's notify proxy), so
+//                   its exit status is the unit's and systemd's signals reach it directly)
+//   ExecStopPost=podgen cleanup --name N --runtime R
+//                  (runc delete -f, network teardown, unmount; runs after crashes and kill -9 too)
 //
+// Resource limits are systemd's (MemoryMax=, TasksMax=, CPUQuota=) on the unit's
+// cgroup, which holds the container's: systemctl and systemd-cgtop see them.
 // The flags after "--" are the same `run` flags the podman engine writes, so
 // `systemctl cat` reads like a `docker run` line. docs/architecture.md has the why.
 
@@ -60,17 +64,44 @@ export function planPodgen(def: ContainerDefinition, ctx: PlanContext, problems:
     service.set('Service', 'TimeoutStopSec', lookupNonEmpty(u, C, 'StopTimeout') ?? DOCKER_STOP_TIMEOUT);
   }
 
-  const prepare = [...podgen, 'prepare', ...scope, '--name', name, '--runtime', def.runtime, '--'];
+  const prepare = [...podgen, 'prepare', ...scope, '--name', name, '--'];
   prepare.push(...runFlags(input));
   if (image !== undefined) prepare.push(image);
   const exec = lookupLastArgs(u, C, 'Exec');
   if (exec) prepare.push(...exec);
   service.addCommand('Service', 'ExecStartPre', prepare);
-  service.addCommand('Service', 'ExecStart', [runtime, '--root', RUNTIME_ROOT, 'run', '--bundle', `${BUNDLE_ROOT}/${name}`, name]);
+  const bundle = `${BUNDLE_ROOT}/${name}`;
+  const notify = service.lookup('Service', 'Type') === 'notify';
+  if (!notify && service.lookup('Service', 'Type') === 'exec') {
+    // runc --detach exits once the container runs; systemd then follows the PID it wrote.
+    service.set('Service', 'Type', 'forking');
+    service.set('Service', 'PIDFile', `${bundle}/pid`);
+  }
+  service.addCommand('Service', 'ExecStart', [runtime, '--root', RUNTIME_ROOT, 'run', '--detach', '--pid-file', `${bundle}/pid`, '--bundle', bundle, name]);
+  addResourceLimits(def, service);
   const reloadSignal = lookupNonEmpty(u, C, 'ReloadSignal');
   if (reloadSignal) service.addCommand('Service', 'ExecReload', [runtime, '--root', RUNTIME_ROOT, 'kill', name, reloadSignal]);
   service.addCommand('Service', 'ExecStopPost', [...podgen, 'cleanup', ...scope, '--name', name, '--runtime', def.runtime]);
 
   applyRestartPolicy(service, def.restart);
   return { service, name, image };
+}
+
+/** Memory=, PidsLimit=, CPUs= as systemd settings on the unit (the container's cgroup is inside it). */
+function addResourceLimits(def: ContainerDefinition, service: ServiceFile): void {
+  const u = def.unit;
+  const memory = lookupNonEmpty(u, C, 'Memory');
+  if (memory && !service.has('Service', 'MemoryMax')) service.set('Service', 'MemoryMax', systemdSize(memory));
+  const pids = lookupNonEmpty(u, C, 'PidsLimit');
+  if (pids && !service.has('Service', 'TasksMax')) service.set('Service', 'TasksMax', Number(pids) <= 0 ? 'infinity' : pids);
+  const cpus = lookupNonEmpty(u, C, 'CPUs');
+  if (cpus && !service.has('Service', 'CPUQuota')) service.set('Service', 'CPUQuota', `${Math.round(Number(cpus) * 100)}%`);
+}
+
+/** 512m / 1g / 1024 (docker) -> 512M / 1G / 1024 (systemd). */
+function systemdSize(v: string): string {
+  const m = /^(\d+)\s*([bkmgt])?i?b?$/i.exec(v.trim());
+  if (!m) return v;
+  const unit = (m[2] ?? '').toUpperCase();
+  return `${m[1]}${unit === 'B' ? '' : unit}`;
 }

@@ -3,7 +3,10 @@
 // status and its stderr.
 
 import { type ChildProcess, spawn } from 'node:child_process';
+import { constants } from 'node:os';
 import { PodgenError } from '../errors';
+
+const osSignals: Readonly<Record<string, number>> = constants.signals;
 
 export interface RunResult {
   readonly status: number;
@@ -71,11 +74,20 @@ export function pipe(argv: readonly string[], stdout: 'pipe' | 'ignore' = 'ignor
   return { child, finished };
 }
 
-/** Run a command attached to our terminal (e.g. journalctl -f); resolves with its exit status. */
-export async function runAttached(argv: readonly string[]): Promise<number> {
+/** Run a command attached to our terminal (e.g. journalctl -f); resolves with its exit status (128+N when killed by signal N). */
+export async function runAttached(argv: readonly string[], opts: { forwardSignals?: boolean } = {}): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0] as string, argv.slice(1), { stdio: 'inherit' });
+    // SIGTERM/SIGHUP sent to podgen alone (not its process group) are passed on, as docker run --sig-proxy does.
+    const forward = (sig: NodeJS.Signals): void => {
+      child.kill(sig);
+    };
+    const signals: NodeJS.Signals[] = opts.forwardSignals ? ['SIGTERM', 'SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] : [];
+    for (const s of signals) process.on(s, forward);
     child.on('error', (e) => reject(spawnError(argv, e)));
-    child.on('close', (status) => resolve(status ?? 1));
+    child.on('close', (status, signal) => {
+      for (const s of signals) process.removeListener(s, forward);
+      resolve(status ?? (signal ? 128 + (osSignals[signal] ?? 0) : 1));
+    });
   });
 }

@@ -13,6 +13,9 @@ export interface ExecResult {
   readonly stderr: string;
 }
 
+/** This checkout (build/test/support -> repo root). */
+const REPO = path.resolve(__dirname, '..', '..', '..');
+
 const SIGRTMIN_PLUS_3 = 37; // systemd's "halt" signal (SIGRTMIN is 34 on Linux)
 
 function run(argv: readonly string[], opts: { timeoutMs?: number; input?: string } = {}): ExecResult {
@@ -111,9 +114,13 @@ export class Sandbox {
     const log = fs.openSync(path.join(base, 'nspawn.log'), 'a');
     const child = spawn(
       'systemd-nspawn',
-      ['--quiet', '--register=no', '--keep-unit', '--capability=all', '--console=passive', '-D', root, '--boot'],
+      // The checkout is bound in at its own path: podgen-engine units run podgen from it (ExecStartPre),
+      // and it may live under /tmp, which the sandbox replaces with its own tmpfs. podgen's store gets a
+      // tmpfs: a container's overlay cannot have its upper dir on the sandbox's own overlay root.
+      ['--quiet', '--register=no', '--keep-unit', '--capability=all', '--console=passive', `--bind-ro=${REPO}`, '--tmpfs=/var/lib/podgen:mode=0700', '-D', root, '--boot'],
       {
-        env: { ...process.env, SYSTEMD_SECCOMP: '0', SYSTEMD_NSPAWN_UNIFIED_HIERARCHY: '1' },
+        // API_VFS_WRITABLE: podgen's CNI plugins write /proc/sys (forwarding, route_localnet), as on a real host.
+        env: { ...process.env, SYSTEMD_SECCOMP: '0', SYSTEMD_NSPAWN_UNIFIED_HIERARCHY: '1', SYSTEMD_NSPAWN_API_VFS_WRITABLE: '1' },
         stdio: ['ignore', log, log],
         detached: true,
       },

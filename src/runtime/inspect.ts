@@ -1,0 +1,226 @@
+// Looking into running containers: exec, top, stats (from cgroup counters),
+// rm, and the runtime part of `podgen inspect`. All through runc's own state
+// and the kernel's files; nothing resident keeps any of this.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { PodgenError } from '../errors';
+import { run, runAttached } from '../process/run';
+import { readIfExists } from '../resolve/readIfExists';
+import { type ContainerPaths, containerPaths } from './paths';
+import { cleanup, resolveUser } from './prepare';
+import { RUNC } from './run';
+
+interface RuncState {
+  readonly id: string;
+  readonly pid: number;
+  readonly status: string;
+  readonly bundle: string;
+  readonly created: string;
+}
+
+const asUser = (): boolean => process.getuid?.() !== 0;
+
+async function state(p: ContainerPaths): Promise<RuncState | undefined> {
+  const r = await run([RUNC, '--root', p.runtimeState, 'state', p.name], { allowFailure: true });
+  if (r.status !== 0) return undefined;
+  return JSON.parse(r.stdout) as RuncState;
+}
+
+async function running(name: string): Promise<{ paths: ContainerPaths; state: RuncState }> {
+  const paths = containerPaths(name, asUser());
+  const s = await state(paths);
+  if (!s || s.status !== 'running') {
+    throw new PodgenError(`container ${name} is not running`, { kind: 'not-found', hint: 'podgen ps lists the running containers; podgen start NAME starts one' });
+  }
+  return { paths, state: s };
+}
+
+/** Names of the containers with a bundle in this boot. */
+export function containerNames(user: boolean): string[] {
+  const dir = path.dirname(containerPaths('x', user).bundle);
+  try {
+    return fs.readdirSync(dir).filter((n) => fs.existsSync(path.join(dir, n, 'config.json'))).sort();
+  } catch {
+    return [];
+  }
+}
+
+function cgroupDir(pid: number): string | undefined {
+  const line = (readIfExists(`/proc/${pid}/cgroup`) ?? '').split('\n').find((l) => l.startsWith('0::'));
+  return line ? path.join('/sys/fs/cgroup', line.slice(3).trim()) : undefined;
+}
+
+export interface Stats {
+  readonly name: string;
+  readonly cpuPercent: number;
+  readonly memoryBytes: number;
+  readonly memoryLimit: number | undefined;
+  readonly pids: number;
+  readonly ioReadBytes: number;
+  readonly ioWriteBytes: number;
+}
+
+function counters(dir: string): { cpuUsec: number; memory: number; limit: number | undefined; pids: number; rbytes: number; wbytes: number } {
+  const read = (f: string): string => readIfExists(path.join(dir, f)) ?? '';
+  // The container's cgroup is a child of its unit's: limits set on the unit show one level up.
+  const limitText = [read('memory.max'), readIfExists(path.join(dir, '..', 'memory.max')) ?? ''].map((t) => t.trim()).find((t) => /^\d+$/.test(t));
+  let rbytes = 0;
+  let wbytes = 0;
+  for (const line of read('io.stat').split('\n')) {
+    rbytes += Number(/rbytes=(\d+)/.exec(line)?.[1] ?? 0);
+    wbytes += Number(/wbytes=(\d+)/.exec(line)?.[1] ?? 0);
+  }
+  const procs = read('cgroup.procs').split('\n').filter(Boolean).length;
+  return {
+    cpuUsec: Number(/usage_usec (\d+)/.exec(read('cpu.stat'))?.[1] ?? 0),
+    memory: Number(read('memory.current').trim() || 0),
+    limit: limitText === undefined ? undefined : Number(limitText),
+    pids: Number(read('pids.current').trim() || procs),
+    rbytes,
+    wbytes,
+  };
+}
+
+/** One sample over `intervalMs` per container. */
+export async function stats(names: readonly string[], intervalMs: number): Promise<Stats[]> {
+  const targets = await Promise.all(names.map(async (n) => ({ n, r: await running(n) })));
+  const dirs = targets.map(({ n, r }) => {
+    const d = cgroupDir(r.state.pid);
+    if (!d) throw new PodgenError(`cannot find the cgroup of ${n}`, { kind: 'internal' });
+    return d;
+  });
+  const before = dirs.map(counters);
+  const t0 = process.hrtime.bigint();
+  await new Promise((r) => setTimeout(r, intervalMs));
+  const elapsedUs = Number(process.hrtime.bigint() - t0) / 1000;
+  return dirs.map((d, i) => {
+    const after = counters(d);
+    const b = before[i] as ReturnType<typeof counters>;
+    return {
+      name: (targets[i] as { n: string }).n,
+      cpuPercent: Math.round((10000 * (after.cpuUsec - b.cpuUsec)) / elapsedUs) / 100,
+      memoryBytes: after.memory,
+      memoryLimit: after.limit,
+      pids: after.pids,
+      ioReadBytes: after.rbytes,
+      ioWriteBytes: after.wbytes,
+    };
+  });
+}
+
+/** What `podgen inspect` adds for a container that has been prepared in this boot. */
+export async function runtimeInfo(name: string, user: boolean): Promise<Record<string, unknown> | undefined> {
+  const paths = containerPaths(name, user);
+  const configText = readIfExists(path.join(paths.bundle, 'config.json'));
+  if (configText === undefined) return undefined;
+  const config = JSON.parse(configText) as { process?: { args?: string[]; env?: string[] }; mounts?: Array<{ destination: string; source: string; type: string }>; hostname?: string; linux?: { cgroupsPath?: string } };
+  const s = fs.existsSync(RUNC) ? await state(paths) : undefined;
+  const hosts = readIfExists(path.join(paths.bundle, 'hosts')) ?? '';
+  const ip = /^(\d+\.\d+\.\d+\.\d+)\t/m.exec(hosts.split('\n').slice(2).join('\n'))?.[1];
+  return {
+    bundle: paths.bundle,
+    rootfs: paths.rootfs,
+    status: s?.status ?? 'stopped',
+    pid: s?.pid,
+    created: s?.created,
+    ip: ip && !ip.startsWith('127.') ? ip : undefined,
+    hostname: config.hostname,
+    args: config.process?.args,
+    cgroup: config.linux?.cgroupsPath,
+    mounts: (config.mounts ?? []).filter((m) => m.type === 'bind').map((m) => `${m.source}:${m.destination}`),
+  };
+}
+
+function take(argv: string[], names: readonly string[]): string | undefined {
+  const i = argv.findIndex((a) => names.includes(a));
+  if (i === -1) return undefined;
+  const v = argv[i + 1];
+  if (v === undefined) throw new PodgenError(`${argv[i]} needs a value`, { kind: 'usage' });
+  argv.splice(i, 2);
+  return v;
+}
+
+function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  let v = n;
+  for (; v >= 1024 && i < units.length - 1; i++) v /= 1024;
+  return `${v.toFixed(i === 0 ? 0 : 1)}${units[i]}`;
+}
+
+export async function runInspectCommand(command: 'exec' | 'top' | 'stats' | 'rm', argv: string[], out: NodeJS.WritableStream): Promise<number> {
+  switch (command) {
+    case 'exec': {
+      // Options come before NAME; everything after NAME is the command.
+      const opts: string[] = [];
+      while (argv[0]?.startsWith('-')) {
+        const a = argv.shift() as string;
+        if (['-u', '--user', '-w', '--workdir', '-e', '--env'].includes(a)) opts.push(a, argv.shift() ?? '');
+        else opts.push(a);
+      }
+      const name = argv.shift();
+      if (!name || argv.length === 0) throw new PodgenError('usage: podgen exec [-t] [-u USER] [-w DIR] [-e NAME=VALUE] NAME COMMAND [ARG...]', { kind: 'usage' });
+      const { paths } = await running(name);
+      const flags: string[] = [];
+      const user = take(opts, ['-u', '--user']);
+      if (user) {
+        const [u, g] = user.split(':');
+        const ids = resolveUser(paths.rootfs, g === undefined ? u : `${u}:${g}`, []);
+        flags.push('--user', `${ids.uid}:${ids.gid}`);
+      }
+      const cwd = take(opts, ['-w', '--workdir']);
+      if (cwd) flags.push('--cwd', cwd);
+      for (let e = take(opts, ['-e', '--env']); e !== undefined; e = take(opts, ['-e', '--env'])) flags.push('--env', e);
+      for (const o of opts) {
+        if (o === '-t' || o === '--tty' || o === '-it' || o === '-ti') flags.push('--tty');
+        else if (o === '-i' || o === '--interactive') continue; // stdin is always passed
+        else throw new PodgenError(`podgen exec: unknown flag ${o}`, { kind: 'usage' });
+      }
+      return runAttached([RUNC, '--root', paths.runtimeState, 'exec', ...flags, name, ...argv], { forwardSignals: true });
+    }
+    case 'top': {
+      const name = argv[0];
+      if (!name) throw new PodgenError('usage: podgen top NAME', { kind: 'usage' });
+      const { paths } = await running(name);
+      const r = await run([RUNC, '--root', paths.runtimeState, 'ps', name, '-o', 'user,pid,ppid,etime,rss,args']);
+      out.write(r.stdout);
+      return 0;
+    }
+    case 'stats': {
+      const json = argv.includes('--json');
+      const noStream = argv.includes('--no-stream') || json;
+      const names = argv.filter((a) => !a.startsWith('-'));
+      for (;;) {
+        const list = names.length ? names : (await Promise.all(containerNames(asUser()).map(async (n) => ((await state(containerPaths(n, asUser())))?.status === 'running' ? n : undefined)))).filter((n): n is string => !!n);
+        const rows = await stats(list, noStream ? 500 : 1000);
+        if (json) out.write(`${JSON.stringify(rows, null, 2)}\n`);
+        else {
+          if (!noStream) out.write('\x1b[2J\x1b[H');
+          out.write(`${['NAME', 'CPU %', 'MEM USAGE / LIMIT', 'PIDS', 'BLOCK I/O'].join('\t')}\n`);
+          for (const r of rows) {
+            out.write(`${r.name}\t${r.cpuPercent.toFixed(2)}%\t${formatBytes(r.memoryBytes)} / ${r.memoryLimit === undefined ? 'unlimited' : formatBytes(r.memoryLimit)}\t${r.pids}\t${formatBytes(r.ioReadBytes)} / ${formatBytes(r.ioWriteBytes)}\n`);
+          }
+        }
+        if (noStream) return 0;
+      }
+    }
+    case 'rm': {
+      const force = argv.includes('-f') || argv.includes('--force');
+      const names = argv.filter((a) => !a.startsWith('-'));
+      if (names.length === 0) throw new PodgenError('usage: podgen rm [-f] NAME...', { kind: 'usage' });
+      for (const n of names) {
+        const paths = containerPaths(n, asUser());
+        const s = await state(paths);
+        if (s?.status === 'running' && !force) throw new PodgenError(`container ${n} is running`, { kind: 'usage', hint: 'stop its unit first (podgen stop NAME), or use rm -f' });
+        await cleanup({ name: n, user: asUser(), runtime: RUNC });
+        out.write(`${n}\n`);
+      }
+      return 0;
+    }
+    default: {
+      const never: never = command;
+      return never;
+    }
+  }
+}

@@ -1,0 +1,148 @@
+// Bridge networking through Debian's containernetworking-plugins (CNI):
+// a named network namespace per container, then the plugin chain bridge
+// (with host-local IPAM) -> portmap -> firewall, and loopback; teardown runs
+// the chain backwards with the saved result (CNI DEL), so no veth, iptables
+// rule or lease is left. Containers on one network find each other by name
+// through an /etc/hosts that podgen rewrites for every member on each change.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { PodgenError } from '../errors';
+import { run } from '../process/run';
+import type { PortMapping } from './runArgs';
+
+export const CNI_PATH = process.env.PODGEN_CNI_PATH ?? '/usr/lib/cni';
+
+export interface NetworkDef {
+  readonly name: string;
+  readonly bridge: string;
+  readonly subnet: string;
+  readonly gateway: string;
+}
+
+/** The default network (Docker's "bridge"). */
+export const DEFAULT_NETWORK: NetworkDef = { name: 'podgen', bridge: 'podgen0', subnet: '10.90.0.0/16', gateway: '10.90.0.1' };
+
+export function networkFor(name: string): NetworkDef {
+  if (name === 'bridge' || name === 'podgen') return DEFAULT_NETWORK;
+  throw new PodgenError(`network "${name}" is not known to podgen`, {
+    kind: 'usage',
+    hint: 'use Network=bridge (the default), host or none; named networks need --engine podman for now',
+  });
+}
+
+export interface Attached {
+  readonly netns: string;
+  readonly ip: string;
+  /** What DEL needs: the chain's final result and the port mappings. */
+  readonly result: unknown;
+}
+
+function conflist(net: NetworkDef, dataDir: string): Array<Record<string, unknown>> {
+  return [
+    {
+      type: 'bridge',
+      bridge: net.bridge,
+      isGateway: true,
+      ipMasq: true,
+      hairpinMode: true,
+      ipam: { type: 'host-local', ranges: [[{ subnet: net.subnet, gateway: net.gateway }]], routes: [{ dst: '0.0.0.0/0' }], dataDir },
+    },
+    { type: 'portmap', capabilities: { portMappings: true }, snat: true },
+    { type: 'firewall', backend: 'iptables' },
+  ];
+}
+
+async function invoke(command: 'ADD' | 'DEL', plugin: Record<string, unknown>, net: NetworkDef, container: string, netns: string, ifname: string, extra: Record<string, unknown>): Promise<unknown> {
+  const binary = path.join(CNI_PATH, String(plugin.type));
+  if (!fs.existsSync(binary)) {
+    throw new PodgenError(`the CNI plugin ${binary} is missing`, { kind: 'unavailable', hint: 'apt-get install containernetworking-plugins (or use Network=host / none)' });
+  }
+  const config = { cniVersion: '1.0.0', name: net.name, ...plugin, ...extra };
+  const r = await run(['env', `CNI_COMMAND=${command}`, `CNI_CONTAINERID=${container}`, `CNI_NETNS=${netns}`, `CNI_IFNAME=${ifname}`, `CNI_PATH=${CNI_PATH}`, binary], {
+    input: JSON.stringify(config),
+    allowFailure: true,
+  });
+  if (r.status !== 0) {
+    let msg = r.stdout.trim() || r.stderr.trim();
+    try {
+      const e = JSON.parse(r.stdout) as { msg?: string; details?: string };
+      msg = [e.msg, e.details].filter(Boolean).join(': ');
+    } catch {
+      // not JSON: keep the raw text
+    }
+    throw new PodgenError(`network ${command === 'ADD' ? 'set-up' : 'teardown'} failed in CNI plugin ${String(plugin.type)}: ${msg}`, {
+      kind: command === 'ADD' && /port|address already in use|bind/i.test(msg) ? 'usage' : 'unavailable',
+      command: [binary],
+      exitStatus: r.status,
+      stderr: r.stderr,
+    });
+  }
+  return r.stdout.trim() ? (JSON.parse(r.stdout) as unknown) : undefined;
+}
+
+/** Create the container's network namespace and attach it to the bridge, publishing ports. */
+export async function attach(net: NetworkDef, container: string, runDir: string, ports: readonly PortMapping[]): Promise<Attached> {
+  const nsName = `podgen-${container}`;
+  const netns = `/run/netns/${nsName}`;
+  if (fs.existsSync(netns)) await run(['ip', 'netns', 'delete', nsName], { allowFailure: true });
+  await run(['ip', 'netns', 'add', nsName]);
+  await run(['ip', '-n', nsName, 'link', 'set', 'lo', 'up']);
+  const dataDir = path.join(runDir, 'cni', 'networks');
+  const portMappings = ports.map((p) => ({ hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol, ...(p.hostIp ? { hostIP: p.hostIp } : {}) }));
+  const done: Array<{ plugin: Record<string, unknown>; prev: unknown }> = [];
+  let prev: unknown;
+  try {
+    for (const plugin of conflist(net, dataDir)) {
+      const extra: Record<string, unknown> = { ...(prev ? { prevResult: prev } : {}), ...(plugin.type === 'portmap' ? { runtimeConfig: { portMappings } } : {}) };
+      const result = await invoke('ADD', plugin, net, container, netns, 'eth0', extra);
+      done.push({ plugin, prev });
+      prev = result ?? prev;
+    }
+  } catch (e) {
+    // Undo what was set up, newest first, so a failed start leaves nothing behind.
+    for (const d of done.reverse()) {
+      await invoke('DEL', d.plugin, net, container, netns, 'eth0', { prevResult: prev, ...(d.plugin.type === 'portmap' ? { runtimeConfig: { portMappings } } : {}) }).catch(() => undefined);
+    }
+    await run(['ip', 'netns', 'delete', nsName], { allowFailure: true });
+    throw e;
+  }
+  const ips = (prev as { ips?: Array<{ address?: string }> } | undefined)?.ips ?? [];
+  const ip = ips[0]?.address?.split('/')[0];
+  if (!ip) throw new PodgenError(`the bridge plugin gave ${container} no address`, { kind: 'internal' });
+  return { netns, ip, result: { prev, portMappings } };
+}
+
+/** Tear down what attach did; tolerant of half-done and already-done states (kill -9, reboot). */
+export async function detach(net: NetworkDef, container: string, runDir: string, saved: unknown): Promise<void> {
+  const nsName = `podgen-${container}`;
+  const netns = `/run/netns/${nsName}`;
+  const dataDir = path.join(runDir, 'cni', 'networks');
+  const s = (saved ?? {}) as { prev?: unknown; portMappings?: unknown[] };
+  const problems: string[] = [];
+  for (const plugin of conflist(net, dataDir).reverse()) {
+    const extra: Record<string, unknown> = { ...(s.prev ? { prevResult: s.prev } : {}), ...(plugin.type === 'portmap' ? { runtimeConfig: { portMappings: s.portMappings ?? [] } } : {}) };
+    // CNI DEL must succeed on missing state; a netns that is already gone is passed as "".
+    await invoke('DEL', plugin, net, container, fs.existsSync(netns) ? netns : '', 'eth0', extra).catch((e: unknown) => problems.push((e as Error).message));
+  }
+  await run(['ip', 'netns', 'delete', nsName], { allowFailure: true });
+  if (problems.length) throw new PodgenError(`network teardown of ${container} was incomplete: ${problems.join('; ')}`, { kind: 'unavailable' });
+}
+
+/** name -> IP of every container holding a lease on the network (host-local writes one file per IP holding the container id). */
+export function members(net: NetworkDef, runDir: string): Map<string, string> {
+  const dir = path.join(runDir, 'cni', 'networks', net.name);
+  const out = new Map<string, string>();
+  let files: string[] = [];
+  try {
+    files = fs.readdirSync(dir);
+  } catch {
+    return out;
+  }
+  for (const f of files) {
+    if (!/^\d+\.\d+\.\d+\.\d+$/.test(f)) continue;
+    const id = (fs.readFileSync(path.join(dir, f), 'utf8').split(/\r?\n/)[0] ?? '').trim();
+    if (id) out.set(id, f);
+  }
+  return out;
+}

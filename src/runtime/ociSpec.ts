@@ -1,0 +1,212 @@
+// RunArgs + image config + what prepare found on the machine -> an OCI
+// runtime spec (config.json) for runc/crun. Pure: every path, id and file
+// content was resolved by prepare beforehand. Docker's semantics where the
+// two differ from runc's defaults (entrypoint/cmd, env order, capabilities).
+
+import { PodgenError } from '../errors';
+import type { RunArgs } from './runArgs';
+
+/** The parts of an OCI image config podgen uses. */
+export interface ImageConfig {
+  readonly Env?: readonly string[];
+  readonly Cmd?: readonly string[];
+  readonly Entrypoint?: readonly string[];
+  readonly WorkingDir?: string;
+  readonly User?: string;
+  readonly StopSignal?: string;
+}
+
+export interface ResolvedMount {
+  readonly destination: string;
+  readonly source: string;
+  readonly readOnly: boolean;
+  /** Extra mount options (nosuid, nodev, noexec, propagation). */
+  readonly options: readonly string[];
+}
+
+export interface SpecContext {
+  readonly name: string;
+  /** Numeric ids of --user (or the image's User), resolved in the container's /etc/passwd and /etc/group. */
+  readonly uid: number;
+  readonly gid: number;
+  readonly additionalGids: readonly number[];
+  /** Environment from --env-file and --env-host, already read (in that order, before -e). */
+  readonly fileEnv: ReadonlyArray<readonly [string, string]>;
+  readonly mounts: readonly ResolvedMount[];
+  /** Files the bundle provides for /etc (hosts, hostname, resolv.conf); absent ones come from the image. */
+  readonly etcFiles: Readonly<Partial<Record<'hosts' | 'hostname' | 'resolv.conf', string>>>;
+  /** A network namespace prepared for the container (bridge networks); undefined: a new empty one, or the host's. */
+  readonly netnsPath: string | undefined;
+  readonly cgroupsPath: string;
+  /** Put memory/pids/cpu limits in the spec (foreground `podgen run`); units carry them as systemd settings instead. */
+  readonly applyLimits: boolean;
+  /** Host path of a static init (tini) for --init. */
+  readonly initPath: string | undefined;
+  /** --device entries, with the numbers prepare read from the host's device nodes. */
+  readonly devices: readonly ResolvedDevice[];
+}
+
+export interface ResolvedDevice {
+  readonly path: string;
+  readonly type: 'c' | 'b';
+  readonly major: number;
+  readonly minor: number;
+  readonly fileMode: number;
+  readonly access: string;
+}
+
+/** Docker's default capability set. */
+export const DEFAULT_CAPS = [
+  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID', 'CAP_SETUID',
+  'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
+];
+
+const ALL_CAPS = [
+  'CAP_AUDIT_CONTROL', 'CAP_AUDIT_READ', 'CAP_AUDIT_WRITE', 'CAP_BLOCK_SUSPEND', 'CAP_BPF', 'CAP_CHECKPOINT_RESTORE', 'CAP_CHOWN',
+  'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_IPC_LOCK', 'CAP_IPC_OWNER', 'CAP_KILL', 'CAP_LEASE',
+  'CAP_LINUX_IMMUTABLE', 'CAP_MAC_ADMIN', 'CAP_MAC_OVERRIDE', 'CAP_MKNOD', 'CAP_NET_ADMIN', 'CAP_NET_BIND_SERVICE', 'CAP_NET_BROADCAST',
+  'CAP_NET_RAW', 'CAP_PERFMON', 'CAP_SETFCAP', 'CAP_SETGID', 'CAP_SETPCAP', 'CAP_SETUID', 'CAP_SYSLOG', 'CAP_SYS_ADMIN', 'CAP_SYS_BOOT',
+  'CAP_SYS_CHROOT', 'CAP_SYS_MODULE', 'CAP_SYS_NICE', 'CAP_SYS_PACCT', 'CAP_SYS_PTRACE', 'CAP_SYS_RAWIO', 'CAP_SYS_RESOURCE',
+  'CAP_SYS_TIME', 'CAP_SYS_TTY_CONFIG', 'CAP_WAKE_ALARM',
+];
+
+function capName(c: string): string {
+  const up = c.toUpperCase();
+  return up === 'ALL' ? 'ALL' : up.startsWith('CAP_') ? up : `CAP_${up}`;
+}
+
+/** Docker's rule: start from the default set, add, then drop (ALL in either expands to every capability). */
+export function capabilities(add: readonly string[], drop: readonly string[]): string[] {
+  const adds = add.map(capName);
+  const drops = drop.map(capName);
+  for (const c of [...adds, ...drops]) {
+    if (c !== 'ALL' && !ALL_CAPS.includes(c)) throw new PodgenError(`unknown capability ${c}`, { kind: 'usage', hint: 'see capabilities(7) for the names' });
+  }
+  let caps = adds.includes('ALL') ? [...ALL_CAPS] : [...new Set([...DEFAULT_CAPS, ...adds])];
+  if (drops.includes('ALL')) caps = adds.filter((c) => c !== 'ALL');
+  else caps = caps.filter((c) => !drops.includes(c));
+  return caps;
+}
+
+const RLIMITS: Readonly<Record<string, string>> = {
+  core: 'RLIMIT_CORE', cpu: 'RLIMIT_CPU', data: 'RLIMIT_DATA', fsize: 'RLIMIT_FSIZE', locks: 'RLIMIT_LOCKS', memlock: 'RLIMIT_MEMLOCK',
+  msgqueue: 'RLIMIT_MSGQUEUE', nice: 'RLIMIT_NICE', nofile: 'RLIMIT_NOFILE', nproc: 'RLIMIT_NPROC', rss: 'RLIMIT_RSS', rtprio: 'RLIMIT_RTPRIO',
+  rttime: 'RLIMIT_RTTIME', sigpending: 'RLIMIT_SIGPENDING', stack: 'RLIMIT_STACK', as: 'RLIMIT_AS',
+};
+
+/** The process's argv: Docker's entrypoint/cmd rules. */
+export function processArgs(args: RunArgs, image: ImageConfig): string[] {
+  let entrypoint: string[];
+  let cmd: string[];
+  if (args.entrypoint !== undefined) {
+    // An overridden entrypoint drops the image's Cmd too (docker run --entrypoint).
+    entrypoint = args.entrypoint === '' ? [] : args.entrypoint.startsWith('[') ? (JSON.parse(args.entrypoint) as string[]) : [args.entrypoint];
+    cmd = [...args.command];
+  } else {
+    entrypoint = [...(image.Entrypoint ?? [])];
+    cmd = args.command.length > 0 ? [...args.command] : [...(image.Cmd ?? [])];
+  }
+  const argv = [...entrypoint, ...cmd];
+  if (argv.length === 0) {
+    throw new PodgenError(`${args.image} has no command to run`, { kind: 'usage', hint: 'give one after the image (Exec= in a definition), or an --entrypoint' });
+  }
+  return argv;
+}
+
+/** The environment, last assignment of a name winning: defaults, image, files/host, -e. */
+export function processEnv(args: RunArgs, image: ImageConfig, ctx: SpecContext, hostname: string): string[] {
+  const env = new Map<string, string>([['PATH', '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin']]);
+  for (const e of image.Env ?? []) {
+    const eq = e.indexOf('=');
+    if (eq > 0) env.set(e.slice(0, eq), e.slice(eq + 1));
+  }
+  for (const [k, v] of ctx.fileEnv) env.set(k, v);
+  for (const [k, v] of args.env) env.set(k, v);
+  env.set('HOSTNAME', hostname);
+  env.set('container', 'podgen');
+  if (args.tty && !env.has('TERM')) env.set('TERM', 'xterm');
+  if (args.timezone && args.timezone !== 'local') env.set('TZ', args.timezone);
+  return [...env].map(([k, v]) => `${k}=${v}`);
+}
+
+export function ociSpec(args: RunArgs, image: ImageConfig, ctx: SpecContext): Record<string, unknown> {
+  const hostname = args.hostname ?? ctx.name;
+  const caps = capabilities(args.capAdd, args.capDrop);
+  let argv = processArgs(args, image);
+  if (args.init) {
+    if (!ctx.initPath) throw new PodgenError('--init needs tini, which is not installed', { kind: 'unavailable', hint: 'apt-get install tini' });
+    argv = ['/run/podgen-init', '--', ...argv];
+  }
+  // No default limits: the container inherits the unit's (LimitNOFILE= and friends), which systemd shows.
+  const rlimits = new Map<string, { type: string; hard: number; soft: number }>();
+  for (const u of args.ulimits) {
+    const type = RLIMITS[u.type];
+    if (!type) throw new PodgenError(`--ulimit ${u.type}: unknown limit`, { kind: 'usage', hint: `known: ${Object.keys(RLIMITS).join(', ')}` });
+    const big = 2 ** 64 - 1;
+    rlimits.set(type, { type, soft: u.soft < 0 ? big : u.soft, hard: u.hard < 0 ? big : u.hard });
+  }
+  const mounts: Record<string, unknown>[] = [
+    { destination: '/proc', type: 'proc', source: 'proc' },
+    { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+    { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
+    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${args.shmSize ?? 64 * 1024 * 1024}`] },
+    { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
+    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] },
+  ];
+  for (const [file, source] of Object.entries(ctx.etcFiles)) {
+    if (source) mounts.push({ destination: `/etc/${file}`, type: 'bind', source, options: ['rbind', 'rprivate', 'ro'] });
+  }
+  if (args.readOnly && args.readOnlyTmpfs) {
+    for (const d of ['/tmp', '/var/tmp', '/run']) mounts.push({ destination: d, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777'] });
+  }
+  for (const t of args.tmpfs) {
+    mounts.push({ destination: t.target, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', ...(t.options ? t.options.split(',') : ['mode=1777'])] });
+  }
+  for (const m of ctx.mounts) {
+    mounts.push({ destination: m.destination, type: 'bind', source: m.source, options: ['rbind', m.readOnly ? 'ro' : 'rw', ...m.options] });
+  }
+  if (args.init && ctx.initPath) mounts.push({ destination: '/run/podgen-init', type: 'bind', source: ctx.initPath, options: ['bind', 'ro'] });
+
+  const namespaces: Record<string, string>[] = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }];
+  if (args.network !== 'host') namespaces.push(ctx.netnsPath ? { type: 'network', path: ctx.netnsPath } : { type: 'network' });
+
+  const resources: Record<string, unknown> = { devices: [{ allow: false, access: 'rwm' }] };
+  if (ctx.applyLimits) {
+    if (args.memory !== undefined) resources.memory = { limit: args.memory };
+    if (args.pidsLimit !== undefined && args.pidsLimit > 0) resources.pids = { limit: args.pidsLimit };
+    if (args.cpus !== undefined) resources.cpu = { quota: Math.round(args.cpus * 100000), period: 100000 };
+  }
+  const devices = ctx.devices.map((d) => ({ path: d.path, type: d.type, major: d.major, minor: d.minor, fileMode: d.fileMode, uid: 0, gid: 0 }));
+  (resources.devices as unknown[]).push(...ctx.devices.map((d) => ({ allow: true, type: d.type, major: d.major, minor: d.minor, access: d.access })));
+
+  return {
+    ociVersion: '1.0.2',
+    process: {
+      terminal: args.tty && !args.detach,
+      user: { uid: ctx.uid, gid: ctx.gid, ...(ctx.additionalGids.length ? { additionalGids: [...ctx.additionalGids] } : {}) },
+      args: argv,
+      env: processEnv(args, image, ctx, hostname),
+      cwd: args.workdir ?? (image.WorkingDir || '/'),
+      capabilities: { bounding: caps, effective: caps, permitted: caps },
+      rlimits: [...rlimits.values()],
+      noNewPrivileges: args.noNewPrivileges,
+    },
+    root: { path: 'rootfs', readonly: args.readOnly },
+    hostname,
+    mounts,
+    annotations: Object.fromEntries([...args.labels.map(([k, v]) => [`label.${k}`, v]), ...args.annotations]),
+    linux: {
+      devices,
+      resources,
+      cgroupsPath: ctx.cgroupsPath,
+      namespaces,
+      sysctl: Object.fromEntries(args.sysctls),
+      maskedPaths: [
+        '/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats',
+        '/proc/sched_debug', '/sys/firmware', '/proc/scsi', '/sys/dev/block',
+      ],
+      readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
+    },
+  };
+}

@@ -1,0 +1,335 @@
+// podgen prepare: everything a container needs before the OCI runtime runs
+// it — the image (pulled when missing, as docker run does), its layers
+// unpacked, a fresh overlay rootfs, volumes, /etc files, the network, and
+// config.json — then exit. systemd runs this as ExecStartPre inside the
+// unit's cgroup; ExecStart is runc itself, so no podgen process stays.
+// podgen cleanup undoes it all, also after kill -9 or a dirty stop.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { findImage } from '../commands/images';
+import { PodgenError } from '../errors';
+import { parseManifest } from '../image/manifest';
+import { shortNameRegistryFrom } from '../image/reference';
+import { ImageStore, type StoredImage } from '../image/store';
+import { mountRootfs, unmountRootfs } from '../image/unpack';
+import { run } from '../process/run';
+import { readIfExists } from '../resolve/readIfExists';
+import { attach, detach, members, networkFor } from './network';
+import { type ImageConfig, ociSpec, type ResolvedDevice, type ResolvedMount } from './ociSpec';
+import { type ContainerPaths, containerPaths } from './paths';
+import { parseRunArgs, type RunArgs } from './runArgs';
+
+export interface PrepareRequest {
+  readonly name: string;
+  readonly user: boolean;
+  /** docker run flags, IMAGE, COMMAND. */
+  readonly argv: readonly string[];
+  /** Where the container's processes go (cgroup v2 path); defaults to a "container" child of our own cgroup. */
+  readonly cgroupsPath?: string;
+  readonly applyLimits?: boolean;
+}
+
+export interface Prepared {
+  readonly paths: ContainerPaths;
+  readonly args: RunArgs;
+  readonly ip: string | undefined;
+}
+
+/** Saved in the bundle: what cleanup must undo. */
+interface BundleState {
+  readonly network: string;
+  readonly netResult?: unknown;
+  readonly mountedRootfs: boolean;
+}
+
+const definitionError = (message: string, hint: string): PodgenError => new PodgenError(message, { kind: 'usage', hint });
+
+/** Our own cgroup (v2): the unit's, when systemd runs us as ExecStartPre. */
+export function ownCgroup(): string {
+  const line = (readIfExists('/proc/self/cgroup') ?? '').split('\n').find((l) => l.startsWith('0::'));
+  if (!line) throw new PodgenError('this host has no unified cgroup v2 hierarchy', { kind: 'unavailable', hint: 'podgen runs containers on cgroup v2 (systemd 247+ default)' });
+  return line.slice(3).trim();
+}
+
+async function imageFor(args: RunArgs, storeRoot: string): Promise<{ image: StoredImage; store: ImageStore }> {
+  const store = new ImageStore(storeRoot);
+  try {
+    if (args.pull !== 'always') return { image: findImage(store, args.image), store };
+  } catch (e) {
+    if (!(e instanceof PodgenError) || e.data.kind !== 'not-found' || args.pull === 'never') throw e;
+  }
+  const { pull, SILENT } = await import('../commands/pull');
+  await pull({
+    image: args.image,
+    storeRoot,
+    insecureRegistries: [],
+    progress: SILENT,
+    unpack: true,
+    shortNameRegistry: shortNameRegistryFrom(readIfExists(process.env.CONTAINERS_REGISTRIES_CONF ?? '/etc/containers/registries.conf')),
+  });
+  return { image: findImage(store, args.image), store };
+}
+
+async function layerDirs(store: ImageStore, image: StoredImage): Promise<string[]> {
+  const body = store.readBlob(image.manifestDigest).toString('utf8');
+  const mediaType = (JSON.parse(body) as { mediaType?: string }).mediaType ?? 'application/vnd.oci.image.manifest.v1+json';
+  const manifest = parseManifest(body, mediaType);
+  if (manifest.kind !== 'image') throw new PodgenError(`${image.name}: the stored manifest is an index`, { kind: 'integrity' });
+  const { unpackImage } = await import('../commands/pull');
+  return unpackImage(store, image.configDigest, manifest.layers);
+}
+
+/** uid/gid of USER[:GROUP] (names or numbers) looked up in the container's own /etc files. */
+export function resolveUser(rootfs: string, spec: string | undefined, groupAdd: readonly string[]): { uid: number; gid: number; additionalGids: number[] } {
+  const passwd = (readIfExists(path.join(rootfs, 'etc/passwd')) ?? '').split('\n').map((l) => l.split(':'));
+  const groups = (readIfExists(path.join(rootfs, 'etc/group')) ?? '').split('\n').map((l) => l.split(':'));
+  const [userPart, groupPart] = (spec || '0').split(':') as [string, string | undefined];
+  const gidOf = (g: string): number => {
+    if (/^\d+$/.test(g)) return Number(g);
+    const row = groups.find((r) => r[0] === g);
+    if (!row) throw definitionError(`group "${g}" does not exist in the image`, 'use a numeric gid, or a group from the image\'s /etc/group');
+    return Number(row[2]);
+  };
+  let uid: number;
+  let gid = 0;
+  if (/^\d+$/.test(userPart)) {
+    uid = Number(userPart);
+    const row = passwd.find((r) => r[2] === userPart);
+    if (row) gid = Number(row[3]);
+  } else {
+    const row = passwd.find((r) => r[0] === userPart);
+    if (!row) throw definitionError(`user "${userPart}" does not exist in the image`, 'use a numeric uid, or a user from the image\'s /etc/passwd');
+    uid = Number(row[2]);
+    gid = Number(row[3]);
+  }
+  if (groupPart !== undefined) gid = gidOf(groupPart);
+  return { uid, gid, additionalGids: groupAdd.map(gidOf) };
+}
+
+function envFromFiles(args: RunArgs): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  if (args.envHost) for (const [k, v] of Object.entries(process.env)) if (v !== undefined) out.push([k, v]);
+  for (const f of args.envFiles) {
+    const text = readIfExists(f.path);
+    if (text === undefined) {
+      if (f.optional) continue;
+      throw definitionError(`environment file ${f.path} does not exist`, 'create it, or prefix the path with "-" to make it optional');
+    }
+    for (const raw of text.split(/\r?\n/)) {
+      const line = raw.trim();
+      if (!line || line.startsWith('#')) continue;
+      const eq = line.indexOf('=');
+      if (eq === -1) out.push([line, process.env[line] ?? '']);
+      else out.push([line.slice(0, eq), line.slice(eq + 1)]);
+    }
+  }
+  return out;
+}
+
+function volumeMounts(args: RunArgs, paths: ContainerPaths): ResolvedMount[] {
+  return args.volumes.map((v): ResolvedMount => {
+    switch (v.kind) {
+      case 'bind': {
+        const source = path.resolve(v.source);
+        if (!fs.existsSync(source)) {
+          throw definitionError(`volume source ${source} does not exist (for ${v.target})`, `create it (mkdir -p ${source}) or fix the Volume= line`);
+        }
+        return { destination: v.target, source, readOnly: v.options.includes('ro'), options: v.options.filter((o) => ['nosuid', 'nodev', 'noexec', 'rprivate', 'private', 'rshared', 'shared', 'rslave', 'slave'].includes(o)) };
+      }
+      case 'named': {
+        const source = path.join(paths.storeRoot, 'volumes', v.name, '_data');
+        fs.mkdirSync(source, { recursive: true });
+        return { destination: v.target, source, readOnly: v.options.includes('ro'), options: [] };
+      }
+      case 'anonymous': {
+        const source = path.join(paths.containerDir, 'volumes', v.target.replace(/\//g, '_'));
+        fs.mkdirSync(source, { recursive: true });
+        return { destination: v.target, source, readOnly: false, options: [] };
+      }
+      default: {
+        const never: never = v;
+        return never;
+      }
+    }
+  });
+}
+
+function resolveDevices(args: RunArgs): ResolvedDevice[] {
+  return args.devices.map((d) => {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(d.host);
+    } catch {
+      throw definitionError(`device ${d.host} does not exist on this host`, 'fix AddDevice=, or prefix it with "-" to skip a missing device');
+    }
+    if (!st.isCharacterDevice() && !st.isBlockDevice()) throw definitionError(`${d.host} is not a device node`, 'AddDevice= takes /dev paths');
+    const major = Number((BigInt(st.rdev) >> 8n) & 0xfffn) | Number((BigInt(st.rdev) >> 32n) & ~0xfffn);
+    const minor = Number(BigInt(st.rdev) & 0xffn) | Number((BigInt(st.rdev) >> 12n) & ~0xffn);
+    return { path: d.container, type: st.isCharacterDevice() ? 'c' : 'b', major, minor, fileMode: st.mode & 0o7777, access: d.permissions };
+  });
+}
+
+function hostsFile(name: string, hostname: string, ip: string | undefined, peers: ReadonlyMap<string, string>, extra: ReadonlyArray<readonly [string, string]>): string {
+  const lines = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback'];
+  if (ip) lines.push(`${ip}\t${hostname}${hostname !== name ? ` ${name}` : ''}`);
+  else lines.push(`127.0.1.1\t${hostname}`);
+  for (const [peer, peerIp] of peers) if (peer !== name) lines.push(`${peerIp}\t${peer}`);
+  for (const [host, hip] of extra) lines.push(`${hip === 'host-gateway' ? '10.90.0.1' : hip}\t${host}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function resolvConf(args: RunArgs, bridged: boolean): string {
+  const host = readIfExists('/etc/resolv.conf') ?? '';
+  let servers = args.dns.length ? [...args.dns] : [...host.matchAll(/^nameserver\s+(\S+)/gm)].map((m) => m[1] as string);
+  // A loopback resolver of the host (systemd-resolved, dnsmasq) is unreachable from a bridged container.
+  if (bridged) servers = servers.filter((s) => !/^127\.|^::1$/.test(s));
+  const search = args.dnsSearch.length ? args.dnsSearch : [...host.matchAll(/^search\s+(.+)$/gm)].flatMap((m) => (m[1] as string).split(/\s+/));
+  const lines = servers.map((s) => `nameserver ${s}`);
+  if (search.length) lines.push(`search ${search.join(' ')}`);
+  if (args.dnsOptions.length) lines.push(`options ${args.dnsOptions.join(' ')}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** Rewrite /etc/hosts of every running member of the default network (in place: it is bind-mounted). */
+function refreshPeerHosts(runDir: string, bundleRoot: string): void {
+  const peers = members(networkFor('bridge'), runDir);
+  for (const [peer] of peers) {
+    const file = path.join(bundleRoot, peer, 'hosts');
+    const text = readIfExists(file);
+    if (text === undefined) continue;
+    const own = text.split('\n').slice(0, 3).join('\n');
+    const others = [...peers].filter(([n]) => n !== peer).map(([n, ip]) => `${ip}\t${n}`);
+    const extras = text.split('\n').slice(3).filter((l) => l && !peers.has(l.split('\t')[1] ?? ''));
+    fs.writeFileSync(file, `${[own, ...others, ...extras].join('\n')}\n`);
+  }
+}
+
+function isMounted(dir: string): boolean {
+  const mounts = readIfExists('/proc/self/mountinfo') ?? '';
+  return mounts.split('\n').some((l) => l.split(' ')[4] === dir);
+}
+
+function writeAtomic(file: string, text: string): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, text);
+  fs.renameSync(tmp, file);
+}
+
+export async function prepare(req: PrepareRequest): Promise<Prepared> {
+  const args = parseRunArgs(req.argv);
+  const paths = containerPaths(req.name, req.user);
+  // A stale bundle (kill -9, dirty stop without cleanup) is undone first: a fresh start must work.
+  if (fs.existsSync(paths.bundle) || isMounted(paths.rootfs)) await cleanup({ name: req.name, user: req.user, runtime: undefined });
+  const { image, store } = await imageFor(args, paths.storeRoot);
+  const lowers = await layerDirs(store, image);
+  const config = (JSON.parse(store.readBlob(image.configDigest).toString('utf8')) as { config?: ImageConfig }).config ?? {};
+  const fileEnv = envFromFiles(args);
+  const mounts = volumeMounts(args, paths);
+  const devices = resolveDevices(args);
+  const initPath = args.init ? ['/usr/bin/tini-static', '/usr/bin/tini'].find((p) => fs.existsSync(p)) : undefined;
+
+  fs.mkdirSync(paths.bundle, { recursive: true });
+  const state: { network: string; netResult?: unknown; mountedRootfs: boolean } = { network: args.network, mountedRootfs: false };
+  const saveState = (): void => writeAtomic(path.join(paths.bundle, 'podgen-state.json'), JSON.stringify(state));
+  saveState();
+  try {
+    // A fresh writable layer each start, as Quadlet's --rm gives.
+    fs.rmSync(paths.containerDir, { recursive: true, force: true });
+    await mountRootfs(lowers, paths.containerDir);
+    state.mountedRootfs = true;
+    saveState();
+    const user = resolveUser(paths.rootfs, args.user ?? (config.User || undefined), args.groupAdd);
+
+    let ip: string | undefined;
+    let netnsPath: string | undefined;
+    if (args.network !== 'host' && args.network !== 'none') {
+      const net = networkFor(args.network);
+      const ports = await Promise.all(args.publish.map(async (p) => (p.hostPort === 0 ? { ...p, hostPort: await freePort() } : p)));
+      const attached = await attach(net, req.name, paths.runDir, ports);
+      state.netResult = attached.result;
+      saveState();
+      ip = attached.ip;
+      netnsPath = attached.netns;
+    } else if (args.publish.length > 0 && args.network === 'none') {
+      throw definitionError('PublishPort= needs a network: Network=none has none', 'remove PublishPort=, or use Network=bridge');
+    }
+    const hostname = args.hostname ?? req.name;
+    const bridged = netnsPath !== undefined;
+    const peers = bridged ? members(networkFor(args.network), paths.runDir) : new Map<string, string>();
+    fs.writeFileSync(path.join(paths.bundle, 'hosts'), hostsFile(req.name, hostname, ip, peers, args.addHosts));
+    fs.writeFileSync(path.join(paths.bundle, 'hostname'), `${hostname}\n`);
+    fs.writeFileSync(path.join(paths.bundle, 'resolv.conf'), resolvConf(args, bridged));
+    if (bridged) refreshPeerHosts(paths.runDir, path.dirname(paths.bundle));
+
+    const spec = ociSpec(args, config, {
+      name: req.name,
+      ...user,
+      fileEnv,
+      mounts,
+      etcFiles: { hosts: path.join(paths.bundle, 'hosts'), hostname: path.join(paths.bundle, 'hostname'), 'resolv.conf': path.join(paths.bundle, 'resolv.conf') },
+      netnsPath,
+      cgroupsPath: req.cgroupsPath ?? `${ownCgroup()}/container`,
+      applyLimits: req.applyLimits ?? false,
+      initPath,
+      devices,
+    });
+    (spec.root as { path: string }).path = paths.rootfs;
+    writeAtomic(path.join(paths.bundle, 'config.json'), `${JSON.stringify(spec, null, 2)}\n`);
+    return { paths, args, ip };
+  } catch (e) {
+    await cleanup({ name: req.name, user: req.user, runtime: undefined }).catch(() => undefined);
+    throw e;
+  }
+}
+
+async function freePort(): Promise<number> {
+  const net = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer().listen(0, () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+export interface CleanupRequest {
+  readonly name: string;
+  readonly user: boolean;
+  /** The OCI runtime binary whose state to delete (undefined: runc and crun as found). */
+  readonly runtime: string | undefined;
+}
+
+/** Undo prepare and the runtime's state; safe to run twice, after crashes, after reboots. */
+export async function cleanup(req: CleanupRequest): Promise<void> {
+  const paths = containerPaths(req.name, req.user);
+  const problems: string[] = [];
+  const runtimes = req.runtime ? [req.runtime] : ['/usr/bin/runc', '/usr/bin/crun'].filter((r) => fs.existsSync(r));
+  for (const rt of runtimes) {
+    const r = await run([rt, '--root', paths.runtimeState, 'delete', '--force', req.name], { allowFailure: true }).catch((e: unknown) => ({ status: -1, stderr: (e as Error).message, stdout: '' }));
+    if (r.status !== 0 && !/does not exist|not exist|no such/i.test(r.stderr)) problems.push(`${rt} delete: ${r.stderr.trim()}`);
+  }
+  const stateText = readIfExists(path.join(paths.bundle, 'podgen-state.json'));
+  let state: BundleState | undefined;
+  try {
+    state = stateText ? (JSON.parse(stateText) as BundleState) : undefined;
+  } catch {
+    state = undefined;
+  }
+  const network = state?.network ?? 'bridge';
+  if (network !== 'host' && network !== 'none') {
+    try {
+      await detach(networkFor(network), req.name, paths.runDir, state?.netResult);
+    } catch (e) {
+      // Nothing was ever attached (no state): DEL of nothing is not a problem worth failing the stop for.
+      if (state?.netResult) problems.push((e as Error).message);
+    }
+    refreshPeerHosts(paths.runDir, path.dirname(paths.bundle));
+  }
+  if (isMounted(paths.rootfs)) await unmountRootfs(paths.containerDir);
+  if (isMounted(paths.rootfs)) problems.push(`${paths.rootfs} is still mounted`);
+  else fs.rmSync(paths.containerDir, { recursive: true, force: true });
+  fs.rmSync(paths.bundle, { recursive: true, force: true });
+  if (problems.length) throw new PodgenError(`cleanup of ${req.name} was incomplete: ${problems.join('; ')}`, { kind: 'unavailable' });
+}

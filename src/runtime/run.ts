@@ -1,0 +1,71 @@
+// podgen run: docker run without a daemon. In the foreground, podgen
+// prepares the container, runs runc attached to the terminal (signals passed
+// on), cleans up and exits with the container's status. With -d the same
+// three steps become a transient systemd unit (podgen-NAME.service), so the
+// container is supervised, logged and stoppable like any podgen unit.
+
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { PodgenError } from '../errors';
+import { runAttached } from '../process/run';
+import { containerPaths } from './paths';
+import { cleanup, prepare } from './prepare';
+import { parseRunArgs } from './runArgs';
+
+export const RUNC = process.env.PODGEN_RUNC ?? '/usr/bin/runc';
+
+function requireRunc(): void {
+  if (!fs.existsSync(RUNC)) throw new PodgenError(`the OCI runtime ${RUNC} is not installed`, { kind: 'unavailable', hint: 'apt-get install runc' });
+}
+
+/** The docker run flags with --name NAME ensured (prepare and the unit need one). */
+function withName(argv: readonly string[]): { name: string; argv: string[] } {
+  const args = parseRunArgs(argv);
+  const name = args.name ?? `podgen-${randomBytes(4).toString('hex')}`;
+  return { name, argv: args.name ? [...argv] : ['--name', name, ...argv] };
+}
+
+export async function runContainer(argv: readonly string[], out: NodeJS.WritableStream): Promise<number> {
+  requireRunc();
+  const { name, argv: full } = withName(argv);
+  const args = parseRunArgs(full);
+  if (args.detach) return runDetached(name, full, out);
+  const user = process.getuid?.() !== 0;
+  if (user) throw new PodgenError('podgen run needs root for now', { kind: 'auth', hint: 'run it with sudo; rootless containers are not supported by the podgen engine yet' });
+  const prepared = await prepare({ name, user, argv: full, cgroupsPath: `/podgen.slice/podgen-${name}`, applyLimits: true });
+  try {
+    return await runAttached([RUNC, '--root', prepared.paths.runtimeState, 'run', '--bundle', prepared.paths.bundle, name], { forwardSignals: true });
+  } finally {
+    await cleanup({ name, user, runtime: RUNC });
+  }
+}
+
+/** -d: a transient unit running prepare / runc run --detach / cleanup, started and waited for over D-Bus. */
+async function runDetached(name: string, argv: readonly string[], out: NodeJS.WritableStream): Promise<number> {
+  const { connectSystemd } = await import('../manage/systemd');
+  const paths = containerPaths(name, false);
+  const node = process.execPath;
+  const main = path.resolve(__dirname, '..', 'cli', 'main.js');
+  // -d stays in the flags: prepare then gives the container no terminal (there is none to attach).
+  const dockerArgs = [...argv];
+  const unit = `podgen-${name}.service`;
+  const systemd = await connectSystemd(false);
+  try {
+    const outcome = await systemd.startTransient(unit, {
+      description: `podgen container ${name} (podgen run -d)`,
+      pidFile: path.join(paths.bundle, 'pid'),
+      execStartPre: [node, main, 'prepare', '--name', name, '--', ...dockerArgs],
+      execStart: [RUNC, '--root', paths.runtimeState, 'run', '--detach', '--pid-file', path.join(paths.bundle, 'pid'), '--bundle', paths.bundle, name],
+      execStopPost: [node, main, 'cleanup', '--name', name, '--runtime', 'runc'],
+    });
+    if (outcome.result !== 'done') {
+      const { journalTail } = await import('../commands/lifecycle');
+      throw new PodgenError(`${unit} did not start (${outcome.result})`, { kind: 'unavailable', hint: 'journalctl -u ' + unit, stderr: await journalTail(unit, 15, false) });
+    }
+    out.write(`${name}\n`);
+    return 0;
+  } finally {
+    systemd.close();
+  }
+}
