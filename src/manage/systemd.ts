@@ -26,6 +26,7 @@ export interface TransientService {
   readonly pidFile: string;
   readonly execStartPre: readonly string[];
   readonly execStart: readonly string[];
+  readonly execStartPost: readonly string[];
   readonly execStopPost: readonly string[];
 }
 
@@ -152,6 +153,7 @@ export async function connectSystemd(user: boolean): Promise<SystemdManager> {
         ['PIDFile', new dbus.Variant('s', spec.pidFile)],
         ['ExecStartPre', exec(spec.execStartPre)],
         ['ExecStart', exec(spec.execStart)],
+        ['ExecStartPost', exec(spec.execStartPost)],
         ['ExecStopPost', exec(spec.execStopPost)],
         ['Delegate', new dbus.Variant('b', true)],
         ['KillMode', new dbus.Variant('s', 'mixed')],

@@ -3,11 +3,13 @@
 //
 //   ExecStartPre=podgen prepare --name N -- <docker run flags> IMAGE [CMD]
 //                  (image -> overlay rootfs + config.json bundle, network, volumes; then exits)
-//   ExecStart=runc --root %t/podgen/runc run --detach --pid-file P --bundle B N
-//                  (systemd execs the OCI runtime directly; runc starts the container inside
+//   ExecStart=runc --root %t/podgen/runc create --pid-file P --bundle B N
+//   ExecStartPost=runc --root %t/podgen/runc start N
+//                  (systemd execs the OCI runtime directly; runc creates the container inside
 //                   the unit's delegated cgroup and exits: the container's PID 1 becomes the
-//                   unit's main process (PIDFile=, or MAINPID= from runc's notify proxy), so
-//                   its exit status is the unit's and systemd's signals reach it directly)
+//                   unit's main process (PIDFile=; with Notify=true `runc run --detach` and
+//                   MAINPID= from runc's notify proxy), so its exit status is the unit's and
+//                   systemd's signals reach it directly)
 //   ExecStopPost=podgen cleanup --name N --runtime R
 //                  (runc delete -f, network teardown, unmount; runs after crashes and kill -9 too)
 //
@@ -71,13 +73,19 @@ export function planPodgen(def: ContainerDefinition, ctx: PlanContext, problems:
   if (exec) prepare.push(...exec);
   service.addCommand('Service', 'ExecStartPre', prepare);
   const bundle = `${BUNDLE_ROOT}/${name}`;
-  const notify = service.lookup('Service', 'Type') === 'notify';
-  if (!notify && service.lookup('Service', 'Type') === 'exec') {
-    // runc --detach exits once the container runs; systemd then follows the PID it wrote.
+  const state = ['--root', RUNTIME_ROOT];
+  if (service.lookup('Service', 'Type') === 'exec') {
+    // create, then start: systemd learns the container's PID (PIDFile=, read when `runc create`
+    // exits) while the container still waits to run, so even a container that exits at once
+    // hands systemd its exit status. runc run --detach would race the PID file.
     service.set('Service', 'Type', 'forking');
     service.set('Service', 'PIDFile', `${bundle}/pid`);
+    service.addCommand('Service', 'ExecStart', [runtime, ...state, 'create', '--pid-file', `${bundle}/pid`, '--bundle', bundle, name]);
+    service.addCommand('Service', 'ExecStartPost', [runtime, ...state, 'start', name]);
+  } else {
+    // Notify=true: runc relays the container's READY=1 with MAINPID= of the container's PID 1, then exits.
+    service.addCommand('Service', 'ExecStart', [runtime, ...state, 'run', '--detach', '--bundle', bundle, name]);
   }
-  service.addCommand('Service', 'ExecStart', [runtime, '--root', RUNTIME_ROOT, 'run', '--detach', '--pid-file', `${bundle}/pid`, '--bundle', bundle, name]);
   addResourceLimits(def, service);
   const reloadSignal = lookupNonEmpty(u, C, 'ReloadSignal');
   if (reloadSignal) service.addCommand('Service', 'ExecReload', [runtime, '--root', RUNTIME_ROOT, 'kill', name, reloadSignal]);

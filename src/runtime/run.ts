@@ -41,7 +41,7 @@ export async function runContainer(argv: readonly string[], out: NodeJS.Writable
   }
 }
 
-/** -d: a transient unit running prepare / runc run --detach / cleanup, started and waited for over D-Bus. */
+/** -d: a transient unit running prepare / runc create + start / cleanup (the shape of a generated unit), started and waited for over D-Bus. */
 async function runDetached(name: string, argv: readonly string[], out: NodeJS.WritableStream): Promise<number> {
   const { connectSystemd } = await import('../manage/systemd');
   const paths = containerPaths(name, false);
@@ -56,7 +56,8 @@ async function runDetached(name: string, argv: readonly string[], out: NodeJS.Wr
       description: `podgen container ${name} (podgen run -d)`,
       pidFile: path.join(paths.bundle, 'pid'),
       execStartPre: [node, main, 'prepare', '--name', name, '--', ...dockerArgs],
-      execStart: [RUNC, '--root', paths.runtimeState, 'run', '--detach', '--pid-file', path.join(paths.bundle, 'pid'), '--bundle', paths.bundle, name],
+      execStart: [RUNC, '--root', paths.runtimeState, 'create', '--pid-file', path.join(paths.bundle, 'pid'), '--bundle', paths.bundle, name],
+      execStartPost: [RUNC, '--root', paths.runtimeState, 'start', name],
       execStopPost: [node, main, 'cleanup', '--name', name, '--runtime', 'runc'],
     });
     if (outcome.result !== 'done') {

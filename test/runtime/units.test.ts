@@ -96,4 +96,123 @@ describe('podgen engine: containers run by runc under systemd (sandbox)', functi
     assert.equal(start.status, 0, start.stderr + start.stdout);
     assert.equal(http(port, 'index.html').code, 200);
   });
+
+  it('no podgen or runtime process stays: the unit holds only the container, in a cgroup under the unit', function () {
+    define('idle', 'Exec=/bin/busybox sleep 600\nNetwork=none\nStopTimeout=1\n');
+    const up = run(['up', 'idle']);
+    assert.equal(up.status, 0, up.stderr + up.stdout);
+    try {
+      const p = show('idle.service', ['MainPID', 'ControlGroup']);
+      const procs = env.sb.exec(['systemd-cgls', '--no-pager', '-u', 'idle.service']).stdout;
+      const comms = env.sb.exec(['sh', '-c', `for p in $(cat /sys/fs/cgroup${p.ControlGroup}/container/cgroup.procs); do cat /proc/$p/comm; done`]).stdout.trim().split('\n');
+      assert.deepEqual(comms, ['busybox'], `processes in the unit: ${procs}`);
+      assert.equal(env.sb.exec(['cat', `/sys/fs/cgroup${p.ControlGroup}/cgroup.procs`]).stdout.trim(), '', 'nothing but the container cgroup holds processes');
+      // The main PID is the container's PID 1, so systemd's signals reach it directly.
+      assert.match(env.sb.exec(['cat', `/proc/${p.MainPID}/cmdline`]).stdout, /^\/bin\/busybox\x00sleep\x00600/);
+      assert.doesNotMatch(procs, /node|runc/);
+    } finally {
+      run(['down', 'idle']);
+    }
+  });
+
+  for (const [code, exec] of [
+    [0, "/bin/sh -c 'echo bye; exit 0'"],
+    [1, "/bin/sh -c 'echo failing >&2; exit 1'"],
+    [137, "/bin/sh -c 'exit 137'"],
+  ] as const) {
+    it(`a container exiting ${code} ends the unit with its status (${code}), and its output is in the unit's journal`, function () {
+      const name = `exit${code}`;
+      define(name, `Exec=${exec}\nNetwork=none\n`);
+      assert.equal(run(['install', name]).status, 0);
+      const cursor = env.sb.journalCursor();
+      // --wait holds systemd's attention until the unit is done (a unit that ends well is unloaded
+      // right after, taking its exec status with it); its exit status is the unit's verdict.
+      const waited = env.sb.exec(['systemctl', 'start', '--wait', `${name}.service`]);
+      assert.equal(waited.status === 0, code === 0, `systemctl start --wait: ${waited.status} ${waited.stderr}`);
+      if (code !== 0) {
+        const p = show(`${name}.service`, ['ActiveState', 'Result', 'ExecMainStatus', 'ExecMainCode']);
+        assert.deepEqual(p, { ActiveState: 'failed', Result: 'exit-code', ExecMainStatus: String(code), ExecMainCode: '1' }, env.sb.journalSince(cursor));
+      }
+      // The container's stdout/stderr, filed under the unit's name.
+      const journal = env.sb.exec(['journalctl', '-u', `${name}.service`, '-o', 'cat', '--no-pager']).stdout;
+      if (code === 0) assert.match(journal, /^bye$/m);
+      if (code === 1) assert.match(journal, /^failing$/m);
+      run(['uninstall', name]);
+    });
+  }
+
+  it('kill -9 of the container: Result=signal, status 9 (docker reports 128+9 = 137); the next start works', function () {
+    define('victim', 'Exec=/bin/busybox sleep 600\nNetwork=none\n');
+    assert.equal(run(['up', 'victim']).status, 0);
+    try {
+      const { MainPID } = show('victim.service', ['MainPID']);
+      env.sb.execOk(['kill', '-9', String(MainPID)]);
+      for (let i = 0; i < 50 && show('victim.service', ['ActiveState']).ActiveState !== 'failed'; i++) spawnSync('sleep', ['0.1']);
+      const p = show('victim.service', ['Result', 'ExecMainStatus', 'ExecMainCode']);
+      assert.deepEqual(p, { Result: 'signal', ExecMainStatus: '9', ExecMainCode: '2' });
+      const again = run(['start', 'victim']);
+      assert.equal(again.status, 0, again.stderr + again.stdout);
+    } finally {
+      run(['down', 'victim']);
+    }
+  });
+
+  it('stop sends StopSignal to the container; one that ignores it is killed after StopTimeout', function () {
+    define('polite', 'Exec=/bin/pgtest term-exit 0\nNetwork=none\nStopTimeout=20\n');
+    define('stubborn', 'Exec=/bin/busybox sleep 600\nNetwork=none\nStopTimeout=2\n');
+    define('usr1', 'Exec=/bin/sh -c "trap \'exit 3\' USR1; while :; do sleep 0.1; done"\nNetwork=none\nStopSignal=SIGUSR1\nStopTimeout=20\n');
+    assert.equal(run(['up', 'polite', 'stubborn', 'usr1']).status, 0);
+    try {
+      const timed = (name: string): number => {
+        const t0 = Date.now();
+        env.sb.exec(['systemctl', 'stop', `${name}.service`]);
+        return Date.now() - t0;
+      };
+      const polite = timed('polite');
+      assert.ok(polite < 3000, `a container handling SIGTERM stops at once (${polite} ms)`);
+      assert.equal(show('polite.service', ['ExecMainStatus']).ExecMainStatus, '0');
+      const stubborn = timed('stubborn');
+      assert.ok(stubborn >= 1800 && stubborn < 8000, `PID 1 ignoring SIGTERM is killed after StopTimeout=2 (${stubborn} ms)`);
+      const usr1 = timed('usr1');
+      assert.ok(usr1 < 3000, `StopSignal=SIGUSR1 is what the container gets (${usr1} ms)`);
+      assert.equal(show('usr1.service', ['ExecMainStatus']).ExecMainStatus, '3');
+    } finally {
+      run(['down', 'polite', 'stubborn', 'usr1']);
+    }
+  });
+
+  it('Notify=true: the unit is active only after the container sends READY=1 through $NOTIFY_SOCKET', function () {
+    define('ready', 'Exec=/bin/pgtest notify 1500\nNetwork=none\nNotify=true\n');
+    assert.equal(run(['install', 'ready']).status, 0);
+    try {
+      const t0 = Date.now();
+      env.sb.execOk(['systemctl', 'start', 'ready.service']);
+      const took = Date.now() - t0;
+      assert.ok(took >= 1400, `systemctl start returned after ${took} ms, before READY=1`);
+      const p = show('ready.service', ['ActiveState', 'Type', 'MainPID']);
+      assert.equal(p.ActiveState, 'active');
+      assert.equal(p.Type, 'notify');
+      assert.equal(env.sb.exec(['cat', `/proc/${p.MainPID}/comm`]).stdout.trim(), 'pgtest', 'MAINPID is the container process');
+    } finally {
+      run(['down', 'ready']);
+    }
+  });
+
+  it('socket activation: NAME.socket listens first; its fd reaches the container with LISTEN_FDS=1 and LISTEN_PID=1', async function () {
+    const port = await freePort();
+    define('act', 'Exec=/bin/pgtest serve-fd3\nNetwork=none\n');
+    fs.writeFileSync(path.join(env.sb.unitDir, 'act.socket'), `[Socket]\nListenStream=127.0.0.1:${port}\n\n[Install]\nWantedBy=sockets.target\n`);
+    assert.equal(run(['install', 'act']).status, 0);
+    try {
+      env.sb.execOk(['systemctl', 'start', 'act.socket']);
+      assert.equal(show('act.service', ['ActiveState']).ActiveState, 'inactive', 'nothing runs before the first connection');
+      const r = http(port);
+      assert.deepEqual(r, { code: 200, body: 'served by fd 3: LISTEN_FDS=1 LISTEN_PID=1\n' });
+      assert.equal(show('act.service', ['ActiveState']).ActiveState, 'active');
+    } finally {
+      env.sb.exec(['systemctl', 'stop', 'act.socket']);
+      fs.rmSync(path.join(env.sb.unitDir, 'act.socket'), { force: true });
+      run(['down', 'act']);
+    }
+  });
 });
