@@ -321,7 +321,7 @@ async function runLogs(args: { name: string; user: boolean; follow: boolean; lin
 
 async function runInspectUnit(args: { name: string; user: boolean }): Promise<void> {
   const { inspectUnit } = await import('../commands/lifecycle');
-  const info = await withSystemd(args.user, (systemd) => inspectUnit(args.name, defaultUnitDir(args.user), systemd));
+  const info = await withSystemd(args.user, (systemd) => inspectUnit(args.name, defaultUnitDir(args.user), systemd, args.user));
   process.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
 }
 

@@ -187,8 +187,11 @@ export async function planUp(req: Omit<GenerateRequest, 'output'> & { unitDir: s
   }));
 }
 
+const engineOf = (text: string): string | undefined => /\(engine (\w+)\)/.exec(text)?.[1];
+const containerNameOf = (unit: import('../parse/parseUnitFile').UnitFile): string | undefined => lookup(unit, 'X-Container', 'ContainerName');
+
 /** Everything podgen knows about one unit: where it came from, where it lives, what systemd says. */
-export async function inspectUnit(name: string, unitDir: string, systemd: SystemdManager): Promise<Record<string, unknown>> {
+export async function inspectUnit(name: string, unitDir: string, systemd: SystemdManager, user = false): Promise<Record<string, unknown>> {
   const unit = unitName(name);
   const file = path.join(unitDir, unit);
   const text = readIfExists(file);
@@ -203,8 +206,9 @@ export async function inspectUnit(name: string, unitDir: string, systemd: System
     unitFile: file,
     definition: lookup(parsed, 'Unit', 'SourcePath'),
     dropins: [...text.matchAll(/^# {3}drop-in: (.*)$/gm)].map((m) => m[1]),
-    engine: /\(engine (\w+)\)/.exec(text)?.[1],
+    engine: engineOf(text),
     container: Object.fromEntries((parsed.sections.find((x) => x.name === 'X-Container')?.entries ?? []).map((e) => [e.key, e.value])),
     systemd: { ...status, fragmentPath },
+    runtime: engineOf(text) === 'podgen' ? await (await import('../runtime/inspect')).runtimeInfo(containerNameOf(parsed) ?? unit.replace(/\.service$/, ''), user) : undefined,
   };
 }

@@ -215,4 +215,51 @@ describe('podgen engine: containers run by runc under systemd (sandbox)', functi
       run(['down', 'act']);
     }
   });
+
+  it('definition keys reach the container: user, group, workdir, hostname, env, env file, read-only root, tmpfs, capabilities, no-new-privileges, ulimit, device, annotation, limits', function () {
+    const envFile = path.join(env.staging, 'keys.env');
+    fs.writeFileSync(envFile, '# comment\nF=from-file\n');
+    const script = [
+      'id', 'pwd', 'hostname', 'echo "E=$E F=$F"', 'grep -E "CapBnd|NoNewPrivs" /proc/self/status', 'ulimit -n',
+      'touch /probe 2>/dev/null || echo root-read-only', 'touch /scratch/x && echo tmpfs-writable', 'test -c /dev/mynull && echo device-present',
+    ].join('; ');
+    define('keys', [
+      `Exec=/bin/sh -c '${script}'`, 'Network=none', 'User=www', 'Group=www', 'WorkingDir=/srv', 'HostName=box', 'Environment=E=one',
+      `EnvironmentFile=${envFile}`, 'ReadOnly=true', 'Tmpfs=/scratch', 'DropCapability=all', 'AddCapability=CAP_NET_BIND_SERVICE', 'NoNewPrivileges=true',
+      'Ulimit=nofile=1234:1234', 'AddDevice=/dev/null:/dev/mynull', 'Annotation=org.example.note=hi', 'Label=tier=test', 'Memory=64m', 'CPUs=0.5', 'PidsLimit=50', '',
+    ].join('\n'));
+    assert.equal(run(['install', 'keys']).status, 0);
+    try {
+      const waited = env.sb.exec(['systemctl', 'start', '--wait', 'keys.service']);
+      assert.equal(waited.status, 0, waited.stderr);
+      const out = env.sb.exec(['journalctl', '-u', 'keys.service', '-o', 'cat', '--no-pager']).stdout;
+      for (const want of [
+        /^uid=33\(www\) gid=33\(www\)/m, /^\/srv$/m, /^box$/m, /^E=one F=from-file$/m, /^CapBnd:\s+0000000000000400$/m, /^NoNewPrivs:\s+1$/m,
+        /^1234$/m, /^root-read-only$/m, /^tmpfs-writable$/m, /^device-present$/m,
+      ]) assert.match(out, want);
+      const unit = fs.readFileSync(path.join(env.sb.unitDir, 'keys.service'), 'utf8');
+      assert.match(unit, /^MemoryMax=64M$/m);
+      assert.match(unit, /^CPUQuota=50%$/m);
+      assert.match(unit, /^TasksMax=50$/m);
+      assert.equal(show('keys.service', ['MemoryMax']).MemoryMax, String(64 * 1024 * 1024));
+    } finally {
+      run(['uninstall', 'keys']);
+    }
+  });
+
+  it('annotations and labels are in the bundle while the container runs; podgen inspect shows the runtime side', function () {
+    define('annot', 'Exec=/bin/busybox sleep 600\nNetwork=none\nAnnotation=org.example.note=hi\nLabel=tier=test\nStopTimeout=1\n');
+    assert.equal(run(['up', 'annot']).status, 0);
+    try {
+      const config = JSON.parse(env.sb.exec(['cat', '/run/podgen/containers/annot/config.json']).stdout) as { annotations: Record<string, string> };
+      assert.deepEqual(config.annotations, { 'label.tier': 'test', 'org.example.note': 'hi' });
+      const inspect = env.sb.exec(['node', path.join(REPO_ROOT, 'bin/podgen'), 'inspect', 'annot']);
+      assert.equal(inspect.status, 0, inspect.stderr);
+      const info = JSON.parse(inspect.stdout) as { runtime?: { status: string; pid: number } };
+      assert.equal(info.runtime?.status, 'running');
+      assert.equal(String(info.runtime?.pid), show('annot.service', ['MainPID']).MainPID);
+    } finally {
+      run(['down', 'annot']);
+    }
+  });
 });
