@@ -28,6 +28,10 @@ export interface TransientService {
   readonly execStart: readonly string[];
   readonly execStartPost: readonly string[];
   readonly execStopPost: readonly string[];
+  /** Seconds between the stop signal and SIGKILL (docker stop's -t). */
+  readonly stopTimeoutSeconds: number;
+  /** Signal number sent first on stop. */
+  readonly killSignal: number;
 }
 
 /** The properties podgen reports about a unit. */
@@ -157,6 +161,8 @@ export async function connectSystemd(user: boolean): Promise<SystemdManager> {
         ['ExecStopPost', exec(spec.execStopPost)],
         ['Delegate', new dbus.Variant('b', true)],
         ['KillMode', new dbus.Variant('s', 'mixed')],
+        ['KillSignal', new dbus.Variant('i', spec.killSignal)],
+        ['TimeoutStopUSec', new dbus.Variant('t', BigInt(spec.stopTimeoutSeconds) * 1_000_000n)],
         // Gone from systemd's memory once stopped, even when it failed (its journal stays).
         ['CollectMode', new dbus.Variant('s', 'inactive-or-failed')],
       ];

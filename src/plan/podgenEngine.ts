@@ -1,7 +1,7 @@
 // --engine podgen (default): the container runs through podgen's fork/exec
 // runtime layer, with no daemon and no podgen or runtime process left running:
 //
-//   ExecStartPre=podgen prepare --name N -- <docker run flags> IMAGE [CMD]
+//   ExecStartPre=podgen prepare --name N --runtime R -- <docker run flags> IMAGE [CMD]
 //                  (image -> overlay rootfs + config.json bundle, network, volumes; then exits)
 //   ExecStart=runc --root %t/podgen/runc create --pid-file P --bundle B N
 //   ExecStartPost=runc --root %t/podgen/runc start N
@@ -66,7 +66,7 @@ export function planPodgen(def: ContainerDefinition, ctx: PlanContext, problems:
     service.set('Service', 'TimeoutStopSec', lookupNonEmpty(u, C, 'StopTimeout') ?? DOCKER_STOP_TIMEOUT);
   }
 
-  const prepare = [...podgen, 'prepare', ...scope, '--name', name, '--'];
+  const prepare = [...podgen, 'prepare', ...scope, '--name', name, '--runtime', def.runtime, '--'];
   prepare.push(...runFlags(input));
   if (image !== undefined) prepare.push(image);
   const exec = lookupLastArgs(u, C, 'Exec');

@@ -62,20 +62,25 @@ export interface Stats {
 }
 
 function counters(dir: string): { cpuUsec: number; memory: number; limit: number | undefined; pids: number; rbytes: number; wbytes: number } {
-  const read = (f: string): string => readIfExists(path.join(dir, f)) ?? '';
+  // Controllers are enabled on the unit's cgroup, not on the container's child of it (runc cannot
+  // enable them while it sits in the unit's cgroup itself): read a counter one level up when absent.
+  const read = (f: string): string => readIfExists(path.join(dir, f)) ?? readIfExists(path.join(dir, '..', f)) ?? '';
   // The container's cgroup is a child of its unit's: limits set on the unit show one level up.
-  const limitText = [read('memory.max'), readIfExists(path.join(dir, '..', 'memory.max')) ?? ''].map((t) => t.trim()).find((t) => /^\d+$/.test(t));
+  const limitText = read('memory.max').trim();
   let rbytes = 0;
   let wbytes = 0;
   for (const line of read('io.stat').split('\n')) {
     rbytes += Number(/rbytes=(\d+)/.exec(line)?.[1] ?? 0);
     wbytes += Number(/wbytes=(\d+)/.exec(line)?.[1] ?? 0);
   }
-  const procs = read('cgroup.procs').split('\n').filter(Boolean).length;
+  const pids = read('cgroup.procs').split('\n').filter(Boolean);
+  const procs = pids.length;
+  // Without the memory controller (some delegated hierarchies), the processes' resident sizes stand in.
+  const rss = (): number => pids.reduce((sum, p) => sum + 1024 * Number(/^VmRSS:\s+(\d+)/m.exec(readIfExists(`/proc/${p}/status`) ?? '')?.[1] ?? 0), 0);
   return {
     cpuUsec: Number(/usage_usec (\d+)/.exec(read('cpu.stat'))?.[1] ?? 0),
-    memory: Number(read('memory.current').trim() || 0),
-    limit: limitText === undefined ? undefined : Number(limitText),
+    memory: read('memory.current').trim() ? Number(read('memory.current').trim()) : rss(),
+    limit: /^\d+$/.test(limitText) ? Number(limitText) : undefined,
     pids: Number(read('pids.current').trim() || procs),
     rbytes,
     wbytes,

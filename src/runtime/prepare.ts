@@ -18,7 +18,7 @@ import { readIfExists } from '../resolve/readIfExists';
 import { attach, detach, members, networkFor } from './network';
 import { type ImageConfig, ociSpec, type ResolvedDevice, type ResolvedMount } from './ociSpec';
 import { type ContainerPaths, containerPaths } from './paths';
-import { parseRunArgs, type RunArgs } from './runArgs';
+import { parseRunArgs, type PortMapping, type RunArgs } from './runArgs';
 
 export interface PrepareRequest {
   readonly name: string;
@@ -28,6 +28,8 @@ export interface PrepareRequest {
   /** Where the container's processes go (cgroup v2 path); defaults to a "container" child of our own cgroup. */
   readonly cgroupsPath?: string;
   readonly applyLimits?: boolean;
+  /** The OCI runtime that will run the bundle: checked here, where the error can say what to do. */
+  readonly runtime: string;
 }
 
 export interface Prepared {
@@ -219,6 +221,68 @@ function writeAtomic(file: string, text: string): void {
 export async function prepare(req: PrepareRequest): Promise<Prepared> {
   const args = parseRunArgs(req.argv);
   const paths = containerPaths(req.name, req.user);
+  if (!fs.existsSync(req.runtime)) {
+    throw new PodgenError(`the OCI runtime ${req.runtime} is not installed`, { kind: 'unavailable', hint: `apt-get install ${path.basename(req.runtime)} (or choose the other one with Runtime=)` });
+  }
+  try {
+    return await prepareIn(req, args, paths);
+  } catch (e) {
+    throw storeProblem(e, paths);
+  }
+}
+
+/** File system refusals while preparing, said in terms of what to fix. */
+function storeProblem(e: unknown, paths: ContainerPaths): unknown {
+  const err = e as NodeJS.ErrnoException;
+  if (e instanceof PodgenError || typeof err?.code !== 'string') return e;
+  const where = err.path ?? paths.storeRoot;
+  if (err.code === 'EROFS') return new PodgenError(`cannot write ${where}: read-only file system`, { kind: 'output', hint: `podgen keeps images and containers' writable layers under ${paths.storeRoot} and bundles under ${path.dirname(paths.bundle)}: both must be writable`, cause: e });
+  if (err.code === 'ENOSPC') return new PodgenError(`no space left for ${where}`, { kind: 'output', hint: 'free space there, or remove unused images with podgen image prune', cause: e });
+  if (err.code === 'EACCES' || err.code === 'EPERM') return new PodgenError(`permission denied: ${where}`, { kind: 'auth', hint: 'containers of the system manager need root; use --user units for your own', cause: e });
+  return e;
+}
+
+/** Refuse a published port another program already listens on (CNI's DNAT would silently shadow it). */
+async function checkPortsFree(ports: readonly PortMapping[]): Promise<void> {
+  const net = await import('node:net');
+  const dgram = await import('node:dgram');
+  for (const p of ports) {
+    const host = p.hostIp || undefined;
+    const taken = await new Promise<boolean>((resolve) => {
+      if (p.protocol === 'udp') {
+        const sock = dgram.createSocket(host?.includes(':') ? 'udp6' : 'udp4');
+        sock.once('error', () => resolve(true));
+        sock.bind(p.hostPort, host, () => sock.close(() => resolve(false)));
+        return;
+      }
+      const srv = net.createServer();
+      srv.once('error', () => resolve(true));
+      srv.listen({ port: p.hostPort, host, exclusive: true }, () => srv.close(() => resolve(false)));
+    });
+    if (taken) {
+      throw new PodgenError(`port ${p.hostIp || '*'}:${p.hostPort}/${p.protocol} is already in use on this host`, {
+        kind: 'usage',
+        hint: 'stop what listens there (ss -ltnp shows it), or publish on another host port',
+      });
+    }
+  }
+}
+
+/** Fail early, with the errno that names the problem (Node's recursive mkdir reports EROFS as ENOENT). */
+function ensureWritable(dir: string): void {
+  let d = dir;
+  const missing: string[] = [];
+  while (!fs.existsSync(d)) {
+    missing.unshift(d);
+    d = path.dirname(d);
+  }
+  fs.accessSync(d, fs.constants.W_OK);
+  for (const m of missing) fs.mkdirSync(m);
+}
+
+async function prepareIn(req: PrepareRequest, args: RunArgs, paths: ContainerPaths): Promise<Prepared> {
+  ensureWritable(path.dirname(paths.containerDir));
+  ensureWritable(path.dirname(paths.bundle));
   // A stale bundle (kill -9, dirty stop without cleanup) is undone first: a fresh start must work.
   if (fs.existsSync(paths.bundle) || isMounted(paths.rootfs)) await cleanup({ name: req.name, user: req.user, runtime: undefined });
   const { image, store } = await imageFor(args, paths.storeRoot);
@@ -246,6 +310,7 @@ export async function prepare(req: PrepareRequest): Promise<Prepared> {
     if (args.network !== 'host' && args.network !== 'none') {
       const net = networkFor(args.network);
       const ports = await Promise.all(args.publish.map(async (p) => (p.hostPort === 0 ? { ...p, hostPort: await freePort() } : p)));
+      await checkPortsFree(ports);
       const attached = await attach(net, req.name, paths.runDir, ports);
       state.netResult = attached.result;
       saveState();

@@ -6,6 +6,7 @@
 
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { PodgenError } from '../errors';
 import { runAttached } from '../process/run';
@@ -33,7 +34,7 @@ export async function runContainer(argv: readonly string[], out: NodeJS.Writable
   if (args.detach) return runDetached(name, full, out);
   const user = process.getuid?.() !== 0;
   if (user) throw new PodgenError('podgen run needs root for now', { kind: 'auth', hint: 'run it with sudo; rootless containers are not supported by the podgen engine yet' });
-  const prepared = await prepare({ name, user, argv: full, cgroupsPath: `/podgen.slice/podgen-${name}`, applyLimits: true });
+  const prepared = await prepare({ name, user, argv: full, cgroupsPath: `/podgen.slice/podgen-${name}`, applyLimits: true, runtime: RUNC });
   try {
     return await runAttached([RUNC, '--root', prepared.paths.runtimeState, 'run', '--bundle', prepared.paths.bundle, name], { forwardSignals: true });
   } finally {
@@ -42,7 +43,15 @@ export async function runContainer(argv: readonly string[], out: NodeJS.Writable
 }
 
 /** -d: a transient unit running prepare / runc create + start / cleanup (the shape of a generated unit), started and waited for over D-Bus. */
+function signalNumber(sig: string): number {
+  const name = /^\d+$/.test(sig) ? undefined : sig.toUpperCase().startsWith('SIG') ? sig.toUpperCase() : `SIG${sig.toUpperCase()}`;
+  const n = name === undefined ? Number(sig) : (os.constants.signals as Record<string, number>)[name];
+  if (n === undefined || !Number.isInteger(n)) throw new PodgenError(`--stop-signal ${sig}: unknown signal`, { kind: 'usage', hint: 'e.g. SIGTERM, SIGINT, SIGQUIT or a number' });
+  return n;
+}
+
 async function runDetached(name: string, argv: readonly string[], out: NodeJS.WritableStream): Promise<number> {
+  const args = parseRunArgs(argv);
   const { connectSystemd } = await import('../manage/systemd');
   const paths = containerPaths(name, false);
   const node = process.execPath;
@@ -55,10 +64,12 @@ async function runDetached(name: string, argv: readonly string[], out: NodeJS.Wr
     const outcome = await systemd.startTransient(unit, {
       description: `podgen container ${name} (podgen run -d)`,
       pidFile: path.join(paths.bundle, 'pid'),
-      execStartPre: [node, main, 'prepare', '--name', name, '--', ...dockerArgs],
+      execStartPre: [node, main, 'prepare', '--name', name, '--runtime', 'runc', '--', ...dockerArgs],
       execStart: [RUNC, '--root', paths.runtimeState, 'create', '--pid-file', path.join(paths.bundle, 'pid'), '--bundle', paths.bundle, name],
       execStartPost: [RUNC, '--root', paths.runtimeState, 'start', name],
       execStopPost: [node, main, 'cleanup', '--name', name, '--runtime', 'runc'],
+      stopTimeoutSeconds: args.stopTimeout ?? 10,
+      killSignal: signalNumber(args.stopSignal ?? 'SIGTERM'),
     });
     if (outcome.result !== 'done') {
       const { journalTail } = await import('../commands/lifecycle');

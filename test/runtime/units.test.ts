@@ -262,4 +262,156 @@ describe('podgen engine: containers run by runc under systemd (sandbox)', functi
       run(['down', 'annot']);
     }
   });
+
+  /** What a container could leave behind in the sandbox (which shares the host's network namespace). */
+  const leftovers = (name: string): string[] => {
+    const found: string[] = [];
+    const mounts = env.sb.exec(['findmnt', '-rn', '-o', 'TARGET']).stdout.split('\n').filter((m) => m.includes(`/podgen/containers/${name}`));
+    if (mounts.length) found.push(`mounts: ${mounts.join(' ')}`);
+    if (env.sb.exec(['ip', 'netns', 'list']).stdout.includes(`podgen-${name}`)) found.push('network namespace');
+    const veths = env.sb.exec(['ip', '-o', 'link', 'show', 'master', 'podgen0']).stdout.trim();
+    if (veths) found.push(`veths: ${veths}`);
+    const rules = env.sb.exec(['sh', '-c', 'iptables-save; iptables-save -t nat']).stdout.split('\n').filter((l) => l.includes(`id: \\"${name}\\"`));
+    if (rules.length) found.push(`iptables: ${rules.join(' | ')}`);
+    const leases = env.sb.exec(['sh', '-c', 'ls /run/podgen/cni/networks/podgen 2>/dev/null']).stdout.split('\n').filter((f) => /^\d+\.\d+\.\d+\.\d+$/.test(f));
+    if (leases.length) found.push(`IPAM leases: ${leases.join(' ')}`);
+    if (env.sb.exec(['test', '-e', `/sys/fs/cgroup/system.slice/${name}.service/container`]).status === 0) found.push('container cgroup');
+    if (env.sb.exec(['test', '-e', `/run/podgen/containers/${name}`]).status === 0) found.push('bundle');
+    return found;
+  };
+
+  it('clear errors in the journal and in podgen output: missing image, missing volume source, port in use, missing runtime, read-only store', async function () {
+    const busy = net.createServer();
+    const busyPort = await new Promise<number>((resolve) => busy.listen(0, '127.0.0.1', () => resolve((busy.address() as net.AddressInfo).port)));
+    const cases: Array<[string, string, RegExp]> = [
+      ['noimage', `Image=${reg.address}/test/nope:1\nExec=/bin/true\nNetwork=none\n`, /podgen: .*test\/nope:1.*(not found|unknown)/i],
+      ['novol', 'Exec=/bin/true\nNetwork=none\nVolume=/nonexistent/podgen-src:/data\n', /podgen: volume source \/nonexistent\/podgen-src does not exist \(for \/data\)\n.*hint: create it \(mkdir -p \/nonexistent\/podgen-src\)/],
+      ['busyport', `Exec=/bin/busybox httpd -f -p 80\nPublishPort=127.0.0.1:${busyPort}:80\n`, new RegExp(`podgen: port 127\\.0\\.0\\.1:${busyPort}/tcp is already in use on this host\\n.*hint: stop what listens there`)],
+      ['nocrun', 'Exec=/bin/true\nNetwork=none\nRuntime=crun\n', /podgen: the OCI runtime \/usr\/bin\/crun is not installed\n.*hint: apt-get install crun/],
+    ];
+    try {
+      for (const [name, body, message] of cases) {
+        if (name === 'nocrun' && fs.existsSync('/usr/bin/crun')) continue; // crun present: nothing to miss
+        fs.writeFileSync(path.join(defs, `${name}.container`), body.startsWith('Image=') ? `[Container]\n${body}` : `[Container]\nImage=${image}\n${body}`);
+        const r = run(['up', name]);
+        assert.notEqual(r.status, 0, `${name}: ${r.stdout}`);
+        assert.match(r.stdout, message, `${name}: podgen up shows the journal excerpt`);
+        const status = env.sb.exec(['systemctl', 'status', '--no-pager', '-n', '20', `${name}.service`]).stdout;
+        assert.match(status, message, `${name}: systemctl status shows it too`);
+        assert.deepEqual(leftovers(name), [], `${name} left things behind`);
+        run(['down', name]);
+      }
+      // A read-only store: the error names the store and what must be writable.
+      env.sb.execOk(['mount', '-o', 'remount,ro', '/var/lib/podgen']);
+      try {
+        define('rostore', 'Exec=/bin/true\nNetwork=none\n');
+        const r = run(['up', 'rostore']);
+        assert.notEqual(r.status, 0);
+        assert.match(r.stdout, /podgen: cannot write \/var\/lib\/podgen\/\S*: read-only file system\n.*hint: podgen keeps images and containers' writable layers under \/var\/lib\/podgen/);
+      } finally {
+        env.sb.execOk(['mount', '-o', 'remount,rw', '/var/lib/podgen']);
+        run(['down', 'rostore']);
+      }
+    } finally {
+      busy.close();
+    }
+  });
+
+  it('kill -9 of podgen prepare mid-start, then of the container: the next start works and nothing leaks', async function () {
+    const port = await freePort();
+    define('crash', `Exec=/bin/busybox httpd -f -p 80 -h /srv\nPublishPort=127.0.0.1:${port}:80\nStopTimeout=1\n`);
+    assert.equal(run(['install', 'crash']).status, 0);
+    try {
+      for (const delay of [0.05, 0.15, 0.3, 0.5]) {
+        env.sb.execOk(['systemctl', 'start', '--no-block', 'crash.service']);
+        spawnSync('sleep', [String(delay)]);
+        const control = show('crash.service', ['ControlPID']).ControlPID;
+        if (control && control !== '0') env.sb.exec(['kill', '-9', control]);
+        for (let i = 0; i < 100 && /activating|deactivating/.test(show('crash.service', ['ActiveState']).ActiveState ?? ''); i++) spawnSync('sleep', ['0.1']);
+        env.sb.exec(['systemctl', 'stop', 'crash.service']);
+        env.sb.exec(['systemctl', 'reset-failed', 'crash.service']);
+        assert.deepEqual(leftovers('crash'), [], `after kill -9 at ${delay} s`);
+      }
+      const start = run(['start', 'crash']);
+      assert.equal(start.status, 0, start.stderr + start.stdout);
+      assert.equal(http(port).code, 404, 'httpd answers (no index.html)');
+      env.sb.execOk(['kill', '-9', show('crash.service', ['MainPID']).MainPID as string]);
+      for (let i = 0; i < 50 && show('crash.service', ['ActiveState']).ActiveState !== 'failed'; i++) spawnSync('sleep', ['0.1']);
+      assert.deepEqual(leftovers('crash'), [], 'after kill -9 of the container');
+      assert.equal(run(['start', 'crash']).status, 0);
+      assert.equal(http(port).code, 404);
+    } finally {
+      run(['down', 'crash']);
+    }
+    assert.deepEqual(leftovers('crash'), []);
+  });
+
+  it('containers on the bridge reach each other by name', async function () {
+    define('peer-a', 'Exec=/bin/busybox httpd -f -p 80 -h /etc\nStopTimeout=1\n');
+    define('peer-b', `Exec=/bin/busybox sleep 600\nStopTimeout=1\n`);
+    assert.equal(run(['up', 'peer-a', 'peer-b']).status, 0);
+    try {
+      // peer-b started after peer-a and peer-a before peer-b: both hosts files name the other.
+      for (const [from, to] of [['peer-b', 'peer-a'], ['peer-a', 'peer-b']] as const) {
+        const hosts = env.sb.exec(['cat', `/run/podgen/containers/${from}/hosts`]).stdout;
+        assert.match(hosts, new RegExp(`^10\\.90\\.\\d+\\.\\d+\\t${to}$`, 'm'), hosts);
+      }
+      const r = env.sb.exec(['node', path.join(REPO_ROOT, 'bin/podgen'), 'exec', 'peer-b', '/bin/busybox', 'wget', '-q', '-O', '-', 'http://peer-a/passwd']);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /^root:x:0:0:/);
+    } finally {
+      run(['down', 'peer-a', 'peer-b']);
+    }
+  });
+
+  it('100 start/stop cycles of a bridged container with a published port leave no veth, rule, lease, mount or netns', async function () {
+    this.timeout(600_000);
+    const port = await freePort();
+    define('cycle', `Exec=/bin/pgtest term-exit 0\nPublishPort=127.0.0.1:${port}:80\n`);
+    assert.equal(run(['install', 'cycle']).status, 0);
+    try {
+      const r = env.sb.exec(['sh', '-c', 'for i in $(seq 100); do systemctl start cycle.service && systemctl stop cycle.service || exit 1; done'], 600_000);
+      assert.equal(r.status, 0, r.stderr);
+      assert.deepEqual(leftovers('cycle'), []);
+      assert.equal(env.sb.exec(['sh', '-c', 'journalctl -u cycle.service -o cat | grep -c "Started cycle.service"']).stdout.trim(), '100');
+    } finally {
+      run(['uninstall', 'cycle']);
+    }
+  });
+
+  it('podgen run -d, exec, top, stats, rm; and podgen run in the foreground returns the container status', function () {
+    const pg = (args: string[]) => env.sb.exec(['node', path.join(REPO_ROOT, 'bin/podgen'), ...args], 120_000);
+    const started = pg(['run', '-dt', '--name', 'adhoc', '--network', 'none', '--stop-timeout', '1', '-e', 'GREETING=hi', image, '/bin/busybox', 'sleep', '600']);
+    assert.equal(started.status, 0, started.stderr);
+    assert.equal(started.stdout.trim(), 'adhoc');
+    try {
+      assert.equal(show('podgen-adhoc.service', ['ActiveState']).ActiveState, 'active');
+      const ex = pg(['exec', 'adhoc', '/bin/sh', '-c', 'echo $GREETING from $(hostname)']);
+      assert.equal(ex.status, 0, ex.stderr);
+      assert.equal(ex.stdout, 'hi from adhoc\n');
+      assert.equal(pg(['exec', 'adhoc', '/bin/sh', '-c', 'exit 7']).status, 7, 'exec passes the exit status through');
+      const top = pg(['top', 'adhoc']);
+      assert.equal(top.status, 0, top.stderr);
+      assert.match(top.stdout, /sleep 600/);
+      const stats = pg(['stats', '--no-stream', '--json', 'adhoc']);
+      assert.equal(stats.status, 0, stats.stderr);
+      const [row] = JSON.parse(stats.stdout) as Array<{ name: string; memoryBytes: number; pids: number }>;
+      assert.equal(row?.name, 'adhoc');
+      assert.ok((row?.memoryBytes ?? 0) > 0 && (row?.pids ?? 0) >= 1, JSON.stringify(row));
+      const rm = pg(['rm', 'adhoc']);
+      assert.notEqual(rm.status, 0, 'rm refuses a running container');
+      assert.match(rm.stderr, /container adhoc is running/);
+    } finally {
+      const t0 = Date.now();
+      env.sb.exec(['systemctl', 'stop', 'podgen-adhoc.service']);
+      assert.ok(Date.now() - t0 < 8000, '--stop-timeout 1 bounds the stop of a PID 1 that ignores SIGTERM');
+    }
+    assert.deepEqual(leftovers('adhoc'), []);
+    const fg = pg(['run', '--rm', '--network', 'none', image, '/bin/sh', '-c', 'echo in the foreground; exit 3']);
+    assert.equal(fg.status, 3, fg.stderr);
+    assert.equal(fg.stdout, 'in the foreground\n');
+    const bad = pg(['run', '--privileged', image]);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /--privileged is not supported by podgen's runtime/);
+  });
 });
