@@ -95,6 +95,8 @@ describe('podgen engine: containers run by runc under systemd (sandbox)', functi
     const start = run(['start', 'web']);
     assert.equal(start.status, 0, start.stderr + start.stdout);
     assert.equal(http(port, 'index.html').code, 200);
+    assert.equal(run(['down', 'web']).status, 0);
+    assert.deepEqual(leftovers('web'), []);
   });
 
   it('no podgen or runtime process stays: the unit holds only the container, in a cgroup under the unit', function () {
@@ -269,11 +271,13 @@ describe('podgen engine: containers run by runc under systemd (sandbox)', functi
     const mounts = env.sb.exec(['findmnt', '-rn', '-o', 'TARGET']).stdout.split('\n').filter((m) => m.includes(`/podgen/containers/${name}`));
     if (mounts.length) found.push(`mounts: ${mounts.join(' ')}`);
     if (env.sb.exec(['ip', 'netns', 'list']).stdout.includes(`podgen-${name}`)) found.push('network namespace');
-    const veths = env.sb.exec(['ip', '-o', 'link', 'show', 'master', 'podgen0']).stdout.trim();
-    if (veths) found.push(`veths: ${veths}`);
+    // A veth whose peer lives in the container's netns names that netns (link-netns podgen-NAME).
+    const veths = env.sb.exec(['ip', '-o', 'link', 'show', 'master', 'podgen0']).stdout.split('\n').filter((l) => l.includes(`link-netns podgen-${name}`));
+    if (veths.length) found.push(`veths: ${veths.join(' | ')}`);
     const rules = env.sb.exec(['sh', '-c', 'iptables-save; iptables-save -t nat']).stdout.split('\n').filter((l) => l.includes(`id: \\"${name}\\"`));
     if (rules.length) found.push(`iptables: ${rules.join(' | ')}`);
-    const leases = env.sb.exec(['sh', '-c', 'ls /run/podgen/cni/networks/podgen 2>/dev/null']).stdout.split('\n').filter((f) => /^\d+\.\d+\.\d+\.\d+$/.test(f));
+    // host-local keeps one file per leased IP, holding the container id.
+    const leases = env.sb.exec(['sh', '-c', 'cd /run/podgen/cni/networks/podgen 2>/dev/null && grep -lx "' + name + '" [0-9]*']).stdout.split('\n').filter(Boolean);
     if (leases.length) found.push(`IPAM leases: ${leases.join(' ')}`);
     if (env.sb.exec(['test', '-e', `/sys/fs/cgroup/system.slice/${name}.service/container`]).status === 0) found.push('container cgroup');
     if (env.sb.exec(['test', '-e', `/run/podgen/containers/${name}`]).status === 0) found.push('bundle');

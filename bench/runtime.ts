@@ -1,0 +1,150 @@
+// npm run bench (runtime): in the nspawn sandbox's real systemd, the time
+// from StartUnit to the container's port answering, median of 20, for
+//   - a podgen-engine unit (prepare in Node, runc create + start),
+//   - a unit whose ExecStart is bare `runc run` of a bundle like podgen's,
+//   - the podman unit Quadlet writes (podman 4.3, vfs, runc),
+// all busybox httpd on the host network; and the resident memory each adds
+// per running container besides the container's own processes.
+
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { busyboxImage, pushImage } from '../test/support/images';
+import { TestRegistry } from '../test/support/registry';
+import { Sandbox } from '../test/support/sandbox';
+
+const REPO = path.resolve(__dirname, '..', '..');
+const PODGEN = path.join(REPO, 'bin', 'podgen');
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function answers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ port, host: '127.0.0.1' }, () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.on('error', () => resolve(false));
+  });
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? (s[(s.length - 1) / 2] as number) : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
+};
+
+async function main(): Promise<void> {
+  const reg = await TestRegistry.start();
+  const sb = Sandbox.boot();
+  const scratch: string[] = [];
+  try {
+    await pushImage(reg, 'bench/bb', '1', busyboxImage());
+    const image = `${reg.address}/bench/bb:1`;
+    const defs = fs.mkdtempSync('/var/tmp/podgen-bench-rt-');
+    scratch.push(defs);
+    const env = { ...process.env, DBUS_SYSTEM_BUS_ADDRESS: `unix:path=${sb.busSocket}`, PODGEN_UNIT_DIR: sb.unitDir, QUADLET_UNIT_DIRS: defs };
+    const [pPodgen, pBare, pPodman] = [await freePort(), await freePort(), await freePort()];
+    const httpd = (port: number): string => `Exec=/bin/busybox httpd -f -p 127.0.0.1:${port}\nNetwork=host\nStopTimeout=1\n`;
+    fs.writeFileSync(path.join(defs, 'pgweb.container'), `[Container]\nImage=${image}\n${httpd(pPodgen)}`);
+
+    // podman's image: the same busybox, imported into the sandbox's own vfs storage.
+    const rootfs = path.join(sb.root, 'var/tmp/bench-bb');
+    fs.mkdirSync(path.join(rootfs, 'bin'), { recursive: true });
+    fs.copyFileSync('/bin/busybox', path.join(rootfs, 'bin/busybox'));
+    fs.chmodSync(path.join(rootfs, 'bin/busybox'), 0o755);
+    spawnSync('tar', ['-C', rootfs, '-cf', path.join(sb.root, 'var/tmp/bench-bb.tar'), '.']);
+    sb.execOk(['podman', '--storage-driver', 'vfs', 'import', '-q', '/var/tmp/bench-bb.tar', 'localhost/bench-bb:latest']);
+    fs.writeFileSync(
+      path.join(defs, 'pmweb.container'),
+      `[Container]\nImage=localhost/bench-bb:latest\nGlobalArgs=--storage-driver vfs --runtime runc\nPidsLimit=-1\n${httpd(pPodman)}`,
+    );
+    for (const [name, engine] of [['pgweb', 'podgen'], ['pmweb', 'podman']]) {
+      const r = spawnSync(process.execPath, [PODGEN, 'install', '--engine', engine as string, name as string], { env, encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`install ${name}: ${r.stderr}`);
+    }
+
+    // The bare reference: podgen's own config.json, on a plain rootfs, run by `runc run` as the whole unit.
+    sb.execOk(['systemctl', 'start', 'pgweb.service']);
+    const config = JSON.parse(sb.execOk(['cat', '/run/podgen/containers/pgweb/config.json'])) as { root: { path: string }; process: { args: string[] }; linux: { cgroupsPath: string } };
+    sb.execOk(['systemctl', 'stop', 'pgweb.service']);
+    const bare = '/var/tmp/bench-bare';
+    fs.mkdirSync(path.join(sb.root, bare), { recursive: true });
+    fs.cpSync(rootfs, path.join(sb.root, bare, 'rootfs'), { recursive: true });
+    config.root.path = 'rootfs';
+    config.process.args = ['/bin/busybox', 'httpd', '-f', '-p', `127.0.0.1:${pBare}`];
+    config.linux.cgroupsPath = '/system.slice/bare.service/container';
+    (config as unknown as { mounts: Array<{ destination: string }> }).mounts = (config as unknown as { mounts: Array<{ destination: string }> }).mounts.filter((m) => !m.destination.startsWith('/etc/'));
+    fs.writeFileSync(path.join(sb.root, bare, 'config.json'), JSON.stringify(config));
+    fs.writeFileSync(
+      path.join(sb.unitDir, 'bare.service'),
+      `[Service]\nDelegate=yes\nKillMode=mixed\nTimeoutStopSec=1\nExecStart=/usr/bin/runc --root /run/bench-runc run --bundle ${bare} bare\nExecStopPost=/usr/bin/runc --root /run/bench-runc delete -f bare\n`,
+    );
+    sb.execOk(['systemctl', 'daemon-reload']);
+
+    const timeStart = async (unit: string, port: number): Promise<number> => {
+      const t0 = process.hrtime.bigint();
+      sb.execOk(['systemctl', 'start', '--no-block', unit]);
+      while (!(await answers(port))) {
+        if (Number(process.hrtime.bigint() - t0) > 30e9) throw new Error(`${unit} did not answer within 30 s: ${sb.exec(['systemctl', 'status', '--no-pager', unit]).stdout}`);
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      return Number(process.hrtime.bigint() - t0) / 1e6;
+    };
+    const stop = (unit: string): void => {
+      sb.exec(['systemctl', 'stop', unit]);
+    };
+    /** Resident KiB of the unit's processes other than the container's own (podgen/runc, or podman/conmon). */
+    const overheadKiB = (unit: string, containerComm: string): { kib: number; processes: string[] } => {
+      const cg = sb.execOk(['systemctl', 'show', '-p', 'ControlGroup', '--value', unit]).trim();
+      const out = sb.execOk(['sh', '-c', `for p in $(find /sys/fs/cgroup${cg} -name cgroup.procs -exec cat {} +); do echo "$(cat /proc/$p/comm) $(awk '/^VmRSS/ {print $2}' /proc/$p/status)"; done`]);
+      const rows = out.trim().split('\n').filter(Boolean).map((l) => l.split(' ') as [string, string]);
+      const others = rows.filter(([comm]) => comm !== containerComm);
+      return { kib: others.reduce((s, [, kb]) => s + Number(kb || 0), 0), processes: others.map(([c, kb]) => `${c} ${kb} KiB`) };
+    };
+
+    const results: Record<string, number[]> = { pgweb: [], bare: [], pmweb: [] };
+    const ports: Record<string, number> = { pgweb: pPodgen, bare: pBare, pmweb: pPodman };
+    // Warm-up (page cache, podman's first-run work), then interleaved rounds so drift hits all three alike.
+    for (const unit of Object.keys(results)) {
+      await timeStart(`${unit}.service`, ports[unit] as number);
+      stop(`${unit}.service`);
+    }
+    let memory: Record<string, { kib: number; processes: string[] }> = {};
+    for (let i = 0; i < ROUNDS; i++) {
+      for (const unit of Object.keys(results)) {
+        results[unit]?.push(await timeStart(`${unit}.service`, ports[unit] as number));
+        if (i === 0) memory = { ...memory, [unit]: overheadKiB(`${unit}.service`, 'busybox') };
+        stop(`${unit}.service`);
+      }
+    }
+    const m = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, median(v)])) as Record<string, number>;
+    const pg = m.pgweb as number;
+    const br = m.bare as number;
+    const pm = m.pmweb as number;
+    const conmon = memory.pmweb?.processes.filter((p) => p.startsWith('conmon')).reduce((s, p) => s + Number(p.split(' ')[1]), 0) ?? 0;
+    console.log(
+      [
+        `bench/runtime: StartUnit -> port answering, median of ${ROUNDS}, busybox httpd, host network, sandbox systemd 252`,
+        `  podgen unit (prepare + runc create/start): ${pg.toFixed(1)} ms; bare runc run unit: ${br.toFixed(1)} ms; podman 4.3 Quadlet-style unit (vfs, runc): ${pm.toFixed(1)} ms`,
+        `  podgen / bare runc = ${(pg / br).toFixed(2)}x [target <= 1.15x: ${pg / br <= 1.15 ? 'met' : 'MISSED'}]; podman / podgen = ${(pm / pg).toFixed(2)}x [target >= 2x: ${pm / pg >= 2 ? 'met' : 'MISSED'}]`,
+        `  resident memory besides the container: podgen ${memory.pgweb?.kib ?? 0} KiB (${memory.pgweb?.processes.join(', ') || 'no process'}); podman ${memory.pmweb?.kib ?? 0} KiB (${memory.pmweb?.processes.join(', ')}) [target: below conmon's ${conmon} KiB: ${(memory.pgweb?.kib ?? 0) < conmon ? 'met' : 'MISSED'}]`,
+      ].join('\n'),
+    );
+    console.log(JSON.stringify({ bench: 'runtime', rounds: ROUNDS, medianMs: m, memoryKiB: Object.fromEntries(Object.entries(memory).map(([k, v]) => [k, v.kib])) }));
+  } finally {
+    sb.halt();
+    reg.stop();
+    for (const d of scratch) fs.rmSync(d, { recursive: true, force: true });
+  }
+}
+
+void main();
