@@ -383,18 +383,6 @@ export async function main(argv: string[]): Promise<void> {
     process.stderr.write('podgen: internal error: the command stopped without finishing\n');
     process.exitCode = ExitCode.internal;
   });
-  const { RUNTIME_COMMANDS, runRuntimeCommand } = await import('./runtimeCli');
-  const first = argv[0] as (typeof RUNTIME_COMMANDS)[number];
-  if (RUNTIME_COMMANDS.includes(first)) {
-    try {
-      const status = await runRuntimeCommand(first, argv.slice(1), process.stdout);
-      if (status !== 0) process.exitCode = status;
-    } catch (e) {
-      fail(e);
-    }
-    settled = true;
-    return;
-  }
   const parser = yargs(argv)
     .scriptName('podgen')
     .usage('$0 <command> [options]\n\nDaemonless containers as systemd services: definitions in, units out.')
@@ -597,4 +585,4 @@ export async function main(argv: string[]): Promise<void> {
   settled = true;
 }
 
-if (require.main === module) void main(process.argv.slice(2));
+

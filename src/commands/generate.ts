@@ -79,7 +79,7 @@ export function machineContext(user: boolean, env: NodeJS.ProcessEnv = process.e
   return {
     user,
     podmanPath: env.PODMAN || '/usr/bin/podman',
-    podgenCommand: [process.execPath, path.resolve(__dirname, '..', 'cli', 'main.js')],
+    podgenCommand: [process.execPath, path.resolve(__dirname, '..', 'cli', 'entry.js')],
     runtimePaths: { runc: '/usr/bin/runc', crun: '/usr/bin/crun' },
     fileExists: (p) => fs.existsSync(p),
   };

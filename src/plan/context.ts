@@ -10,7 +10,7 @@ export interface PlanContext {
   readonly user: boolean;
   /** podman binary used in ExecStart (Quadlet honours $PODMAN the same way). */
   readonly podmanPath: string;
-  /** How a unit calls podgen itself: e.g. ["/usr/bin/node", "/opt/podgen/build/src/cli/main.js"]. */
+  /** How a unit calls podgen itself: e.g. ["/usr/bin/node", "/opt/podgen/build/src/cli/entry.js"]. */
   readonly podgenCommand: readonly string[];
   /** Absolute paths of the OCI runtimes. */
   readonly runtimePaths: Readonly<Record<'runc' | 'crun', string>>;

@@ -55,7 +55,7 @@ async function runDetached(name: string, argv: readonly string[], out: NodeJS.Wr
   const { connectSystemd } = await import('../manage/systemd');
   const paths = containerPaths(name, false);
   const node = process.execPath;
-  const main = path.resolve(__dirname, '..', 'cli', 'main.js');
+  const main = path.resolve(__dirname, '..', 'cli', 'entry.js');
   // -d stays in the flags: prepare then gives the container no terminal (there is none to attach).
   const dockerArgs = [...argv];
   const unit = `podgen-${name}.service`;
