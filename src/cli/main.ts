@@ -561,6 +561,14 @@ export async function main(argv: string[]): Promise<void> {
           .epilog(EXIT_CODES),
       (args) => runLinger(args),
     )
+    // Dispatched by entry.ts before yargs (they take docker run flags verbatim); listed here for --help.
+    .command('run [flags..]', 'run a container through runc, no daemon: docker run flags (podgen run --help); -d makes it a transient unit', () => undefined, () => undefined)
+    .command('exec <name> <command..>', 'run a command in a running container (runc exec)', () => undefined, () => undefined)
+    .command('top <name>', "a container's processes", () => undefined, () => undefined)
+    .command('stats [names..]', 'CPU, memory, pids, I/O of running containers from cgroup counters (--no-stream, --json)', () => undefined, () => undefined)
+    .command('rm <names..>', 'remove what is left of stopped containers', () => undefined, () => undefined)
+    .command('prepare', false, () => undefined, () => undefined)
+    .command('cleanup', false, () => undefined, () => undefined)
     .completion('completion', 'print a bash/zsh completion script (source it from your shell profile)')
     .demandCommand(1, 'name a command; try podgen generate nginx')
     .strict()

@@ -86,7 +86,7 @@ export const CONTAINER_KEYS: readonly KeySpec[] = [
   k('Memory', 'scalar', true, v.memorySize),
   k('Mount', 'args', false),
   k('Network', 'list', true),
-  k('NetworkAlias', 'list', true),
+  k('NetworkAlias', 'list', false),
   k('NoNewPrivileges', 'scalar', true, v.boolean),
   k('Notify', 'scalar', true, v.booleanOr(['healthy'])),
   k('PidsLimit', 'scalar', true, v.signedInt),

@@ -19,7 +19,7 @@
 // `systemctl cat` reads like a `docker run` line. docs/architecture.md has the why.
 
 import type { ContainerDefinition } from '../decode/decodeContainer';
-import { lookup, lookupBooleanOr, lookupLastArgs, lookupNonEmpty } from '../parse/lookup';
+import { lookup, lookupAll, lookupBooleanOr, lookupLastArgs, lookupNonEmpty } from '../parse/lookup';
 import { literal } from '../render/escape';
 import type { PlanContext, PlanProblems } from './context';
 import { applyRestartPolicy } from './restart';
@@ -66,6 +66,13 @@ export function planPodgen(def: ContainerDefinition, ctx: PlanContext, problems:
     service.set('Service', 'TimeoutStopSec', lookupNonEmpty(u, C, 'StopTimeout') ?? DOCKER_STOP_TIMEOUT);
   }
 
+  // The runtime knows the host's network, none, and its own bridge; refuse the rest here, not at start.
+  for (const network of lookupAll(u, C, 'Network')) {
+    if (!['', 'host', 'none', 'bridge', 'default', 'podgen'].includes(network)) {
+      problems.error(`Network=${network} is not supported by the podgen engine`, 'Network', 'use host, none or bridge (the podgen0 bridge, the default), or --engine podman for named networks');
+    }
+  }
+  if (lookup(u, C, 'Notify') === 'healthy') problems.error('Notify=healthy needs health checks, which the podgen engine does not run', 'Notify', 'use Notify=true (the container sends READY=1), or --engine podman');
   const prepare = [...podgen, 'prepare', ...scope, '--name', name, '--runtime', def.runtime, '--'];
   prepare.push(...runFlags(input));
   if (image !== undefined) prepare.push(image);

@@ -221,6 +221,12 @@ function writeAtomic(file: string, text: string): void {
 export async function prepare(req: PrepareRequest): Promise<Prepared> {
   const args = parseRunArgs(req.argv);
   const paths = containerPaths(req.name, req.user);
+  if (process.getuid?.() !== 0) {
+    throw new PodgenError("podgen's runtime needs root for now (overlay mounts, network namespaces, CNI)", {
+      kind: 'auth',
+      hint: 'run the container from a system unit; for rootless containers generate the unit with --engine podman',
+    });
+  }
   if (!fs.existsSync(req.runtime)) {
     throw new PodgenError(`the OCI runtime ${req.runtime} is not installed`, { kind: 'unavailable', hint: `apt-get install ${path.basename(req.runtime)} (or choose the other one with Runtime=)` });
   }

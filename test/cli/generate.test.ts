@@ -24,7 +24,9 @@ describe('podgen generate', function () {
     const unit = r.stdout;
     assert.match(unit, new RegExp(`from ${REPO_ROOT}/units/nginx.container`));
     assert.match(unit, /^ExecStartPre=.* prepare --name nginx --runtime runc -- .*-v \/data:\/data --publish 80:80 --env NGINX_VERSION=1\.16 docker\.io\/library\/nginx:1\.16\.0$/m);
-    assert.match(unit, /^ExecStart=\/usr\/bin\/runc --root %t\/podgen\/runc run --bundle %t\/podgen\/containers\/nginx nginx$/m);
+    assert.match(unit, /^ExecStart=\/usr\/bin\/runc --root %t\/podgen\/runc create --pid-file %t\/podgen\/containers\/nginx\/pid --bundle %t\/podgen\/containers\/nginx nginx$/m);
+    assert.match(unit, /^ExecStartPost=\/usr\/bin\/runc --root %t\/podgen\/runc start nginx$/m);
+    assert.match(unit, /^Type=forking$/m);
     assert.match(unit, /^Restart=always$/m);
     assert.match(unit, /^StartLimitIntervalSec=0$/m);
     assert.match(unit, /^WantedBy=multi-user.target$/m);

@@ -306,14 +306,14 @@ describe('podgen engine: containers run by runc under systemd (sandbox)', functi
         run(['down', name]);
       }
       // A read-only store: the error names the store and what must be writable.
-      env.sb.execOk(['mount', '-o', 'remount,ro', '/var/lib/podgen']);
+      env.sb.execOk(['mount', '-o', 'remount,ro', '/var/lib/podgen/containers']);
       try {
         define('rostore', 'Exec=/bin/true\nNetwork=none\n');
         const r = run(['up', 'rostore']);
         assert.notEqual(r.status, 0);
         assert.match(r.stdout, /podgen: cannot write \/var\/lib\/podgen\/\S*: read-only file system\n.*hint: podgen keeps images and containers' writable layers under \/var\/lib\/podgen/);
       } finally {
-        env.sb.execOk(['mount', '-o', 'remount,rw', '/var/lib/podgen']);
+        env.sb.execOk(['mount', '-o', 'remount,rw', '/var/lib/podgen/containers']);
         run(['down', 'rostore']);
       }
     } finally {
@@ -417,5 +417,18 @@ describe('podgen engine: containers run by runc under systemd (sandbox)', functi
     const bad = pg(['run', '--privileged', image]);
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /--privileged is not supported by podgen's runtime/);
+  });
+
+  it('after a reboot of the sandbox an enabled container comes back by itself (nothing of podgen running but prepare), then down leaves nothing', async function () {
+    const port = await freePort();
+    define('boot', `Exec=/bin/busybox httpd -f -p 80 -h /etc\nPublishPort=127.0.0.1:${port}:80\nStopTimeout=1\nRestartPolicy=always\n\n[Install]\nWantedBy=multi-user.target\n`);
+    assert.equal(run(['up', 'boot']).status, 0);
+    env.sb.reboot();
+    let state = '';
+    for (let i = 0; i < 300 && state !== 'active'; i++, spawnSync('sleep', ['0.2'])) state = show('boot.service', ['ActiveState']).ActiveState ?? '';
+    assert.equal(state, 'active', env.sb.exec(['systemctl', 'status', '--no-pager', 'boot.service']).stdout);
+    assert.equal(http(port, 'hostname').body, 'boot\n');
+    assert.equal(run(['down', 'boot']).status, 0);
+    assert.deepEqual(leftovers('boot'), []);
   });
 });

@@ -116,8 +116,8 @@ export class Sandbox {
       'systemd-nspawn',
       // The checkout is bound in at its own path: podgen-engine units run podgen from it (ExecStartPre),
       // and it may live under /tmp, which the sandbox replaces with its own tmpfs. podgen's store gets a
-      // tmpfs: a container's overlay cannot have its upper dir on the sandbox's own overlay root.
-      ['--quiet', '--register=no', '--keep-unit', '--capability=all', '--console=passive', `--bind-ro=${REPO}`, '--tmpfs=/var/lib/podgen:mode=0700', '-D', root, '--boot'],
+      // tmpfs for its containers: a container's overlay cannot have its upper dir on the sandbox's overlay root.
+      ['--quiet', '--register=no', '--keep-unit', '--capability=all', '--console=passive', `--bind-ro=${REPO}`, '--tmpfs=/var/lib/podgen/containers:mode=0700', '-D', root, '--boot'],
       {
         // API_VFS_WRITABLE: podgen's CNI plugins write /proc/sys (forwarding, route_localnet), as on a real host.
         env: { ...process.env, SYSTEMD_SECCOMP: '0', SYSTEMD_NSPAWN_UNIFIED_HIERARCHY: '1', SYSTEMD_NSPAWN_API_VFS_WRITABLE: '1' },
