@@ -34,7 +34,7 @@ function main(): void {
     const defs = fs.mkdtempSync('/var/tmp/podgen-bench-defs-');
     scratch.push(defs);
     const def = (i: number, prefix: string): string =>
-      `[Container]\nImage=localhost/bench-bb:latest\nGlobalArgs=--storage-driver vfs\nPidsLimit=-1\nNetwork=none\nStopTimeout=1\nExec=/bin/busybox sleep 3600\nContainerName=${prefix}${i}\n\n[Install]\nWantedBy=multi-user.target\n`;
+      `[Container]\nImage=localhost/bench-bb:latest\nGlobalArgs=--storage-driver vfs --runtime runc\nPidsLimit=-1\nNetwork=none\nStopTimeout=1\nExec=/bin/busybox sleep 3600\nContainerName=${prefix}${i}\n\n[Install]\nWantedBy=multi-user.target\n`;
     for (let i = 0; i < N; i++) fs.writeFileSync(path.join(defs, `pg${i}.container`), def(i, 'pg'));
     const env = {
       DBUS_SYSTEM_BUS_ADDRESS: `unix:path=${sb.busSocket}`,

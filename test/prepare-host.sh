@@ -26,12 +26,14 @@ command -v zstd >/dev/null 2>&1 || need+=(zstd)
 command -v podman >/dev/null 2>&1 || need+=(podman)
 command -v setfattr >/dev/null 2>&1 || need+=(attr)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
-# The podgen runtime: CNI plugins and iptables for bridge networks, tini for --init; gcc and
+# The podgen runtime: CNI plugins and iptables for bridge networks, tini for --init, crun for
+# Runtime=crun; gcc and
 # libc6-dev build the static test helper (test/fixtures/helpers/pgtest.c).
 [ -x /usr/lib/cni/bridge ] || need+=(containernetworking-plugins)
 command -v iptables >/dev/null 2>&1 || need+=(iptables)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 [ -x /usr/bin/tini-static ] || need+=(tini)
+[ -x /usr/bin/crun ] || need+=(crun)
 command -v gcc >/dev/null 2>&1 || need+=(gcc)
 [ -e /usr/include/stdio.h ] || need+=(libc6-dev)
 # --user tests: logind (lingering) and a user bus for the user manager, inside the sandbox.

@@ -59,7 +59,7 @@ describe('podgen up / ps / stop / start / down (real containers, sandbox systemd
   const journal = (cursor: string): string[] => env.sb.journalSince(cursor).split('\n');
   const http = (): number => Number(spawnSync('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', `http://127.0.0.1:${port}/`], { encoding: 'utf8' }).stdout || 0);
   const definition = (exec: string): string =>
-    `[Container]\nImage=localhost/podgen-bb:latest\nGlobalArgs=--storage-driver vfs\nPidsLimit=-1\nNetwork=host\nExec=${exec}\nStopTimeout=1\nRestartPolicy=on-failure:2\n\n[Install]\nWantedBy=multi-user.target\n`;
+    `[Container]\nImage=localhost/podgen-bb:latest\nGlobalArgs=--storage-driver vfs --runtime runc\nPidsLimit=-1\nNetwork=host\nExec=${exec}\nStopTimeout=1\nRestartPolicy=on-failure:2\n\n[Install]\nWantedBy=multi-user.target\n`;
 
   before(async function () {
     port = await freePort();
@@ -271,7 +271,7 @@ describe('boot-time autostart (the sandbox systemd is halted and booted again)',
     fs.mkdirSync(defs);
     importBusybox(env.sb);
     const def = (port: number, unit: string): string =>
-      `${unit}[Container]\nImage=localhost/podgen-bb:latest\nGlobalArgs=--storage-driver vfs\nPidsLimit=-1\nNetwork=host\nStopTimeout=1\nExec=/bin/busybox httpd -f -p 127.0.0.1:${port}\nRestartPolicy=always\n\n[Install]\nWantedBy=multi-user.target\n`;
+      `${unit}[Container]\nImage=localhost/podgen-bb:latest\nGlobalArgs=--storage-driver vfs --runtime runc\nPidsLimit=-1\nNetwork=host\nStopTimeout=1\nExec=/bin/busybox httpd -f -p 127.0.0.1:${port}\nRestartPolicy=always\n\n[Install]\nWantedBy=multi-user.target\n`;
     fs.writeFileSync(path.join(defs, 'bootdb.container'), def(ports[0] as number, ''));
     fs.writeFileSync(path.join(defs, 'bootweb.container'), def(ports[1] as number, '[Unit]\nRequires=bootdb.container\nAfter=bootdb.container\n\n'));
   });
