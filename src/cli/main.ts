@@ -194,7 +194,8 @@ function printReports(reports: Reports): void {
     const state = st ? `${st.activeState}/${st.subState}${st.mainPid ? `, pid ${st.mainPid}` : ''}` : 'unknown';
     if (r.ok) process.stdout.write(`${r.unit}: ${r.job ?? 'already running'} (${state})\n`);
     else {
-      process.stdout.write(`${r.unit}: ${r.job ?? 'not running'} (ActiveState=${st?.activeState} SubState=${st?.subState} Result=${st?.result} ExecMainStatus=${st?.execMainStatus})\n`);
+      const why = st ? ` (ActiveState=${st.activeState} SubState=${st.subState} Result=${st.result} ExecMainStatus=${st.execMainStatus})` : ' (not started)';
+      process.stdout.write(`${r.unit}: ${r.job ?? 'not running'}${why}\n`);
       if (r.journal) process.stdout.write(`${r.journal.split('\n').map((l) => `    ${l}`).join('\n')}\n`);
     }
   }
@@ -231,6 +232,29 @@ function namesWithDir(args: InstallArgs): string[] {
   return [...args.names, ...files.map((f) => `${args.file}/${f}`)];
 }
 
+/** An image in the store, pulled (and unpacked, as root) when missing; progress on stderr. */
+async function ensureImage(image: string, user: boolean, quiet: boolean): Promise<void> {
+  const store = new ImageStore(defaultStoreRoot(user));
+  const { findImage } = await import('../commands/images');
+  try {
+    findImage(store, image);
+    return;
+  } catch (e) {
+    if (!(e instanceof PodgenError) || e.data.kind !== 'not-found') throw e;
+  }
+  const { pull, SILENT } = await import('../commands/pull');
+  const { lineProgress, ttyProgress } = await import('./progress');
+  if (!quiet) process.stderr.write(`pulling ${image}\n`);
+  await pull({
+    image,
+    storeRoot: defaultStoreRoot(user),
+    insecureRegistries: [],
+    progress: quiet ? SILENT : process.stderr.isTTY ? ttyProgress(process.stderr) : lineProgress(process.stderr),
+    unpack: canUnpack(),
+    shortNameRegistry: shortNameRegistryFrom(readIfExists(process.env.CONTAINERS_REGISTRIES_CONF ?? '/etc/containers/registries.conf')),
+  });
+}
+
 async function runUp(args: InstallArgs): Promise<void> {
   const { up, failureOf, planUp } = await import('../commands/lifecycle');
   const { machineContext } = await import('../commands/generate');
@@ -254,7 +278,7 @@ async function runUp(args: InstallArgs): Promise<void> {
       // A live count on a terminal; logs and scripts get the per-unit lines (or --json) at the end.
       const { ttyJobProgress } = await import('./progress');
       const onJobs = process.stderr.isTTY && !args.json ? (n: number) => (n > 0 ? ttyJobProgress(process.stderr, n) : undefined) : undefined;
-      return up({ names: namesWithDir(args), engine: args.engine, search: defaultSearchEnv(args.user), ctx: machineContext(args.user), unitDir: defaultUnitDir(args.user), force: args.force, systemd, user: args.user, onJobs });
+      return up({ names: namesWithDir(args), engine: args.engine, search: defaultSearchEnv(args.user), ctx: machineContext(args.user), unitDir: defaultUnitDir(args.user), force: args.force, systemd, user: args.user, onJobs, ensureImage: (image) => ensureImage(image, args.user, args.json) });
     },
     true,
   );

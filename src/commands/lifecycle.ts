@@ -106,14 +106,46 @@ export interface UpResult {
 }
 
 /** Generate, install (one reload), enable, then start what is new or not running and restart what changed. */
+/** Makes sure an image is in podgen's store (pulling it, with progress); rejects with the reason. */
+export type EnsureImage = (image: string) => Promise<void>;
+
+/** Images podgen-engine units will need at start (Pull=never ones are the unit's own business). */
+function imagesNeeded(unitDir: string, units: readonly string[]): Map<string, string[]> {
+  const byImage = new Map<string, string[]>();
+  for (const u of units) {
+    const text = readIfExists(path.join(unitDir, u));
+    if (text === undefined || !/\(engine podgen\)/.test(text)) continue;
+    const parsed = parseUnitText(text, u, u).unit;
+    const image = lookup(parsed, 'X-Container', 'Image');
+    if (!image || lookup(parsed, 'X-Container', 'Pull') === 'never' || /\.(image|build)$/.test(image)) continue;
+    byImage.set(image, [...(byImage.get(image) ?? []), u]);
+  }
+  return byImage;
+}
+
 export async function up(
-  req: Omit<GenerateRequest, 'output'> & { unitDir: string; force: boolean; systemd: SystemdManager; user: boolean; onJobs?: JobProgress },
+  req: Omit<GenerateRequest, 'output'> & { unitDir: string; force: boolean; systemd: SystemdManager; user: boolean; onJobs?: JobProgress; ensureImage?: EnsureImage },
 ): Promise<UpResult> {
   const installed = await install(req);
   const units = installed.units.filter((u) => !u.unit.endsWith('@.service'));
   const statuses = await req.systemd.status(units.map((u) => u.unit));
-  const restart = units.filter((u) => u.state === 'updated').map((u) => u.unit);
-  const start = units.filter((u, i) => u.state !== 'updated' && statuses[i]?.activeState !== 'active').map((u) => u.unit);
+  let restart = units.filter((u) => u.state === 'updated').map((u) => u.unit);
+  let start = units.filter((u, i) => u.state !== 'updated' && statuses[i]?.activeState !== 'active').map((u) => u.unit);
+  // Pull what the containers need here, with progress, rather than inside ExecStartPre, where a
+  // big image could run into the unit's start timeout. A unit whose image cannot be had is not started.
+  const pullFailures: UnitReport[] = [];
+  if (req.ensureImage) {
+    for (const [image, needing] of imagesNeeded(req.unitDir, [...start, ...restart])) {
+      try {
+        await req.ensureImage(image);
+      } catch (e) {
+        for (const u of needing) pullFailures.push({ unit: u, ok: false, job: 'pull failed', status: undefined, journal: `podgen: ${(e as Error).message}` });
+      }
+    }
+    const failed = new Set(pullFailures.map((f) => f.unit));
+    start = start.filter((u) => !failed.has(u));
+    restart = restart.filter((u) => !failed.has(u));
+  }
   clearStopped([...start, ...restart], req.user);
   // Reset only what failed (Docker resets a spent on-failure:N budget on a manual start).
   for (const u of start.filter((x) => statuses[units.findIndex((y) => y.unit === x)]?.activeState === 'failed')) await req.systemd.resetFailed(u);
@@ -123,9 +155,10 @@ export async function up(
     ...(restart.length ? await req.systemd.runJobs('RestartUnit', restart, JOB_TIMEOUT_MS, onFinished) : []),
   ];
   const reports = await report(req.systemd, outcomes, req.user);
-  const already = units.filter((u) => !start.includes(u.unit) && !restart.includes(u.unit));
+  const touched = new Set([...start, ...restart, ...pullFailures.map((f) => f.unit)]);
+  const already = units.filter((u) => !touched.has(u.unit));
   const quiet = (await req.systemd.status(already.map((u) => u.unit))).map((s) => ({ unit: s.unit, ok: s.activeState === 'active', job: undefined, status: s, journal: undefined }));
-  return { install: installed, units: [...reports, ...quiet] };
+  return { install: installed, units: [...pullFailures, ...reports, ...quiet] };
 }
 
 /** Stop, disable and remove; images and volumes stay. */

@@ -47,6 +47,8 @@ export function sandboxEnv(sb: Sandbox, defs: string): NodeJS.ProcessEnv {
     PODGEN_UNIT_DIR: sb.unitDir,
     PODGEN_JOURNAL_ROOT: `/proc/${sb.pid}/root`,
     PODGEN_STATE_DIR: path.join(sb.root, 'var/lib'),
+    // `up` pulls what the units need into the store their prepare will read: the sandbox's.
+    PODGEN_STORE: path.join(sb.root, 'var/lib/podgen'),
     QUADLET_UNIT_DIRS: defs,
   };
 }
@@ -301,6 +303,9 @@ describe('podgen engine: containers run by runc under systemd (sandbox)', functi
         const r = run(['up', name]);
         assert.notEqual(r.status, 0, `${name}: ${r.stdout}`);
         assert.match(r.stdout, message, `${name}: podgen up shows the journal excerpt`);
+        // up pulls before starting, so a missing image never reaches the unit there; a plain start does.
+        if (name === 'noimage') assert.match(r.stdout, /^noimage\.service: pull failed \(not started\)$/m);
+        if (name === 'noimage') env.sb.exec(['systemctl', 'start', 'noimage.service']);
         const status = env.sb.exec(['systemctl', 'status', '--no-pager', '-n', '20', `${name}.service`]).stdout;
         assert.match(status, message, `${name}: systemctl status shows it too`);
         assert.deepEqual(leftovers(name), [], `${name} left things behind`);
