@@ -13,12 +13,12 @@ const REPO = path.resolve(__dirname, '..', '..');
 const PODGEN = path.join(REPO, 'bin', 'podgen');
 const N = Number(process.env.BENCH_UNITS ?? 100);
 
-function timed(argv: readonly string[], env: NodeJS.ProcessEnv = {}): { ms: number; stdout: string } {
+function timed(argv: readonly string[], env: NodeJS.ProcessEnv = {}): { ms: number; stdout: string; stderr: string } {
   const t0 = process.hrtime.bigint();
   const r = spawnSync(argv[0] as string, argv.slice(1), { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 0) throw new Error(`${argv.slice(0, 4).join(' ')} failed (${r.status}): ${r.stderr}${r.stdout}`);
-  return { ms, stdout: r.stdout };
+  return { ms, stdout: r.stdout, stderr: r.stderr };
 }
 
 function main(): void {
@@ -43,6 +43,7 @@ function main(): void {
       QUADLET_UNIT_DIRS: defs,
     };
     const up = timed([process.execPath, PODGEN, 'up', '--engine', 'podman', '-f', defs], env);
+    if (process.env.PODGEN_TRACE) console.log(up.stderr);
     const psTimes: number[] = [];
     for (let k = 0; k < 5; k++) psTimes.push(timed([process.execPath, PODGEN, 'ps', '--json'], env).ms);
     const psRows = (JSON.parse(timed([process.execPath, PODGEN, 'ps', '--json'], env).stdout) as unknown[]).length;

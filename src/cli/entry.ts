@@ -1,11 +1,30 @@
 // The process entry point (bin/podgen and the units' ExecStartPre/ExecStopPost).
-// The runtime commands that systemd runs on every container start skip the
-// rest of the CLI (yargs and the generator pipeline): their start-up time is
-// the container's start latency.
+// The runtime commands that systemd runs on every container start, and `ps`,
+// skip the rest of the CLI (yargs and the generator pipeline): their start-up
+// time is most of what they cost.
 
 import { RUNTIME_COMMANDS, type RuntimeCommand, runRuntimeCommand } from './runtimeCli';
 
+/** `ps` with only its own flags: the command scripts poll, so it skips yargs too. */
+function quickPs(argv: readonly string[]): { user: boolean; all: boolean; json: boolean } | undefined {
+  if (argv[0] !== 'ps') return undefined;
+  const flags = argv.slice(1);
+  if (!flags.every((f) => ['-a', '--all', '--json', '--user'].includes(f))) return undefined;
+  return { all: flags.includes('-a') || flags.includes('--all'), json: flags.includes('--json'), user: flags.includes('--user') };
+}
+
+async function fail(e: unknown): Promise<void> {
+  const { describeError, ExitCode, PodgenError } = await import('../errors');
+  process.stderr.write(`${describeError(e)}\n`);
+  process.exitCode = e instanceof PodgenError ? e.exitCode : ExitCode.internal;
+}
+
 export async function entry(argv: string[]): Promise<void> {
+  const ps = quickPs(argv);
+  if (ps) {
+    await (await import('../commands/ps')).psCommand(ps, process.stdout).catch(fail);
+    return;
+  }
   const first = argv[0] as RuntimeCommand;
   if (!RUNTIME_COMMANDS.includes(first)) {
     await (await import('./main')).main(argv);
@@ -15,9 +34,7 @@ export async function entry(argv: string[]): Promise<void> {
     const status = await runRuntimeCommand(first, argv.slice(1), process.stdout);
     if (status !== 0) process.exitCode = status;
   } catch (e) {
-    const { describeError, ExitCode, PodgenError } = await import('../errors');
-    process.stderr.write(`${describeError(e)}\n`);
-    process.exitCode = e instanceof PodgenError ? e.exitCode : ExitCode.internal;
+    await fail(e);
   }
 }
 

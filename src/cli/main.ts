@@ -308,18 +308,8 @@ async function runJob(verb: 'StartUnit' | 'StopUnit' | 'RestartUnit', args: { na
 }
 
 async function runPs(args: { user: boolean; all: boolean; json: boolean }): Promise<void> {
-  const { ps } = await import('../commands/ps');
-  const rows = await withSystemd(args.user, (systemd) => ps(defaultUnitDir(args.user), systemd, args.all));
-  if (args.json) {
-    process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
-    return;
-  }
-  const table = [
-    ['UNIT', 'STATE', 'UPTIME', 'PID', 'RESTARTS', 'EXIT', 'POLICY', 'IMAGE', 'PORTS'],
-    ...rows.map((r) => [r.unit, `${r.active}/${r.sub}`, r.uptimeSeconds === undefined ? '-' : `${r.uptimeSeconds}s`, String(r.mainPid || '-'), String(r.restarts), String(r.lastExit), r.restartPolicy, r.image, r.ports.join(',')]),
-  ];
-  const widths = table[0]?.map((_, c) => Math.max(...table.map((r) => (r[c] ?? '').length))) ?? [];
-  for (const r of table) process.stdout.write(`${r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()}\n`);
+  const { psCommand } = await import('../commands/ps');
+  await psCommand(args, process.stdout);
 }
 
 async function runStatus(args: { name: string; user: boolean; json: boolean }): Promise<void> {

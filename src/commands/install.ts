@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { PodgenError } from '../errors';
 import type { SystemdManager, UnitFileChange } from '../manage/systemd';
 import { writeUnits } from '../output/writeUnits';
+import { trace } from '../trace';
 import { readIfExists } from '../resolve/readIfExists';
 import { GENERATED_MARK, serviceUnitName as unitName } from '../resolve/unitName';
 export { defaultUnitDir } from '../resolve/searchPaths';
@@ -37,7 +38,9 @@ function refuseForeign(file: string, text: string | undefined, force: boolean): 
 export async function install(
   req: Omit<GenerateRequest, 'output'> & { readonly unitDir: string; readonly force: boolean; readonly systemd: SystemdManager },
 ): Promise<InstallResult> {
+  trace('install: generating');
   const generated = generate({ ...req, output: undefined });
+  trace('install: generated');
   const plan = generated.units.map((u) => {
     const file = path.join(req.unitDir, u.plan.unitName);
     const before = readIfExists(file);
@@ -47,9 +50,12 @@ export async function install(
   });
   const changed = plan.filter((p) => p.state !== 'unchanged');
   if (changed.length > 0) writeUnits(req.unitDir, changed.map((p) => ({ unitName: p.unit, text: p.text, symlinks: [] })));
+  trace('install: written');
   if (changed.length > 0) await req.systemd.reload();
+  trace('install: reloaded');
   const toEnable = plan.filter((p) => p.enable && !p.unit.endsWith('@.service')).map((p) => p.unit);
   const enableChanges = toEnable.length > 0 ? await req.systemd.enable(toEnable) : [];
+  trace('install: enabled');
   return { units: plan.map(({ unit, state, path: p }) => ({ unit, state, path: p })), reloaded: changed.length > 0, enableChanges };
 }
 

@@ -14,6 +14,7 @@ import { run, runAttached } from '../process/run';
 import { lineDiff } from '../render/diff';
 import { generate, type GenerateRequest } from './generate';
 import { readIfExists } from '../resolve/readIfExists';
+import { trace } from '../trace';
 import { install, type InstallResult, uninstall } from './install';
 import { GENERATED_MARK, serviceUnitName as unitName } from '../resolve/unitName';
 
@@ -75,12 +76,15 @@ export const SETTLE_MS = 1000;
 /** Watch freshly started units until they have been active for SETTLE_MS, or have gone down. */
 async function settle(systemd: SystemdManager, units: readonly string[]): Promise<UnitStatus[]> {
   const deadline = Date.now() + SETTLE_MS + 2000;
+  let statuses = await systemd.status(units);
   for (;;) {
-    const statuses = await systemd.status(units);
-    const nowUs = Date.now() * 1000;
-    const unsettled = statuses.some((s) => s.activeState === 'active' && nowUs - s.mainStartTimestamp < SETTLE_MS * 1000);
-    if (!unsettled || Date.now() > deadline) return statuses;
-    await new Promise((r) => setTimeout(r, 100));
+    // Sleep until the youngest running container is SETTLE_MS old, then look again (one that
+    // restarted meanwhile is young again); a status round for 100 units costs ~100 ms.
+    const youngest = Math.max(0, ...statuses.filter((s) => s.activeState === 'active').map((s) => s.mainStartTimestamp));
+    const waitMs = youngest > 0 ? SETTLE_MS - (Date.now() * 1000 - youngest) / 1000 : 0;
+    if (waitMs <= 0 || Date.now() > deadline) return statuses;
+    await new Promise((r) => setTimeout(r, Math.min(waitMs + 10, deadline - Date.now())));
+    statuses = await systemd.status(units);
   }
 }
 
@@ -128,9 +132,9 @@ export async function up(
 ): Promise<UpResult> {
   const installed = await install(req);
   const units = installed.units.filter((u) => !u.unit.endsWith('@.service'));
-  const statuses = await req.systemd.status(units.map((u) => u.unit));
+  const states = await req.systemd.activeStates(units.map((u) => u.unit));
   let restart = units.filter((u) => u.state === 'updated').map((u) => u.unit);
-  let start = units.filter((u, i) => u.state !== 'updated' && statuses[i]?.activeState !== 'active').map((u) => u.unit);
+  let start = units.filter((u, i) => u.state !== 'updated' && states[i] !== 'active').map((u) => u.unit);
   // Pull what the containers need here, with progress, rather than inside ExecStartPre, where a
   // big image could run into the unit's start timeout. A unit whose image cannot be had is not started.
   const pullFailures: UnitReport[] = [];
@@ -148,13 +152,16 @@ export async function up(
   }
   clearStopped([...start, ...restart], req.user);
   // Reset only what failed (Docker resets a spent on-failure:N budget on a manual start).
-  for (const u of start.filter((x) => statuses[units.findIndex((y) => y.unit === x)]?.activeState === 'failed')) await req.systemd.resetFailed(u);
+  for (const u of start.filter((x) => states[units.findIndex((y) => y.unit === x)] === 'failed')) await req.systemd.resetFailed(u);
+  trace('up: images ready');
   const onFinished = req.onJobs?.(start.length + restart.length);
   const outcomes = [
     ...(start.length ? await req.systemd.runJobs('StartUnit', start, JOB_TIMEOUT_MS, onFinished) : []),
     ...(restart.length ? await req.systemd.runJobs('RestartUnit', restart, JOB_TIMEOUT_MS, onFinished) : []),
   ];
+  trace('up: jobs done');
   const reports = await report(req.systemd, outcomes, req.user);
+  trace('up: settled');
   const touched = new Set([...start, ...restart, ...pullFailures.map((f) => f.unit)]);
   const already = units.filter((u) => !touched.has(u.unit));
   const quiet = (await req.systemd.status(already.map((u) => u.unit))).map((s) => ({ unit: s.unit, ok: s.activeState === 'active', job: undefined, status: s, journal: undefined }));

@@ -4,7 +4,8 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { SystemdManager, UnitStatus } from '../manage/systemd';
+import { connectSystemd, type SystemdManager, type UnitStatus } from '../manage/systemd';
+import { defaultUnitDir } from '../resolve/searchPaths';
 import { lookup } from '../parse/lookup';
 import { parseUnitText } from '../parse/parseUnitFile';
 import { readIfExists } from '../resolve/readIfExists';
@@ -53,4 +54,25 @@ export async function ps(unitDir: string, systemd: SystemdManager, all: boolean)
     };
   });
   return all ? rows : rows.filter((r) => r.active === 'active' || r.active === 'activating' || r.active === 'reloading');
+}
+
+/** `podgen ps [-a] [--json] [--user]`: the table, or JSON. */
+export async function psCommand(args: { user: boolean; all: boolean; json: boolean }, out: NodeJS.WritableStream): Promise<void> {
+  const systemd = await connectSystemd(args.user);
+  let rows: PsRow[];
+  try {
+    rows = await ps(defaultUnitDir(args.user), systemd, args.all);
+  } finally {
+    systemd.close();
+  }
+  if (args.json) {
+    out.write(`${JSON.stringify(rows, null, 2)}\n`);
+    return;
+  }
+  const table = [
+    ['UNIT', 'STATE', 'UPTIME', 'PID', 'RESTARTS', 'EXIT', 'POLICY', 'IMAGE', 'PORTS'],
+    ...rows.map((r) => [r.unit, `${r.active}/${r.sub}`, r.uptimeSeconds === undefined ? '-' : `${r.uptimeSeconds}s`, String(r.mainPid || '-'), String(r.restarts), String(r.lastExit), r.restartPolicy, r.image, r.ports.join(',')]),
+  ];
+  const widths = table[0]?.map((_, c) => Math.max(...table.map((r) => (r[c] ?? '').length))) ?? [];
+  for (const r of table) out.write(`${r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()}\n`);
 }

@@ -61,6 +61,8 @@ export interface SystemdManager {
   resetFailed(unit: string): Promise<void>;
   /** States of many units in one ListUnitsByNames plus one GetAll per unit. */
   status(units: readonly string[]): Promise<UnitStatus[]>;
+  /** Only ActiveState of many units, in one ListUnitsByNames call. */
+  activeStates(units: readonly string[]): Promise<string[]>;
   /** The file a unit was loaded from ('' when none). */
   fragmentPath(unit: string): Promise<string>;
   close(): void;
@@ -227,6 +229,13 @@ export async function connectSystemd(user: boolean): Promise<SystemdManager> {
     },
     async resetFailed(unit) {
       await call('ResetFailedUnit', unit).catch(() => undefined);
+    },
+    async activeStates(units) {
+      if (units.length === 0) return [];
+      const [rows] = await rawCall(PATH, MANAGER, 'ListUnitsByNames', 'as', [[...units]]).catch((e: unknown) => {
+        throw busError(e, user);
+      });
+      return units.map((_, i) => str(Array.isArray(rows) && Array.isArray(rows[i]) ? (rows[i] as unknown[])[3] : '') || 'inactive');
     },
     async status(units) {
       // One ListUnitsByNames for the states, then only the few properties we show, each a small
