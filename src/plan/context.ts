@@ -24,9 +24,18 @@ export class PlanProblems {
   constructor(private readonly unit: UnitFile) {}
   /** Record an error located at the last assignment of key in section. */
   error(message: string, key: string, hint?: string, section = 'Container'): void {
+    this.add('error', message, key, hint, section);
+  }
+
+  /** Record a warning (the unit is still written). */
+  warning(message: string, key: string, hint?: string, section = 'Container'): void {
+    this.add('warning', message, key, hint, section);
+  }
+
+  private add(severity: 'error' | 'warning', message: string, key: string, hint: string | undefined, section: string): void {
     const at = lookupLastEntry(this.unit, section, key);
     this.diagnostics.push({
-      severity: 'error',
+      severity,
       file: at?.file ?? (this.unit.path || this.unit.filename),
       line: at?.line,
       section,

@@ -29,10 +29,10 @@ export function planUnit(def: ContainerDefinition, engine: Engine, ctx: PlanCont
       }
     }
   })();
-  if (problems.diagnostics.length > 0) return { plan: undefined, diagnostics: problems.diagnostics };
+  if (problems.diagnostics.some((d) => d.severity === 'error')) return { plan: undefined, diagnostics: problems.diagnostics };
   const unitName = `${def.serviceName}.service`;
   return {
-    diagnostics: [],
+    diagnostics: problems.diagnostics,
     plan: {
       engine,
       source: def.sourcePath,

@@ -66,6 +66,9 @@ export function planPodgen(def: ContainerDefinition, ctx: PlanContext, problems:
     service.set('Service', 'TimeoutStopSec', lookupNonEmpty(u, C, 'StopTimeout') ?? DOCKER_STOP_TIMEOUT);
   }
 
+  if (ctx.user) {
+    problems.warning('the podgen engine runs containers as root only for now: this user unit will not start', 'Image', 'generate it with --engine podman for a rootless container');
+  }
   // The runtime knows the host's network, none, and its own bridge; refuse the rest here, not at start.
   for (const network of lookupAll(u, C, 'Network')) {
     if (!['', 'host', 'none', 'bridge', 'default', 'podgen'].includes(network)) {

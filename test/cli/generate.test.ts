@@ -166,6 +166,7 @@ describe('podgen generate --user', function () {
     assert.match(podman.stdout, /^Wants=podman-user-wait-network-online\.service$/m);
     const own = podgen(['generate', '--user', 'mine'], { cwd: home, env });
     assert.equal(own.status, 0, own.stderr);
+    assert.match(own.stderr, /warning: the podgen engine runs containers as root only for now: this user unit will not start\n.*hint: generate it with --engine podman/);
     assert.doesNotMatch(own.stdout, /network-online/);
     assert.match(own.stdout, / prepare --user --name %N --runtime runc -- docker.io\/library\/busybox:1.36$/m);
     const system = podgen(['generate', 'mine'], { cwd: home, env });
