@@ -34,7 +34,7 @@ export async function runContainer(argv: readonly string[], out: NodeJS.Writable
   if (args.detach) return runDetached(name, full, out);
   const user = process.getuid?.() !== 0;
   if (user) throw new PodgenError('podgen run needs root for now', { kind: 'auth', hint: 'run it with sudo; rootless containers are not supported by the podgen engine yet' });
-  const prepared = await prepare({ name, user, argv: full, cgroupsPath: `/podgen.slice/podgen-${name}`, applyLimits: true, runtime: RUNC });
+  const prepared = await prepare({ name, user, argv: full, cgroupsPath: `/podgen/${name}`, applyLimits: true, runtime: RUNC });
   try {
     return await runAttached([RUNC, '--root', prepared.paths.runtimeState, 'run', '--bundle', prepared.paths.bundle, name], { forwardSignals: true });
   } finally {
