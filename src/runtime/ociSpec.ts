@@ -22,6 +22,8 @@ export interface ResolvedMount {
   readonly readOnly: boolean;
   /** Extra mount options (nosuid, nodev, noexec, propagation). */
   readonly options: readonly string[];
+  /** A named volume made just now: prepare copies the image's files at its path into it first. */
+  readonly seedFromImage?: boolean;
 }
 
 export interface SpecContext {

@@ -141,8 +141,9 @@ function volumeMounts(args: RunArgs, paths: ContainerPaths): ResolvedMount[] {
       }
       case 'named': {
         const source = path.join(paths.storeRoot, 'volumes', v.name, '_data');
+        const fresh = !fs.existsSync(source);
         fs.mkdirSync(source, { recursive: true });
-        return { destination: v.target, source, readOnly: v.options.includes('ro'), options: [] };
+        return { destination: v.target, source, readOnly: v.options.includes('ro'), options: [], ...(fresh ? { seedFromImage: true } : {}) };
       }
       case 'anonymous': {
         const source = path.join(paths.containerDir, 'volumes', v.target.replace(/\//g, '_'));
@@ -155,6 +156,16 @@ function volumeMounts(args: RunArgs, paths: ContainerPaths): ResolvedMount[] {
       }
     }
   });
+}
+
+/** A named volume created just now starts with what the image has at its path, as Docker's do. */
+async function seedNewVolumes(mounts: readonly ResolvedMount[], rootfs: string): Promise<void> {
+  for (const m of mounts) {
+    if (!m.seedFromImage) continue;
+    const from = path.join(rootfs, m.destination);
+    if (!fs.existsSync(from) || !fs.statSync(from).isDirectory()) continue;
+    await run(['cp', '-a', '--', `${from}/.`, m.source]);
+  }
 }
 
 function resolveDevices(args: RunArgs): ResolvedDevice[] {
@@ -309,6 +320,7 @@ async function prepareIn(req: PrepareRequest, args: RunArgs, paths: ContainerPat
     await mountRootfs(lowers, paths.containerDir);
     state.mountedRootfs = true;
     saveState();
+    await seedNewVolumes(mounts, paths.rootfs);
     const user = resolveUser(paths.rootfs, args.user ?? (config.User || undefined), args.groupAdd);
 
     let ip: string | undefined;

@@ -460,4 +460,18 @@ describe('podgen engine: containers run by runc under systemd (sandbox)', functi
     assert.equal(run(['down', 'boot']).status, 0);
     assert.deepEqual(leftovers('boot'), []);
   });
+
+  it('a named volume starts with the image\'s files at its path and keeps what the container writes across starts', function () {
+    define('vol', `Exec=/bin/sh -c 'ls -a /srv; cat /srv/count 2>/dev/null; echo run >> /srv/count'\nNetwork=none\nVolume=pgdata:/srv\n`);
+    assert.equal(run(['install', 'vol']).status, 0);
+    try {
+      for (let i = 0; i < 2; i++) assert.equal(env.sb.exec(['systemctl', 'start', '--wait', 'vol.service']).status, 0);
+      const out = env.sb.exec(['journalctl', '-u', 'vol.service', '-o', 'cat', '--no-pager']).stdout;
+      assert.match(out, /^\.keep$/m, 'the image\'s /srv/.keep was copied into the new volume');
+      assert.match(out, /^run$/m, 'the second start saw what the first wrote');
+      assert.equal(env.sb.exec(['cat', '/var/lib/podgen/volumes/pgdata/_data/count']).stdout, 'run\nrun\n');
+    } finally {
+      run(['uninstall', 'vol']);
+    }
+  });
 });
