@@ -9,13 +9,13 @@ export const RUNTIME_COMMANDS = ['prepare', 'cleanup', 'run', 'exec', 'top', 'st
 export type RuntimeCommand = (typeof RUNTIME_COMMANDS)[number];
 
 const HELP: Readonly<Record<RuntimeCommand, string>> = {
-  prepare: `podgen prepare [--user] --name NAME [--runtime runc|crun] -- [docker run flags] IMAGE [COMMAND...]
+  prepare: `podgen prepare [--user] --name NAME [--runtime runc|crun] [--fast-key KEY] -- [docker run flags] IMAGE [COMMAND...]
 
 Prepare a container for the OCI runtime, then exit: the image (pulled when
 missing), a fresh overlay rootfs, volumes, /etc/hosts, resolv.conf, the
 network, and the bundle's config.json. Units generated with --engine podgen
 run it as ExecStartPre; you rarely need it by hand.`,
-  cleanup: `podgen cleanup [--user] --name NAME [--runtime runc|crun]
+  cleanup: `podgen cleanup [--user] --name NAME [--runtime runc|crun] [--keep-bundle]
 
 Undo podgen prepare and the runtime's state (runc delete -f, network
 teardown, unmount). Safe to run twice, after crashes and reboots; units run it
@@ -89,11 +89,12 @@ export async function runRuntimeCommand(command: RuntimeCommand, rest: readonly 
       const user = flag(own, '--user');
       const name = flagValue(own, ['--name']);
       const runtime = flagValue(own, ['--runtime']) ?? 'runc';
+      const fastKey = flagValue(own, ['--fast-key']);
       if (!name || own.length > 0) throw new PodgenError(`usage: ${HELP.prepare.split('\n')[0]}`, { kind: 'usage' });
       const runtimePath = RUNTIME_PATHS[runtime];
       if (!runtimePath) throw new PodgenError(`unknown runtime ${runtime}`, { kind: 'usage', hint: 'runc or crun' });
       const { prepare } = await import('../runtime/prepare');
-      await prepare({ name, user, argv: docker, runtime: runtimePath });
+      await prepare({ name, user, argv: docker, runtime: runtimePath, ...(fastKey ? { fastKey } : {}) });
       return 0;
     }
     case 'cleanup': {
@@ -101,10 +102,11 @@ export async function runRuntimeCommand(command: RuntimeCommand, rest: readonly 
       const user = flag(own, '--user');
       const name = flagValue(own, ['--name']);
       const runtime = flagValue(own, ['--runtime']);
+      const keepBundle = flag(own, '--keep-bundle');
       if (!name || own.length > 0) throw new PodgenError(`usage: ${HELP.cleanup.split('\n')[0]}`, { kind: 'usage' });
       if (runtime !== undefined && !RUNTIME_PATHS[runtime]) throw new PodgenError(`unknown runtime ${runtime}`, { kind: 'usage', hint: 'runc or crun' });
       const { cleanup } = await import('../runtime/prepare');
-      await cleanup({ name, user, runtime: runtime === undefined ? undefined : RUNTIME_PATHS[runtime] });
+      await cleanup({ name, user, runtime: runtime === undefined ? undefined : RUNTIME_PATHS[runtime], keepBundle });
       return 0;
     }
     case 'run': {

@@ -8,6 +8,7 @@ import { PodgenError } from '../errors';
 import { formatReference, parseReference } from '../image/reference';
 import { ImageStore, type StoredImage } from '../image/store';
 import { diffIds, layerDir } from '../image/unpack';
+import { forgetPreparedBundles } from '../runtime/paths';
 import { lookup } from '../parse/lookup';
 import { parseUnitText } from '../parse/parseUnitFile';
 
@@ -69,6 +70,8 @@ export async function removeImage(store: ImageStore, wanted: string, force: bool
 
 /** Delete blobs and unpacked layers that no image (and no pull in progress) refers to. */
 export async function collectGarbage(store: ImageStore): Promise<{ blobsDeleted: number; layersDeleted: number }> {
+  // Layers may go: no prepared container may take the restart path that reuses them.
+  forgetPreparedBundles(process.getuid?.() !== 0);
   return store.withLock(() => sweep(store));
 }
 

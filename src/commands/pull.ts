@@ -8,6 +8,7 @@ import { type Descriptor, layerCompression, parseManifest, selectPlatform } from
 import { formatReference, parseReference } from '../image/reference';
 import { RegistryClient } from '../image/registry';
 import { ImageStore, sha256Digest, type StoredImage } from '../image/store';
+import { forgetPreparedBundles } from '../runtime/paths';
 import { diffIds, unpackLayer } from '../image/unpack';
 
 export interface PullProgress {
@@ -117,6 +118,7 @@ async function fetchAndRecord(
   // Manifests last: an image is recorded only once all it refers to is stored.
   for (const [digest, body] of manifests) await store.writeBlobBytes(digest, body);
   const image = await store.recordImage(name, manifestDigest, config, layers);
+  forgetPreparedBundles(process.getuid?.() !== 0);
   return { image, layerDirs, downloaded, bytesDownloaded };
 }
 

@@ -18,6 +18,7 @@
 // The flags after "--" are the same `run` flags the podman engine writes, so
 // `systemctl cat` reads like a `docker run` line. docs/architecture.md has the why.
 
+import { createHash } from 'node:crypto';
 import type { ContainerDefinition } from '../decode/decodeContainer';
 import { lookup, lookupAll, lookupBooleanOr, lookupLastArgs, lookupNonEmpty } from '../parse/lookup';
 import { literal } from '../render/escape';
@@ -76,12 +77,23 @@ export function planPodgen(def: ContainerDefinition, ctx: PlanContext, problems:
     }
   }
   if (lookup(u, C, 'Notify') === 'healthy') problems.error('Notify=healthy needs health checks, which the podgen engine does not run', 'Notify', 'use Notify=true (the container sends READY=1), or --engine podman');
-  const prepare = [...podgen, 'prepare', ...scope, '--name', name, '--runtime', def.runtime, '--'];
-  prepare.push(...runFlags(input));
-  if (image !== undefined) prepare.push(image);
+  const flags = runFlags(input);
   const exec = lookupLastArgs(u, C, 'Exec');
-  if (exec) prepare.push(...exec);
-  service.addCommand('Service', 'ExecStartPre', prepare);
+  const containerArgs = [...flags, ...(image !== undefined ? [image] : []), ...(exec ?? [])];
+  // Containers on the host network or none can restart without Node: prepare leaves the bundle
+  // and a `renew` script (fresh writable layer: rm, mkdir, mount) behind a marker named after
+  // these very arguments, so a changed definition, a reboot (/run) or a failing renew take the
+  // full prepare again. Bridged containers need CNI on every start; environment files and
+  // Pull=always must be read on every start.
+  const key = createHash('sha256').update(JSON.stringify([name, def.runtime, containerArgs])).digest('hex').slice(0, 16);
+  const fast = fastRestartPossible(def);
+  const prepare = [...podgen, 'prepare', ...scope, '--name', name, '--runtime', def.runtime, ...(fast ? ['--fast-key', key] : []), '--', ...containerArgs];
+  if (fast) {
+    const script = `${literal('b=')}${BUNDLE_ROOT}/${name}${literal(`; [ -e "$b/ready-${key}" ] && "$b/renew" && exit 0; exec "$0" "$@"`)}`;
+    service.addCommand('Service', 'ExecStartPre', ['/bin/sh', '-c', script, ...prepare]);
+  } else {
+    service.addCommand('Service', 'ExecStartPre', prepare);
+  }
   const bundle = `${BUNDLE_ROOT}/${name}`;
   const state = ['--root', RUNTIME_ROOT];
   if (service.lookup('Service', 'Type') === 'exec') {
@@ -99,7 +111,7 @@ export function planPodgen(def: ContainerDefinition, ctx: PlanContext, problems:
   addResourceLimits(def, service);
   const reloadSignal = lookupNonEmpty(u, C, 'ReloadSignal');
   if (reloadSignal) service.addCommand('Service', 'ExecReload', [runtime, '--root', RUNTIME_ROOT, 'kill', name, reloadSignal]);
-  service.addCommand('Service', 'ExecStopPost', [...podgen, 'cleanup', ...scope, '--name', name, '--runtime', def.runtime]);
+  service.addCommand('Service', 'ExecStopPost', [...podgen, 'cleanup', ...scope, '--name', name, '--runtime', def.runtime, ...(fast ? ['--keep-bundle'] : [])]);
 
   applyRestartPolicy(service, def.restart);
   return { service, name, image };
@@ -122,4 +134,19 @@ function systemdSize(v: string): string {
   if (!m) return v;
   const unit = (m[2] ?? '').toUpperCase();
   return `${m[1]}${unit === 'B' ? '' : unit}`;
+}
+
+/** Whether a restart can skip Node (see planPodgen): nothing that must be redone or re-read per start. */
+function fastRestartPossible(def: ContainerDefinition): boolean {
+  const u = def.unit;
+  const networks = lookupAll(u, C, 'Network').filter((n) => n !== '');
+  const network = networks[networks.length - 1] ?? 'bridge';
+  return (
+    (network === 'host' || network === 'none') &&
+    lookupAll(u, C, 'EnvironmentFile').length === 0 &&
+    lookup(u, C, 'Pull') !== 'always' &&
+    !lookupBooleanOr(u, C, 'EnvironmentHost', false) &&
+    // anonymous volumes are fresh each start, which renew does not do
+    lookupAll(u, C, 'Volume').every((v) => v.includes(':') && !v.startsWith(':'))
+  );
 }

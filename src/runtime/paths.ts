@@ -3,6 +3,7 @@
 // and its rootfs mount point live in the store, on disk, so a container that
 // writes a lot does not fill /run (a tmpfs).
 
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { defaultStoreRoot } from '../image/store';
@@ -41,4 +42,35 @@ export function containerPaths(name: string, user: boolean, env: NodeJS.ProcessE
     storeRoot,
     runDir: path.join(run, 'podgen'),
   };
+}
+
+/**
+ * Make every prepared container take the full prepare on its next start (drop the Node-free
+ * restart markers): after a pull (a tag may now mean other layers) or a removal of layers.
+ */
+export function forgetPreparedBundles(user: boolean, env: NodeJS.ProcessEnv = process.env): void {
+  const root = path.join(runtimeDir(user, env), 'podgen', 'containers');
+  let names: string[];
+  try {
+    names = fs.readdirSync(root);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    let files: string[] = [];
+    try {
+      files = fs.readdirSync(path.join(root, n));
+    } catch {
+      continue;
+    }
+    for (const f of files) if (f.startsWith('ready-')) fs.rmSync(path.join(root, n, f), { force: true });
+  }
+}
+
+/** Remove what a stopped container of a removed unit left for fast restarts. */
+export function removeKeptBundle(name: string, user: boolean, env: NodeJS.ProcessEnv = process.env): void {
+  const p = containerPaths(name, user, env);
+  // A bundle whose rootfs is still mounted belongs to a running container: leave it to cleanup.
+  const mounted = (fs.existsSync('/proc/self/mountinfo') ? fs.readFileSync('/proc/self/mountinfo', 'utf8') : '').split('\n').some((l) => l.split(' ')[4] === p.rootfs);
+  if (!mounted) fs.rmSync(p.bundle, { recursive: true, force: true });
 }

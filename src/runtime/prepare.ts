@@ -30,6 +30,8 @@ export interface PrepareRequest {
   readonly applyLimits?: boolean;
   /** The OCI runtime that will run the bundle: checked here, where the error can say what to do. */
   readonly runtime: string;
+  /** Leave a `renew` script and the marker `ready-KEY` for Node-free restarts (podgenEngine.ts). */
+  readonly fastKey?: string;
 }
 
 export interface Prepared {
@@ -359,11 +361,38 @@ async function prepareIn(req: PrepareRequest, args: RunArgs, paths: ContainerPat
     });
     (spec.root as { path: string }).path = paths.rootfs;
     writeAtomic(path.join(paths.bundle, 'config.json'), `${JSON.stringify(spec, null, 2)}\n`);
+    if (req.fastKey) writeRenew(paths, lowers, req.fastKey);
     return { paths, args, ip };
   } catch (e) {
     await cleanup({ name: req.name, user: req.user, runtime: undefined }).catch(() => undefined);
     throw e;
   }
+}
+
+/** Single-quoted for sh. */
+const shQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * The Node-free restart: a script that gives the container a fresh writable layer over the same
+ * image layers, and the marker the unit checks before running it. Written last: a prepare that
+ * failed leaves no marker.
+ */
+function writeRenew(paths: ContainerPaths, lowers: readonly string[], key: string): void {
+  const upper = path.join(paths.containerDir, 'upper');
+  const work = path.join(paths.containerDir, 'work');
+  const options = `lowerdir=${[...lowers].reverse().join(':')},upperdir=${upper},workdir=${work}`;
+  const script = [
+    '#!/bin/sh',
+    `# Written by podgen prepare: a fresh writable layer for ${paths.name} (a restart without Node).`,
+    `umount ${shQuote(paths.rootfs)} 2>/dev/null`,
+    `rm -rf ${shQuote(upper)} ${shQuote(work)} && mkdir -p ${shQuote(upper)} ${shQuote(work)} ${shQuote(paths.rootfs)} &&`,
+    `exec mount -t overlay overlay -o ${shQuote(options)} ${shQuote(paths.rootfs)}`,
+    '',
+  ].join('\n');
+  const file = path.join(paths.bundle, 'renew');
+  fs.writeFileSync(`${file}.tmp`, script, { mode: 0o755 });
+  fs.renameSync(`${file}.tmp`, file);
+  fs.writeFileSync(path.join(paths.bundle, `ready-${key}`), '');
 }
 
 async function freePort(): Promise<number> {
@@ -382,6 +411,8 @@ export interface CleanupRequest {
   readonly user: boolean;
   /** The OCI runtime binary whose state to delete (undefined: runc and crun as found). */
   readonly runtime: string | undefined;
+  /** Keep the bundle (config, /etc files, renew script, marker) for a Node-free restart. */
+  readonly keepBundle?: boolean;
 }
 
 /** Undo prepare and the runtime's state; safe to run twice, after crashes, after reboots. */
@@ -413,6 +444,7 @@ export async function cleanup(req: CleanupRequest): Promise<void> {
   if (isMounted(paths.rootfs)) await unmountRootfs(paths.containerDir);
   if (isMounted(paths.rootfs)) problems.push(`${paths.rootfs} is still mounted`);
   else fs.rmSync(paths.containerDir, { recursive: true, force: true });
-  fs.rmSync(paths.bundle, { recursive: true, force: true });
+  if (req.keepBundle && problems.length === 0) fs.rmSync(path.join(paths.bundle, 'pid'), { force: true });
+  else fs.rmSync(paths.bundle, { recursive: true, force: true });
   if (problems.length) throw new PodgenError(`cleanup of ${req.name} was incomplete: ${problems.join('; ')}`, { kind: 'unavailable' });
 }

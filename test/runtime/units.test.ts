@@ -49,6 +49,8 @@ export function sandboxEnv(sb: Sandbox, defs: string): NodeJS.ProcessEnv {
     PODGEN_STATE_DIR: path.join(sb.root, 'var/lib'),
     // `up` pulls what the units need into the store their prepare will read: the sandbox's.
     PODGEN_STORE: path.join(sb.root, 'var/lib/podgen'),
+    // ... and `down` removes kept bundles from the sandbox's /run.
+    PODGEN_RUN_DIR: `/proc/${sb.pid}/root/run`,
     QUADLET_UNIT_DIRS: defs,
   };
 }
@@ -473,5 +475,39 @@ describe('podgen engine: containers run by runc under systemd (sandbox)', functi
     } finally {
       run(['uninstall', 'vol']);
     }
+  });
+
+  it('a host/none-network container restarts without Node: same bundle, fresh writable layer; a changed definition or a pull prepares again; down removes the bundle', function () {
+    const body = (tag: string) => `Exec=/bin/sh -c 'ls /scratch-${tag} 2>/dev/null; touch /written; ls /written'\nNetwork=none\n`;
+    define('quick', body('a'));
+    assert.equal(run(['install', 'quick']).status, 0);
+    const mtime = (): string => env.sb.exec(['stat', '-c', '%Y.%i', '/run/podgen/containers/quick/config.json']).stdout.trim();
+    try {
+      assert.equal(env.sb.exec(['systemctl', 'start', '--wait', 'quick.service']).status, 0);
+      const first = mtime();
+      assert.match(env.sb.exec(['sh', '-c', 'ls /run/podgen/containers/quick']).stdout, /^ready-[0-9a-f]{16}$/m, 'prepare left the restart marker');
+      assert.deepEqual(leftovers('quick').filter((l) => l !== 'bundle'), [], 'stopped: nothing mounted, only the bundle kept');
+      spawnSync('sleep', ['1.1']);
+      assert.equal(env.sb.exec(['systemctl', 'start', '--wait', 'quick.service']).status, 0);
+      assert.equal(mtime(), first, 'the restart did not run prepare (config.json untouched)');
+      // The container saw a fresh writable layer each time: /written did not survive.
+      assert.equal(env.sb.exec(['sh', '-c', 'journalctl -u quick.service -o cat | grep -c "^/written$"']).stdout.trim(), '2');
+      // A changed definition: new arguments, new marker, full prepare.
+      define('quick', body('b'));
+      assert.equal(run(['install', 'quick']).status, 0);
+      spawnSync('sleep', ['1.1']);
+      assert.equal(env.sb.exec(['systemctl', 'start', '--wait', 'quick.service']).status, 0);
+      const second = mtime();
+      assert.notEqual(second, first, 'a changed definition is prepared again');
+      // A pull may have changed what the tag means: every prepared container prepares again.
+      assert.equal(run(['pull', '-q', image]).status, 0);
+      assert.doesNotMatch(env.sb.exec(['sh', '-c', 'ls /run/podgen/containers/quick']).stdout, /^ready-/m);
+      spawnSync('sleep', ['1.1']);
+      assert.equal(env.sb.exec(['systemctl', 'start', '--wait', 'quick.service']).status, 0);
+      assert.notEqual(mtime(), second, 'after a pull the next start prepares again');
+    } finally {
+      run(['down', 'quick']);
+    }
+    assert.deepEqual(leftovers('quick'), [], 'down removes the kept bundle');
   });
 });
