@@ -89,7 +89,7 @@ export function planPodgen(def: ContainerDefinition, ctx: PlanContext, problems:
   const fast = fastRestartPossible(def);
   const prepare = [...podgen, 'prepare', ...scope, '--name', name, '--runtime', def.runtime, ...(fast ? ['--fast-key', key] : []), '--', ...containerArgs];
   if (fast) {
-    const script = `${literal('b=')}${BUNDLE_ROOT}/${name}${literal(`; [ -e "$b/ready-${key}" ] && "$b/renew" && exit 0; exec "$0" "$@"`)}`;
+    const script = `${literal('b=')}${BUNDLE_ROOT}/${name}${literal(`; [ -e "$b/ready-${key}" ] && . "$b/renew" && exit 0; exec "$0" "$@"`)}`;
     service.addCommand('Service', 'ExecStartPre', ['/bin/sh', '-c', script, ...prepare]);
   } else {
     service.addCommand('Service', 'ExecStartPre', prepare);

@@ -369,6 +369,14 @@ async function prepareIn(req: PrepareRequest, args: RunArgs, paths: ContainerPat
   }
 }
 
+function readdirOrEmpty(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
 /** Single-quoted for sh. */
 const shQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
@@ -381,16 +389,17 @@ function writeRenew(paths: ContainerPaths, lowers: readonly string[], key: strin
   const upper = path.join(paths.containerDir, 'upper');
   const work = path.join(paths.containerDir, 'work');
   const options = `lowerdir=${[...lowers].reverse().join(':')},upperdir=${upper},workdir=${work}`;
+  // Sourced by the unit's ExecStartPre shell (no second shell); its status decides whether the full
+  // prepare runs instead. With the marker present, the last stop's cleanup left empty upper/work
+  // directories and nothing mounted (or it failed and removed the bundle, marker included): one
+  // mount is all a restart needs.
   const script = [
-    '#!/bin/sh',
-    `# Written by podgen prepare: a fresh writable layer for ${paths.name} (a restart without Node).`,
-    `umount ${shQuote(paths.rootfs)} 2>/dev/null`,
-    `rm -rf ${shQuote(upper)} ${shQuote(work)} && mkdir -p ${shQuote(upper)} ${shQuote(work)} ${shQuote(paths.rootfs)} &&`,
-    `exec mount -t overlay overlay -o ${shQuote(options)} ${shQuote(paths.rootfs)}`,
+    `# Written by podgen prepare: mounts ${paths.name}'s fresh writable layer (a restart without Node).`,
+    `mount -t overlay overlay -o ${shQuote(options)} ${shQuote(paths.rootfs)}`,
     '',
   ].join('\n');
   const file = path.join(paths.bundle, 'renew');
-  fs.writeFileSync(`${file}.tmp`, script, { mode: 0o755 });
+  fs.writeFileSync(`${file}.tmp`, script, { mode: 0o644 });
   fs.renameSync(`${file}.tmp`, file);
   fs.writeFileSync(path.join(paths.bundle, `ready-${key}`), '');
 }
@@ -419,6 +428,10 @@ export interface CleanupRequest {
 export async function cleanup(req: CleanupRequest): Promise<void> {
   const paths = containerPaths(req.name, req.user);
   const problems: string[] = [];
+  // The restart marker means "empty writable layer ready, nothing mounted": it goes first and
+  // comes back only when this cleanup has made that true again.
+  const markers = req.keepBundle ? readdirOrEmpty(paths.bundle).filter((f) => f.startsWith('ready-')) : [];
+  for (const m of markers) fs.rmSync(path.join(paths.bundle, m), { force: true });
   const runtimes = req.runtime ? [req.runtime] : ['/usr/bin/runc', '/usr/bin/crun'].filter((r) => fs.existsSync(r));
   for (const rt of runtimes) {
     const r = await run([rt, '--root', paths.runtimeState, 'delete', '--force', req.name], { allowFailure: true }).catch((e: unknown) => ({ status: -1, stderr: (e as Error).message, stdout: '' }));
@@ -444,7 +457,10 @@ export async function cleanup(req: CleanupRequest): Promise<void> {
   if (isMounted(paths.rootfs)) await unmountRootfs(paths.containerDir);
   if (isMounted(paths.rootfs)) problems.push(`${paths.rootfs} is still mounted`);
   else fs.rmSync(paths.containerDir, { recursive: true, force: true });
-  if (req.keepBundle && problems.length === 0) fs.rmSync(path.join(paths.bundle, 'pid'), { force: true });
-  else fs.rmSync(paths.bundle, { recursive: true, force: true });
+  if (req.keepBundle && problems.length === 0 && markers.length > 0) {
+    fs.rmSync(path.join(paths.bundle, 'pid'), { force: true });
+    for (const d of ['upper', 'work', 'rootfs']) fs.mkdirSync(path.join(paths.containerDir, d), { recursive: true });
+    for (const m of markers) fs.writeFileSync(path.join(paths.bundle, m), '');
+  } else fs.rmSync(paths.bundle, { recursive: true, force: true });
   if (problems.length) throw new PodgenError(`cleanup of ${req.name} was incomplete: ${problems.join('; ')}`, { kind: 'unavailable' });
 }
