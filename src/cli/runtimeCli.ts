@@ -4,6 +4,7 @@
 // are for people.
 
 import { PodgenError } from '../errors';
+import { flag, flagValue } from './argv';
 
 export const RUNTIME_COMMANDS = ['prepare', 'cleanup', 'run', 'exec', 'top', 'stats', 'rm'] as const;
 export type RuntimeCommand = (typeof RUNTIME_COMMANDS)[number];
@@ -47,32 +48,6 @@ CPU, memory, pids and I/O of running containers, from their cgroup counters.`,
 
 Remove what is left of stopped containers (bundle, writable layer, network).`,
 };
-
-function flagValue(argv: string[], names: readonly string[]): string | undefined {
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    for (const n of names) {
-      if (a === n) {
-        const v = argv[i + 1];
-        if (v === undefined) throw new PodgenError(`${n} needs a value`, { kind: 'usage' });
-        argv.splice(i, 2);
-        return v;
-      }
-      if (a.startsWith(`${n}=`)) {
-        argv.splice(i, 1);
-        return a.slice(n.length + 1);
-      }
-    }
-  }
-  return undefined;
-}
-
-function flag(argv: string[], name: string): boolean {
-  const i = argv.indexOf(name);
-  if (i === -1) return false;
-  argv.splice(i, 1);
-  return true;
-}
 
 const RUNTIME_PATHS: Readonly<Record<string, string>> = { runc: '/usr/bin/runc', crun: '/usr/bin/crun' };
 

@@ -5,6 +5,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PodgenError } from '../errors';
+import { flagValue } from '../cli/argv';
+import { formatBytes } from '../cli/format';
 import { run, runAttached } from '../process/run';
 import { readIfExists } from '../resolve/readIfExists';
 import { type ContainerPaths, containerPaths } from './paths';
@@ -137,22 +139,7 @@ export async function runtimeInfo(name: string, user: boolean): Promise<Record<s
   };
 }
 
-function take(argv: string[], names: readonly string[]): string | undefined {
-  const i = argv.findIndex((a) => names.includes(a));
-  if (i === -1) return undefined;
-  const v = argv[i + 1];
-  if (v === undefined) throw new PodgenError(`${argv[i]} needs a value`, { kind: 'usage' });
-  argv.splice(i, 2);
-  return v;
-}
 
-function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  let v = n;
-  for (; v >= 1024 && i < units.length - 1; i++) v /= 1024;
-  return `${v.toFixed(i === 0 ? 0 : 1)}${units[i]}`;
-}
 
 export async function runInspectCommand(command: 'exec' | 'top' | 'stats' | 'rm', argv: string[], out: NodeJS.WritableStream): Promise<number> {
   switch (command) {
@@ -168,15 +155,15 @@ export async function runInspectCommand(command: 'exec' | 'top' | 'stats' | 'rm'
       if (!name || argv.length === 0) throw new PodgenError('usage: podgen exec [-t] [-u USER] [-w DIR] [-e NAME=VALUE] NAME COMMAND [ARG...]', { kind: 'usage' });
       const { paths } = await running(name);
       const flags: string[] = [];
-      const user = take(opts, ['-u', '--user']);
+      const user = flagValue(opts, ['-u', '--user']);
       if (user) {
         const [u, g] = user.split(':');
         const ids = resolveUser(paths.rootfs, g === undefined ? u : `${u}:${g}`, []);
         flags.push('--user', `${ids.uid}:${ids.gid}`);
       }
-      const cwd = take(opts, ['-w', '--workdir']);
+      const cwd = flagValue(opts, ['-w', '--workdir']);
       if (cwd) flags.push('--cwd', cwd);
-      for (let e = take(opts, ['-e', '--env']); e !== undefined; e = take(opts, ['-e', '--env'])) flags.push('--env', e);
+      for (let e = flagValue(opts, ['-e', '--env']); e !== undefined; e = flagValue(opts, ['-e', '--env'])) flags.push('--env', e);
       for (const o of opts) {
         if (o === '-t' || o === '--tty' || o === '-it' || o === '-ti') flags.push('--tty');
         else if (o === '-i' || o === '--interactive') continue; // stdin is always passed
