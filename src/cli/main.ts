@@ -6,10 +6,8 @@ import { ENGINES, type Engine } from '../decode/decodeContainer';
 import { describeError, ExitCode, formatDiagnostic, PodgenError } from '../errors';
 import type { GenerateResult } from '../commands/generate';
 import * as fs from 'node:fs';
-import { shortNameRegistryFrom } from '../image/reference';
 import { defaultStoreRoot, ImageStore } from '../image/store';
 import { formatBytes } from './format';
-import { readIfExists } from '../resolve/readIfExists';
 import { defaultSearchEnv, defaultUnitDir, quadletDirs } from '../resolve/searchPaths';
 import { PODGEN_VERSION } from '../version';
 
@@ -84,7 +82,7 @@ interface PullArgs {
 }
 
 async function runPull(args: PullArgs): Promise<void> {
-  const { pull, SILENT } = await import('../commands/pull');
+  const { pull, SILENT, configuredShortNameRegistry } = await import('../commands/pull');
   const { lineProgress, ttyProgress } = await import('./progress');
   const progress = args.quiet || args.json ? SILENT : process.stderr.isTTY ? ttyProgress(process.stderr) : lineProgress(process.stderr);
   const result = await pull({
@@ -93,7 +91,7 @@ async function runPull(args: PullArgs): Promise<void> {
     insecureRegistries: args['insecure-registry'],
     progress,
     unpack: args.unpack && canUnpack(),
-    shortNameRegistry: shortNameRegistryFrom(readIfExists(process.env.CONTAINERS_REGISTRIES_CONF ?? '/etc/containers/registries.conf')),
+    shortNameRegistry: configuredShortNameRegistry(),
   });
   if (args.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else if (args.quiet) process.stdout.write(`${result.image.manifestDigest}\n`);
@@ -234,24 +232,16 @@ function namesWithDir(args: InstallArgs): string[] {
 
 /** An image in the store, pulled (and unpacked, as root) when missing; progress on stderr. */
 async function ensureImage(image: string, user: boolean, quiet: boolean): Promise<void> {
-  const store = new ImageStore(defaultStoreRoot(user));
-  const { findImage } = await import('../commands/images');
-  try {
-    findImage(store, image);
-    return;
-  } catch (e) {
-    if (!(e instanceof PodgenError) || e.data.kind !== 'not-found') throw e;
-  }
-  const { pull, SILENT } = await import('../commands/pull');
+  const { pullIfMissing, SILENT } = await import('../commands/pull');
   const { lineProgress, ttyProgress } = await import('./progress');
-  if (!quiet) process.stderr.write(`pulling ${image}\n`);
-  await pull({
+  await pullIfMissing({
     image,
     storeRoot: defaultStoreRoot(user),
-    insecureRegistries: [],
     progress: quiet ? SILENT : process.stderr.isTTY ? ttyProgress(process.stderr) : lineProgress(process.stderr),
     unpack: canUnpack(),
-    shortNameRegistry: shortNameRegistryFrom(readIfExists(process.env.CONTAINERS_REGISTRIES_CONF ?? '/etc/containers/registries.conf')),
+    onPull: () => {
+      if (!quiet) process.stderr.write(`pulling ${image}\n`);
+    },
   });
 }
 

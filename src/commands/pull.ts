@@ -5,10 +5,12 @@
 
 import { PodgenError } from '../errors';
 import { type Descriptor, layerCompression, parseManifest, selectPlatform } from '../image/manifest';
-import { formatReference, parseReference } from '../image/reference';
+import { formatReference, parseReference, shortNameRegistryFrom } from '../image/reference';
 import { RegistryClient } from '../image/registry';
 import { ImageStore, sha256Digest, type StoredImage } from '../image/store';
 import { forgetPreparedBundles } from '../runtime/paths';
+import { findImage } from './images';
+import { readIfExists } from '../resolve/readIfExists';
 import { diffIds, unpackLayer } from '../image/unpack';
 
 export interface PullProgress {
@@ -28,6 +30,35 @@ export interface PullRequest {
   readonly unpack: boolean;
   /** Registry for names without one (from registries.conf; docker.io by default). */
   readonly shortNameRegistry?: string;
+}
+
+/** The registry for names without one: the first unqualified-search registry of registries.conf, else docker.io. */
+export function configuredShortNameRegistry(env: NodeJS.ProcessEnv = process.env): string {
+  return shortNameRegistryFrom(readIfExists(env.CONTAINERS_REGISTRIES_CONF ?? '/etc/containers/registries.conf'));
+}
+
+/**
+ * The stored image, pulled first when the store lacks it (policy `missing`, docker run's default),
+ * always (`always`) or never (`never`: a missing image is the not-found error).
+ */
+export async function pullIfMissing(req: {
+  readonly image: string;
+  readonly storeRoot: string;
+  readonly progress: PullProgress;
+  readonly unpack: boolean;
+  readonly policy?: 'missing' | 'always' | 'never';
+  /** Told when a pull is about to start. */
+  readonly onPull?: () => void;
+}): Promise<StoredImage> {
+  const store = new ImageStore(req.storeRoot);
+  try {
+    if (req.policy !== 'always') return findImage(store, req.image);
+  } catch (e) {
+    if (!(e instanceof PodgenError) || e.data.kind !== 'not-found' || req.policy === 'never') throw e;
+  }
+  req.onPull?.();
+  await pull({ image: req.image, storeRoot: req.storeRoot, insecureRegistries: [], progress: req.progress, unpack: req.unpack, shortNameRegistry: configuredShortNameRegistry() });
+  return findImage(store, req.image);
 }
 
 export interface PullResult {

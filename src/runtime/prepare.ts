@@ -7,10 +7,8 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { findImage } from '../commands/images';
 import { PodgenError } from '../errors';
 import { parseManifest } from '../image/manifest';
-import { shortNameRegistryFrom } from '../image/reference';
 import { ImageStore, type StoredImage } from '../image/store';
 import { mountRootfs, unmountRootfs } from '../image/unpack';
 import { run } from '../process/run';
@@ -57,22 +55,10 @@ export function ownCgroup(): string {
 }
 
 async function imageFor(args: RunArgs, storeRoot: string): Promise<{ image: StoredImage; store: ImageStore }> {
-  const store = new ImageStore(storeRoot);
-  try {
-    if (args.pull !== 'always') return { image: findImage(store, args.image), store };
-  } catch (e) {
-    if (!(e instanceof PodgenError) || e.data.kind !== 'not-found' || args.pull === 'never') throw e;
-  }
-  const { pull, SILENT } = await import('../commands/pull');
-  await pull({
-    image: args.image,
-    storeRoot,
-    insecureRegistries: [],
-    progress: SILENT,
-    unpack: true,
-    shortNameRegistry: shortNameRegistryFrom(readIfExists(process.env.CONTAINERS_REGISTRIES_CONF ?? '/etc/containers/registries.conf')),
-  });
-  return { image: findImage(store, args.image), store };
+  const { pullIfMissing, SILENT } = await import('../commands/pull');
+  const policy = args.pull === 'always' || args.pull === 'never' ? args.pull : 'missing';
+  const image = await pullIfMissing({ image: args.image, storeRoot, progress: SILENT, unpack: true, policy });
+  return { image, store: new ImageStore(storeRoot) };
 }
 
 async function layerDirs(store: ImageStore, image: StoredImage): Promise<string[]> {
