@@ -11,6 +11,7 @@ import { diffIds, layerDir } from '../image/unpack';
 import { forgetPreparedBundles } from '../runtime/paths';
 import { lookup } from '../parse/lookup';
 import { parseUnitText } from '../parse/parseUnitFile';
+import { listDir } from '../resolve/readIfExists';
 
 /** Find a stored image by name (short names expand as for pull) or by digest prefix. */
 export function findImage(store: ImageStore, wanted: string): StoredImage {
@@ -29,13 +30,7 @@ export function findImage(store: ImageStore, wanted: string): StoredImage {
 export function definitionsUsing(image: StoredImage, dirs: readonly string[]): string[] {
   const users: string[] = [];
   for (const dir of dirs) {
-    let names: string[];
-    try {
-      names = fs.readdirSync(dir).filter((n) => n.endsWith('.container'));
-    } catch {
-      continue;
-    }
-    for (const n of names) {
+    for (const n of listDir(dir).filter((x) => x.endsWith('.container'))) {
       const file = path.join(dir, n);
       let text: string;
       try {
@@ -89,27 +84,19 @@ function sweep(store: ImageStore): { blobsDeleted: number; layersDeleted: number
     }
   }
   let blobsDeleted = 0;
-  for (const name of safeList(store.blobDir)) {
+  for (const name of listDir(store.blobDir)) {
     if (name.startsWith('.') || keepBlobs.has(name)) continue;
     fs.rmSync(path.join(store.blobDir, name), { force: true });
     blobsDeleted++;
   }
   let layersDeleted = 0;
   const layersRoot = path.join(store.root, 'layers');
-  for (const name of safeList(layersRoot)) {
+  for (const name of listDir(layersRoot)) {
     if (name.startsWith('.') || keepLayers.has(name)) continue;
     fs.rmSync(path.join(layersRoot, name), { recursive: true, force: true });
     layersDeleted++;
   }
   return { blobsDeleted, layersDeleted };
-}
-
-function safeList(dir: string): string[] {
-  try {
-    return fs.readdirSync(dir);
-  } catch {
-    return [];
-  }
 }
 
 /** Everything known about an image: the store record, its config and its unpacked layers. */

@@ -2,13 +2,12 @@
 // from the other lifecycle commands so it loads no generator code (ps is the
 // command scripts poll; its start-up time is most of its cost).
 
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { connectSystemd, type SystemdManager, type UnitStatus } from '../manage/systemd';
 import { defaultUnitDir } from '../resolve/searchPaths';
 import { lookup } from '../parse/lookup';
 import { parseUnitText } from '../parse/parseUnitFile';
-import { readIfExists } from '../resolve/readIfExists';
+import { listDir, readIfExists } from '../resolve/readIfExists';
 import { GENERATED_MARK } from '../resolve/unitName';
 
 export interface PsRow {
@@ -26,13 +25,8 @@ export interface PsRow {
 
 /** Every unit podgen wrote in unitDir, with systemd's view of it (one round of D-Bus calls). */
 export async function ps(unitDir: string, systemd: SystemdManager, all: boolean): Promise<PsRow[]> {
-  let names: string[] = [];
-  try {
-    names = fs.readdirSync(unitDir).filter((n) => n.endsWith('.service'));
-  } catch {
-    return [];
-  }
-  const ours = names
+  const ours = listDir(unitDir)
+    .filter((n) => n.endsWith('.service'))
     .map((n) => ({ n, text: readIfExists(path.join(unitDir, n)) }))
     .filter((x): x is { n: string; text: string } => x.text?.startsWith(GENERATED_MARK) === true && !x.n.endsWith('@.service'));
   const statuses = await systemd.status(ours.map((x) => x.n));

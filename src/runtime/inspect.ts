@@ -8,7 +8,7 @@ import { PodgenError } from '../errors';
 import { flagValue } from '../cli/argv';
 import { formatBytes } from '../cli/format';
 import { run, runAttached } from '../process/run';
-import { readIfExists } from '../resolve/readIfExists';
+import { listDir, readIfExists } from '../resolve/readIfExists';
 import { type ContainerPaths, containerPaths } from './paths';
 import { cleanup, resolveUser } from './prepare';
 import { RUNC } from './run';
@@ -41,11 +41,7 @@ async function running(name: string): Promise<{ paths: ContainerPaths; state: Ru
 /** Names of the containers with a bundle in this boot. */
 export function containerNames(user: boolean): string[] {
   const dir = path.dirname(containerPaths('x', user).bundle);
-  try {
-    return fs.readdirSync(dir).filter((n) => fs.existsSync(path.join(dir, n, 'config.json'))).sort();
-  } catch {
-    return [];
-  }
+  return listDir(dir).filter((n) => fs.existsSync(path.join(dir, n, 'config.json'))).sort();
 }
 
 function cgroupDir(pid: number): string | undefined {

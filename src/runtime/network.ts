@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PodgenError } from '../errors';
 import { run } from '../process/run';
+import { listDir } from '../resolve/readIfExists';
 import type { PortMapping } from './runArgs';
 
 export const CNI_PATH = process.env.PODGEN_CNI_PATH ?? '/usr/lib/cni';
@@ -133,13 +134,7 @@ export async function detach(net: NetworkDef, container: string, runDir: string,
 export function members(net: NetworkDef, runDir: string): Map<string, string> {
   const dir = path.join(runDir, 'cni', 'networks', net.name);
   const out = new Map<string, string>();
-  let files: string[] = [];
-  try {
-    files = fs.readdirSync(dir);
-  } catch {
-    return out;
-  }
-  for (const f of files) {
+  for (const f of listDir(dir)) {
     if (!/^\d+\.\d+\.\d+\.\d+$/.test(f)) continue;
     const id = (fs.readFileSync(path.join(dir, f), 'utf8').split(/\r?\n/)[0] ?? '').trim();
     if (id) out.set(id, f);

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { defaultStoreRoot } from '../image/store';
+import { listDir, readIfExists } from '../resolve/readIfExists';
 
 export interface ContainerPaths {
   readonly name: string;
@@ -50,20 +51,8 @@ export function containerPaths(name: string, user: boolean, env: NodeJS.ProcessE
  */
 export function forgetPreparedBundles(user: boolean, env: NodeJS.ProcessEnv = process.env): void {
   const root = path.join(runtimeDir(user, env), 'podgen', 'containers');
-  let names: string[];
-  try {
-    names = fs.readdirSync(root);
-  } catch {
-    return;
-  }
-  for (const n of names) {
-    let files: string[] = [];
-    try {
-      files = fs.readdirSync(path.join(root, n));
-    } catch {
-      continue;
-    }
-    for (const f of files) if (f.startsWith('ready-')) fs.rmSync(path.join(root, n, f), { force: true });
+  for (const n of listDir(root)) {
+    for (const f of listDir(path.join(root, n))) if (f.startsWith('ready-')) fs.rmSync(path.join(root, n, f), { force: true });
   }
 }
 
@@ -71,6 +60,10 @@ export function forgetPreparedBundles(user: boolean, env: NodeJS.ProcessEnv = pr
 export function removeKeptBundle(name: string, user: boolean, env: NodeJS.ProcessEnv = process.env): void {
   const p = containerPaths(name, user, env);
   // A bundle whose rootfs is still mounted belongs to a running container: leave it to cleanup.
-  const mounted = (fs.existsSync('/proc/self/mountinfo') ? fs.readFileSync('/proc/self/mountinfo', 'utf8') : '').split('\n').some((l) => l.split(' ')[4] === p.rootfs);
-  if (!mounted) fs.rmSync(p.bundle, { recursive: true, force: true });
+  if (!isMounted(p.rootfs)) fs.rmSync(p.bundle, { recursive: true, force: true });
+}
+
+/** Whether something is mounted on dir (in our mount namespace). */
+export function isMounted(dir: string): boolean {
+  return (readIfExists('/proc/self/mountinfo') ?? '').split('\n').some((l) => l.split(' ')[4] === dir);
 }

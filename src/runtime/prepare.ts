@@ -12,10 +12,10 @@ import { parseManifest } from '../image/manifest';
 import { ImageStore, type StoredImage } from '../image/store';
 import { mountRootfs, unmountRootfs } from '../image/unpack';
 import { run } from '../process/run';
-import { readIfExists } from '../resolve/readIfExists';
+import { listDir, readIfExists } from '../resolve/readIfExists';
 import { attach, detach, members, networkFor } from './network';
 import { type ImageConfig, ociSpec, type ResolvedDevice, type ResolvedMount } from './ociSpec';
-import { type ContainerPaths, containerPaths } from './paths';
+import { type ContainerPaths, containerPaths, isMounted } from './paths';
 import { parseRunArgs, type PortMapping, type RunArgs } from './runArgs';
 
 export interface PrepareRequest {
@@ -206,10 +206,6 @@ function refreshPeerHosts(runDir: string, bundleRoot: string): void {
   }
 }
 
-function isMounted(dir: string): boolean {
-  const mounts = readIfExists('/proc/self/mountinfo') ?? '';
-  return mounts.split('\n').some((l) => l.split(' ')[4] === dir);
-}
 
 function writeAtomic(file: string, text: string): void {
   const tmp = `${file}.tmp-${process.pid}`;
@@ -355,13 +351,6 @@ async function prepareIn(req: PrepareRequest, args: RunArgs, paths: ContainerPat
   }
 }
 
-function readdirOrEmpty(dir: string): string[] {
-  try {
-    return fs.readdirSync(dir);
-  } catch {
-    return [];
-  }
-}
 
 /** Single-quoted for sh. */
 const shQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -416,7 +405,7 @@ export async function cleanup(req: CleanupRequest): Promise<void> {
   const problems: string[] = [];
   // The restart marker means "empty writable layer ready, nothing mounted": it goes first and
   // comes back only when this cleanup has made that true again.
-  const markers = req.keepBundle ? readdirOrEmpty(paths.bundle).filter((f) => f.startsWith('ready-')) : [];
+  const markers = req.keepBundle ? listDir(paths.bundle).filter((f) => f.startsWith('ready-')) : [];
   for (const m of markers) fs.rmSync(path.join(paths.bundle, m), { force: true });
   const runtimes = req.runtime ? [req.runtime] : ['/usr/bin/runc', '/usr/bin/crun'].filter((r) => fs.existsSync(r));
   for (const rt of runtimes) {
