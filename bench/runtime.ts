@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { compress, diffIdOf, imageOf, pushImage, tarOf } from '../test/support/images';
+import { freePort } from '../test/support/ports';
 import { TestRegistry } from '../test/support/registry';
 import { Sandbox } from '../test/support/sandbox';
 
@@ -18,14 +19,6 @@ const REPO = path.resolve(__dirname, '..', '..');
 const PODGEN = path.join(REPO, 'bin', 'podgen');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 function answers(port: number): Promise<boolean> {
   return new Promise((resolve) => {

@@ -13,16 +13,9 @@ import * as path from 'node:path';
 import { podgen, REPO_ROOT } from '../support/cli';
 import { compress, diffIdOf, imageOf, pushImage, tarOf } from '../support/images';
 import { TestRegistry } from '../support/registry';
-import { type Sandbox, useSandbox } from '../support/sandbox';
+import { freePort } from '../support/ports';
+import { hostSideEnv, useSandbox } from '../support/sandbox';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** busybox + pgtest in one layer. */
 function runtimeImage() {
@@ -41,27 +34,13 @@ function runtimeImage() {
   return imageOf([compress(tar, 'gzip')], [diffIdOf(tar)]);
 }
 
-export function sandboxEnv(sb: Sandbox, defs: string): NodeJS.ProcessEnv {
-  return {
-    DBUS_SYSTEM_BUS_ADDRESS: `unix:path=${sb.busSocket}`,
-    PODGEN_UNIT_DIR: sb.unitDir,
-    PODGEN_JOURNAL_ROOT: `/proc/${sb.pid}/root`,
-    PODGEN_STATE_DIR: path.join(sb.root, 'var/lib'),
-    // `up` pulls what the units need into the store their prepare will read: the sandbox's.
-    PODGEN_STORE: path.join(sb.root, 'var/lib/podgen'),
-    // ... and `down` removes kept bundles from the sandbox's /run.
-    PODGEN_RUN_DIR: `/proc/${sb.pid}/root/run`,
-    QUADLET_UNIT_DIRS: defs,
-  };
-}
-
 describe('podgen engine: containers run by runc under systemd (sandbox)', function () {
   this.timeout(180_000);
   const env = useSandbox('podgen-rt-');
   let reg: TestRegistry;
   let defs: string;
   let image: string;
-  const run = (args: string[]) => podgen(args, { cwd: defs, env: sandboxEnv(env.sb, defs) });
+  const run = (args: string[]) => podgen(args, { cwd: defs, env: hostSideEnv(env.sb, defs) });
   const show = (unit: string, props: string[]): Record<string, string> => {
     const out = env.sb.exec(['systemctl', 'show', unit, ...props.map((p) => `--property=${p}`)]).stdout;
     return Object.fromEntries(out.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));

@@ -272,3 +272,20 @@ export function useSandbox(stagingPrefix: string): { readonly sb: Sandbox; reado
     },
   };
 }
+
+/**
+ * What podgen, run on the host, needs to manage this sandbox: its system bus, unit directory,
+ * journal, state directory, image store (`up` pulls there) and /run (`down` removes kept
+ * bundles there); definitions come from defs.
+ */
+export function hostSideEnv(sb: Sandbox, defs: string): NodeJS.ProcessEnv {
+  return {
+    DBUS_SYSTEM_BUS_ADDRESS: `unix:path=${sb.busSocket}`,
+    PODGEN_UNIT_DIR: sb.unitDir,
+    PODGEN_JOURNAL_ROOT: `/proc/${sb.pid}/root`,
+    PODGEN_STATE_DIR: path.join(sb.root, 'var/lib'),
+    PODGEN_STORE: path.join(sb.root, 'var/lib/podgen'),
+    PODGEN_RUN_DIR: `/proc/${sb.pid}/root/run`,
+    QUADLET_UNIT_DIRS: defs,
+  };
+}

@@ -7,34 +7,15 @@
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { PODGEN_BIN, podgen } from '../support/cli';
-import { type Sandbox, useSandbox } from '../support/sandbox';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../support/ports';
+import { hostSideEnv, type Sandbox, useSandbox } from '../support/sandbox';
 
 
-/** What podgen needs to manage the sandbox's systemd from the host. */
-function sandboxEnv(sb: Sandbox, defs: string): NodeJS.ProcessEnv {
-  return {
-    DBUS_SYSTEM_BUS_ADDRESS: `unix:path=${sb.busSocket}`,
-    PODGEN_UNIT_DIR: sb.unitDir,
-    PODGEN_JOURNAL_ROOT: `/proc/${sb.pid}/root`,
-    PODGEN_STATE_DIR: path.join(sb.root, 'var/lib'),
-    QUADLET_UNIT_DIRS: defs,
-  };
-}
 
 function podgenIn(sb: Sandbox, defs: string, args: string[]) {
-  return podgen(args, { cwd: fs.existsSync(defs) ? defs : '/', env: sandboxEnv(sb, defs) });
+  return podgen(args, { cwd: fs.existsSync(defs) ? defs : '/', env: hostSideEnv(sb, defs) });
 }
 
 /** A busybox image in the sandbox's own podman storage (inside the overlay, never the host's). */
@@ -166,7 +147,7 @@ describe('podgen up / ps / stop / start / down (real containers, sandbox systemd
     fs.writeFileSync(path.join(defs, 'tty2.container'), definition('/bin/busybox sleep 600'));
     try {
       const cmd = [process.execPath, PODGEN_BIN, 'up', '--engine', 'podman', 'tty1', 'tty2'].join(' ');
-      const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { cwd: defs, env: { ...process.env, ...sandboxEnv(env.sb, defs) }, encoding: 'utf8', timeout: 60_000 });
+      const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { cwd: defs, env: { ...process.env, ...hostSideEnv(env.sb, defs) }, encoding: 'utf8', timeout: 60_000 });
       assert.equal(r.status, 0, r.stdout);
       assert.match(r.stdout, /jobs: 0\/2 done, 2 running/);
       assert.match(r.stdout, /\r\x1b\[2Kjobs: 2\/2 done\r?\n/);
@@ -206,7 +187,7 @@ describe('podgen up / ps / stop / start / down (real containers, sandbox systemd
   it('two podgen up at once on overlapping units serialise and both end correct', async function () {
     const { spawn } = await import('node:child_process');
     const argsFor = (names: string[]) => [PODGEN_BIN, 'up', '--engine', 'podman', ...names];
-    const environment = { ...process.env, ...sandboxEnv(env.sb, defs) };
+    const environment = { ...process.env, ...hostSideEnv(env.sb, defs) };
     fs.writeFileSync(path.join(defs, 'web.container'), definition(`/bin/busybox httpd -f -p 127.0.0.1:${port}`));
     fs.writeFileSync(path.join(defs, 'web2.container'), definition(`/bin/busybox httpd -f -p 127.0.0.1:${port2}`));
     const runAsync = (names: string[]) =>
@@ -222,7 +203,7 @@ describe('podgen up / ps / stop / start / down (real containers, sandbox systemd
   it('kill -9 of podgen up at 50 random moments: never a partial unit file, and a re-run converges', async function () {
     const { spawn } = await import('node:child_process');
     const unitFile = path.join(env.sb.unitDir, 'web.service');
-    const environment = { ...process.env, ...sandboxEnv(env.sb, defs) };
+    const environment = { ...process.env, ...hostSideEnv(env.sb, defs) };
     let killedMidway = 0;
     // Every complete unit text the file may legitimately hold: the one before, and each trial's.
     const complete = new Set<string>(fs.existsSync(unitFile) ? [fs.readFileSync(unitFile, 'utf8')] : []);
