@@ -147,6 +147,14 @@ export async function connectSystemd(user: boolean): Promise<SystemdManager> {
       );
     await matching;
   };
+  /** ListUnitsByNames: one row (name, description, load, active, sub, following, path, ...) per unit, [] for none. */
+  const listUnits = async (units: readonly string[]): Promise<unknown[][]> => {
+    if (units.length === 0) return [];
+    const [rows] = await rawCall(PATH, MANAGER, 'ListUnitsByNames', 'as', [[...units]]).catch((e: unknown) => {
+      throw busError(e, user);
+    });
+    return units.map((_, i) => (Array.isArray(rows) && Array.isArray(rows[i]) ? (rows[i] as unknown[]) : []));
+  };
   const manager: SystemdManager = {
     async reload() {
       await call('Reload');
@@ -231,22 +239,12 @@ export async function connectSystemd(user: boolean): Promise<SystemdManager> {
       await call('ResetFailedUnit', unit).catch(() => undefined);
     },
     async activeStates(units) {
-      if (units.length === 0) return [];
-      const [rows] = await rawCall(PATH, MANAGER, 'ListUnitsByNames', 'as', [[...units]]).catch((e: unknown) => {
-        throw busError(e, user);
-      });
-      return units.map((_, i) => str(Array.isArray(rows) && Array.isArray(rows[i]) ? (rows[i] as unknown[])[3] : '') || 'inactive');
+      return (await listUnits(units)).map((row) => str(row[3]) || 'inactive');
     },
     async status(units) {
-      // One ListUnitsByNames for the states, then only the few properties we show, each a small
-      // Get: a GetAll answers ~400 properties per unit, and decoding those dominated `ps`.
-      let listed: unknown[];
-      try {
-        listed = units.length ? await rawCall(PATH, MANAGER, 'ListUnitsByNames', 'as', [[...units]]) : [[]];
-      } catch (e) {
-        throw busError(e, user);
-      }
-      const rows = Array.isArray(listed[0]) ? (listed[0] as unknown[]) : [];
+      // One ListUnitsByNames for the states of all, then one GetAll of the Service interface per
+      // unit (main PID, restarts, last exit, start time): single Gets cost a round trip each.
+      const rows = await listUnits(units);
       const serviceProps = (objectPath: string): Promise<Record<string, unknown>> =>
         rawCall(objectPath, 'org.freedesktop.DBus.Properties', 'GetAll', 's', ['org.freedesktop.systemd1.Service']).then(
           ([dict]) => {
@@ -257,7 +255,7 @@ export async function connectSystemd(user: boolean): Promise<SystemdManager> {
           () => ({}), // not a service, or gone meanwhile: no service properties
         );
       const one = async (u: string, i: number): Promise<UnitStatus> => {
-        const row = Array.isArray(rows[i]) ? (rows[i] as unknown[]) : [];
+        const row = rows[i] ?? [];
         const objectPath = str(row[6]);
         const loadState = str(row[2]) || 'not-found';
         const p = objectPath && loadState !== 'not-found' ? await serviceProps(objectPath) : {};
