@@ -12,7 +12,7 @@ import { PodgenError } from '../errors';
 import { runAttached } from '../process/run';
 import { containerPaths } from './paths';
 import { cleanup, prepare } from './prepare';
-import { parseRunArgs } from './runArgs';
+import { parseRunArgs, type RunArgs } from './runArgs';
 
 export const RUNC = process.env.PODGEN_RUNC ?? '/usr/bin/runc';
 
@@ -20,29 +20,27 @@ function requireRunc(): void {
   if (!fs.existsSync(RUNC)) throw new PodgenError(`the OCI runtime ${RUNC} is not installed`, { kind: 'unavailable', hint: 'apt-get install runc' });
 }
 
-/** The docker run flags with --name NAME ensured (prepare and the unit need one). */
-function withName(argv: readonly string[]): { name: string; argv: string[] } {
+/** The docker run flags with --name NAME ensured (prepare and the unit need one), parsed. */
+function withName(argv: readonly string[]): { name: string; argv: string[]; args: RunArgs } {
   const args = parseRunArgs(argv);
-  const name = args.name ?? `podgen-${randomBytes(4).toString('hex')}`;
-  return { name, argv: args.name ? [...argv] : ['--name', name, ...argv] };
+  if (args.name) return { name: args.name, argv: [...argv], args };
+  const name = `podgen-${randomBytes(4).toString('hex')}`;
+  return { name, argv: ['--name', name, ...argv], args: { ...args, name } };
 }
 
 export async function runContainer(argv: readonly string[], out: NodeJS.WritableStream): Promise<number> {
   requireRunc();
-  const { name, argv: full } = withName(argv);
-  const args = parseRunArgs(full);
-  if (args.detach) return runDetached(name, full, out);
-  const user = process.getuid?.() !== 0;
-  if (user) throw new PodgenError('podgen run needs root for now', { kind: 'auth', hint: 'run it with sudo; rootless containers are not supported by the podgen engine yet' });
-  const prepared = await prepare({ name, user, argv: full, cgroupsPath: `/podgen/${name}`, applyLimits: true, runtime: RUNC });
+  const { name, argv: full, args } = withName(argv);
+  if (args.detach) return runDetached(name, full, args, out);
+  if (process.getuid?.() !== 0) throw new PodgenError('podgen run needs root for now', { kind: 'auth', hint: 'run it with sudo; rootless containers are not supported by the podgen engine yet' });
+  const prepared = await prepare({ name, user: false, argv: full, cgroupsPath: `/podgen/${name}`, applyLimits: true, runtime: RUNC });
   try {
     return await runAttached([RUNC, '--root', prepared.paths.runtimeState, 'run', '--bundle', prepared.paths.bundle, name], { forwardSignals: true });
   } finally {
-    await cleanup({ name, user, runtime: RUNC });
+    await cleanup({ name, user: false, runtime: RUNC });
   }
 }
 
-/** -d: a transient unit running prepare / runc create + start / cleanup (the shape of a generated unit), started and waited for over D-Bus. */
 function signalNumber(sig: string): number {
   const name = /^\d+$/.test(sig) ? undefined : sig.toUpperCase().startsWith('SIG') ? sig.toUpperCase() : `SIG${sig.toUpperCase()}`;
   const n = name === undefined ? Number(sig) : (os.constants.signals as Record<string, number>)[name];
@@ -50,8 +48,8 @@ function signalNumber(sig: string): number {
   return n;
 }
 
-async function runDetached(name: string, argv: readonly string[], out: NodeJS.WritableStream): Promise<number> {
-  const args = parseRunArgs(argv);
+/** -d: a transient unit running prepare / runc create + start / cleanup (the shape of a generated unit), started and waited for over D-Bus. */
+async function runDetached(name: string, argv: readonly string[], args: RunArgs, out: NodeJS.WritableStream): Promise<number> {
   const { connectSystemd } = await import('../manage/systemd');
   const paths = containerPaths(name, false);
   const node = process.execPath;
