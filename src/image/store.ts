@@ -16,6 +16,7 @@ import * as path from 'node:path';
 import { PodgenError } from '../errors';
 import { withLockFile } from '../output/lockFile';
 import { processGone } from '../process/gone';
+import { listDir } from '../resolve/readIfExists';
 
 export interface StoredImage {
   /** Canonical name, e.g. docker.io/library/nginx:1.25. */
@@ -204,13 +205,7 @@ export class ImageStore {
   reservedDigests(): Set<string> {
     const dir = path.join(this.root, 'pulling');
     const out = new Set<string>();
-    let names: string[] = [];
-    try {
-      names = fs.readdirSync(dir);
-    } catch {
-      return out;
-    }
-    for (const name of names) {
+    for (const name of listDir(dir)) {
       const pid = Number(name.split('-')[0]);
       const file = path.join(dir, name);
       if (!Number.isInteger(pid) || pid <= 0 || processGone(pid)) {

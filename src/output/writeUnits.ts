@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { PodgenError } from '../errors';
 import type { Symlink } from '../plan/unitPlan';
 import { processGone } from '../process/gone';
+import { listDir } from '../resolve/readIfExists';
 
 export interface UnitOutput {
   readonly unitName: string;
@@ -65,13 +66,7 @@ const TEMP = /\.podgen-(\d+)-\d+$/;
 
 /** Temporary files of a podgen killed before it could rename them (kill -9) are removed. */
 function removeAbandoned(dir: string): void {
-  let names: string[] = [];
-  try {
-    names = fs.readdirSync(dir);
-  } catch {
-    return;
-  }
-  for (const n of names) {
+  for (const n of listDir(dir)) {
     const m = TEMP.exec(n);
     if (m && processGone(Number(m[1]))) fs.rmSync(path.join(dir, n), { force: true });
   }

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type Diagnostic, PodgenError } from '../errors';
 import { looksBinary, parseUnitText, type Section, type UnitFile } from '../parse/parseUnitFile';
+import { listDir } from './readIfExists';
 import { type RelatedUnit, referencedUnits, relatedUnitInfo } from './relatedUnits';
 import { quadletDirs, type SearchEnv, searchDirs } from './searchPaths';
 import { DEFINITION_EXT, dropinDirNames, invalidNameReason, templateParts } from './unitName';
@@ -112,11 +113,7 @@ const listings = new Map<string, ReadonlySet<string>>();
 function listing(dir: string): ReadonlySet<string> {
   let names = listings.get(dir);
   if (!names) {
-    try {
-      names = new Set(fs.readdirSync(dir));
-    } catch {
-      names = new Set();
-    }
+    names = new Set(listDir(dir));
     listings.set(dir, names);
   }
   return names;
@@ -129,13 +126,7 @@ export function findDropins(filename: string, dirs: readonly string[]): string[]
     for (const dir of dirs) {
       if (!listing(dir).has(dirName)) continue;
       const d = path.join(dir, dirName);
-      let names: string[];
-      try {
-        names = fs.readdirSync(d);
-      } catch {
-        continue;
-      }
-      for (const n of names) {
+      for (const n of listDir(d)) {
         if (n.endsWith('.conf') && !chosen.has(n)) chosen.set(n, path.join(d, n));
       }
     }
