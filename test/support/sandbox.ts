@@ -133,11 +133,20 @@ export class Sandbox {
   }
 
   private waitRunning(): void {
-    const state = this.exec(['systemctl', 'is-system-running', '--wait'], 90_000).stdout.trim();
+    // systemd is found as a process before it listens on /run/systemd/private: until it does,
+    // systemctl fails at once with "Failed to connect to bus".
+    const deadline = Date.now() + 90_000;
+    let r = this.exec(['systemctl', 'is-system-running', '--wait'], 90_000);
+    while (r.stdout.trim() === '' && /Failed to connect to bus/.test(r.stderr) && Date.now() < deadline) {
+      spawnSync('sleep', ['0.1']);
+      r = this.exec(['systemctl', 'is-system-running', '--wait'], 90_000);
+    }
+    const state = r.stdout.trim();
     if (state !== 'running' && state !== 'degraded') {
-      const failed = this.exec(['systemctl', '--failed', '--no-pager']).stdout;
+      const failed = this.exec(['systemctl', '--failed', '--no-pager']);
+      const log = fs.readFileSync(path.join(this.base, 'nspawn.log'), 'utf8').split('\n').slice(-20).join('\n');
       this.halt();
-      throw new Error(`sandbox systemd did not come up (state "${state}"):\n${failed}`);
+      throw new Error(`sandbox systemd did not come up (state "${state}", ${r.stderr.trim()}):\n${failed.stdout}${failed.stderr}\nnspawn log:\n${log}`);
     }
   }
 
