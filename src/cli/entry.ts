@@ -19,7 +19,16 @@ async function fail(e: unknown): Promise<void> {
   process.exitCode = e instanceof PodgenError ? e.exitCode : ExitCode.internal;
 }
 
+/** `podgen ps | head -1`: a reader that stops early is not an error (Node would throw EPIPE at us). */
+function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+  });
+}
+
 export async function entry(argv: string[]): Promise<void> {
+  quietOnClosedPipe(process.stdout);
   const ps = quickPs(argv);
   if (ps) {
     await (await import('../commands/ps')).psCommand(ps, process.stdout).catch(fail);

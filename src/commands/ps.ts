@@ -3,12 +3,13 @@
 // command scripts poll; its start-up time is most of its cost).
 
 import * as path from 'node:path';
-import { connectSystemd, type SystemdManager, type UnitStatus } from '../manage/systemd';
+import { unitStatuses, type StatusQuery, type UnitStatus } from '../manage/unitStatus';
 import { defaultUnitDir } from '../resolve/searchPaths';
 import { lookup } from '../parse/lookup';
 import { parseUnitText } from '../parse/parseUnitFile';
 import { listDir, readIfExists } from '../resolve/readIfExists';
 import { GENERATED_MARK } from '../resolve/unitName';
+import { trace } from '../trace';
 
 export interface PsRow {
   readonly unit: string;
@@ -23,13 +24,17 @@ export interface PsRow {
   readonly ports: readonly string[];
 }
 
-/** Every unit podgen wrote in unitDir, with systemd's view of it (one round of D-Bus calls). */
-export async function ps(unitDir: string, systemd: SystemdManager, all: boolean): Promise<PsRow[]> {
+const RUNNING = new Set(['active', 'activating', 'reloading', 'deactivating']);
+
+/** Every unit podgen wrote in unitDir, with systemd's view of it (one round of pipelined D-Bus calls). */
+export async function ps(unitDir: string, status: (units: readonly string[], query: StatusQuery) => Promise<UnitStatus[]>, all: boolean): Promise<PsRow[]> {
   const ours = listDir(unitDir)
     .filter((n) => n.endsWith('.service'))
     .map((n) => ({ n, text: readIfExists(path.join(unitDir, n)) }))
     .filter((x): x is { n: string; text: string } => x.text?.startsWith(GENERATED_MARK) === true && !x.n.endsWith('@.service'));
-  const statuses = await systemd.status(ours.map((x) => x.n));
+  trace(`ps: ${ours.length} unit files read`);
+  const statuses = await status(ours.map((x) => x.n), { withoutResult: true, detailsWhen: all ? undefined : (state) => RUNNING.has(state) });
+  trace('ps: statuses');
   const now = Date.now() * 1000;
   const rows = ours.map(({ n, text }, i) => {
     const unit = parseUnitText(text, n, n).unit;
@@ -47,18 +52,12 @@ export async function ps(unitDir: string, systemd: SystemdManager, all: boolean)
       ports: unit.sections.find((x) => x.name === 'X-Container')?.entries.filter((e) => e.key === 'PublishPort').map((e) => e.value) ?? [],
     };
   });
-  return all ? rows : rows.filter((r) => r.active === 'active' || r.active === 'activating' || r.active === 'reloading');
+  return all ? rows : rows.filter((r) => RUNNING.has(r.active));
 }
 
 /** `podgen ps [-a] [--json] [--user]`: the table, or JSON. */
 export async function psCommand(args: { user: boolean; all: boolean; json: boolean }, out: NodeJS.WritableStream): Promise<void> {
-  const systemd = await connectSystemd(args.user);
-  let rows: PsRow[];
-  try {
-    rows = await ps(defaultUnitDir(args.user), systemd, args.all);
-  } finally {
-    systemd.close();
-  }
+  const rows = await ps(defaultUnitDir(args.user), (units, query) => unitStatuses(args.user, units, query), args.all);
   if (args.json) {
     out.write(`${JSON.stringify(rows, null, 2)}\n`);
     return;

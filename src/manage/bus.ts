@@ -10,7 +10,6 @@ export interface RawBus {
 }
 
 export const str = (v: unknown): string => (typeof v === 'string' ? v : '');
-export const num = (v: unknown): number => (typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : 0);
 export const unwrap = (v: unknown): unknown => (v instanceof dbus.Variant ? v.value : v);
 
 /**

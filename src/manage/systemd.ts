@@ -4,7 +4,12 @@
 
 import * as dbus from 'dbus-next';
 import { PodgenError } from '../errors';
-import { num, openBus, str, unwrap } from './bus';
+import { openBus, str, unwrap } from './bus';
+import { busError } from './busError';
+import { listUnits as listUnitsOver, readUnitStatuses, connectStatusReader, type UnitStatus } from './unitStatus';
+import type { BusReader } from './busReader';
+
+export type { UnitStatus } from './unitStatus';
 
 export interface UnitFileChange {
   readonly type: string;
@@ -34,20 +39,6 @@ export interface TransientService {
   readonly killSignal: number;
 }
 
-/** The properties podgen reports about a unit. */
-export interface UnitStatus {
-  readonly unit: string;
-  readonly loadState: string;
-  readonly activeState: string;
-  readonly subState: string;
-  readonly result: string;
-  readonly mainPid: number;
-  readonly execMainStatus: number;
-  readonly nRestarts: number;
-  /** Microseconds since the epoch when the main process last started (0 when never). */
-  readonly mainStartTimestamp: number;
-}
-
 export interface SystemdManager {
   reload(): Promise<void>;
   enable(units: readonly string[]): Promise<UnitFileChange[]>;
@@ -59,7 +50,7 @@ export interface SystemdManager {
   startTransient(unit: string, spec: TransientService): Promise<JobOutcome>;
   /** Reset the failed state (and start-rate counters), as `systemctl reset-failed`. */
   resetFailed(unit: string): Promise<void>;
-  /** States of many units in one ListUnitsByNames plus one GetAll per unit. */
+  /** States of many units: one ListUnitsByNames plus a few Gets per unit. */
   status(units: readonly string[]): Promise<UnitStatus[]>;
   /** Only ActiveState of many units, in one ListUnitsByNames call. */
   activeStates(units: readonly string[]): Promise<string[]>;
@@ -71,8 +62,6 @@ export interface SystemdManager {
 const DEST = 'org.freedesktop.systemd1';
 const PATH = '/org/freedesktop/systemd1';
 const MANAGER = 'org.freedesktop.systemd1.Manager';
-/** Units queried at once (dbus-daemon allows 128 pending replies per connection). */
-const STATUS_BATCH = 100;
 
 
 function changes(reply: unknown): UnitFileChange[] {
@@ -82,22 +71,6 @@ function changes(reply: unknown): UnitFileChange[] {
   return list
     .filter((c): c is [string, string, string] => Array.isArray(c) && c.length === 3 && c.every((x) => typeof x === 'string'))
     .map(([type, path, source]) => ({ type, path, source }));
-}
-
-function busError(e: unknown, user: boolean): PodgenError {
-  const err = e as { code?: string; type?: string; message?: string };
-  const text = `${err.type ?? ''} ${err.message ?? String(e)}`;
-  if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED' || /ENOENT|ECONNREFUSED/.test(text)) {
-    return new PodgenError(`systemd is not reachable over D-Bus (${user ? 'session' : 'system'} bus: ${err.message ?? err.code})`, {
-      kind: 'unavailable',
-      hint: 'is systemd running as PID 1 here? In a container or chroot, write units with podgen generate --output DIR instead',
-      cause: e,
-    });
-  }
-  if (/AccessDenied|EACCES|permission/i.test(text)) {
-    return new PodgenError(`systemd refused the request: ${err.message ?? text}`, { kind: 'auth', hint: 'run as root, or use --user for your own user manager', cause: e });
-  }
-  return new PodgenError(`systemd D-Bus call failed: ${err.message ?? text}`, { kind: 'unavailable', cause: e });
 }
 
 export async function connectSystemd(user: boolean): Promise<SystemdManager> {
@@ -147,13 +120,15 @@ export async function connectSystemd(user: boolean): Promise<SystemdManager> {
       );
     await matching;
   };
-  /** ListUnitsByNames: one row (name, description, load, active, sub, following, path, ...) per unit, [] for none. */
-  const listUnits = async (units: readonly string[]): Promise<unknown[][]> => {
-    if (units.length === 0) return [];
-    const [rows] = await rawCall(PATH, MANAGER, 'ListUnitsByNames', 'as', [[...units]]).catch((e: unknown) => {
+  // Status queries go over a second, lean connection (unitStatus.ts), opened on first use.
+  let reader: Promise<BusReader> | undefined;
+  const statusReader = (): Promise<BusReader> => (reader ??= connectStatusReader(user));
+  const query = async <T>(f: (r: BusReader) => Promise<T>): Promise<T> => {
+    try {
+      return await f(await statusReader());
+    } catch (e) {
       throw busError(e, user);
-    });
-    return units.map((_, i) => (Array.isArray(rows) && Array.isArray(rows[i]) ? (rows[i] as unknown[]) : []));
+    }
   };
   const manager: SystemdManager = {
     async reload() {
@@ -239,41 +214,10 @@ export async function connectSystemd(user: boolean): Promise<SystemdManager> {
       await call('ResetFailedUnit', unit).catch(() => undefined);
     },
     async activeStates(units) {
-      return (await listUnits(units)).map((row) => str(row[3]) || 'inactive');
+      return query(async (r) => (await listUnitsOver(r, units)).map((row) => (typeof row[3] === 'string' && row[3]) || 'inactive'));
     },
     async status(units) {
-      // One ListUnitsByNames for the states of all, then one GetAll of the Service interface per
-      // unit (main PID, restarts, last exit, start time): single Gets cost a round trip each.
-      const rows = await listUnits(units);
-      const serviceProps = (objectPath: string): Promise<Record<string, unknown>> =>
-        rawCall(objectPath, 'org.freedesktop.DBus.Properties', 'GetAll', 's', ['org.freedesktop.systemd1.Service']).then(
-          ([dict]) => {
-            const out: Record<string, unknown> = {};
-            if (dict && typeof dict === 'object') for (const [k, v] of Object.entries(dict)) out[k] = unwrap(v);
-            return out;
-          },
-          () => ({}), // not a service, or gone meanwhile: no service properties
-        );
-      const one = async (u: string, i: number): Promise<UnitStatus> => {
-        const row = rows[i] ?? [];
-        const objectPath = str(row[6]);
-        const loadState = str(row[2]) || 'not-found';
-        const p = objectPath && loadState !== 'not-found' ? await serviceProps(objectPath) : {};
-        return {
-          unit: u,
-          loadState,
-          activeState: str(row[3]) || 'inactive',
-          subState: str(row[4]) || 'dead',
-          result: str(p.Result),
-          mainPid: num(p.MainPID),
-          execMainStatus: num(p.ExecMainStatus),
-          nRestarts: num(p.NRestarts),
-          mainStartTimestamp: num(p.ExecMainStartTimestamp),
-        };
-      };
-      const out: UnitStatus[] = [];
-      for (let i = 0; i < units.length; i += STATUS_BATCH) out.push(...(await Promise.all(units.slice(i, i + STATUS_BATCH).map((u, j) => one(u, i + j)))));
-      return out;
+      return query((r) => readUnitStatuses(r, units));
     },
     async fragmentPath(unit) {
       try {
@@ -300,6 +244,7 @@ export async function connectSystemd(user: boolean): Promise<SystemdManager> {
     },
     close() {
       bus.disconnect();
+      void reader?.then((r) => r.close(), () => undefined);
     },
   };
   return manager;

@@ -83,7 +83,7 @@ async function invoke(command: 'ADD' | 'DEL', plugin: Record<string, unknown>, n
 }
 
 /** Create the container's network namespace and attach it to the bridge, publishing ports. */
-export async function attach(net: NetworkDef, container: string, runDir: string, ports: readonly PortMapping[]): Promise<Attached> {
+export async function attach(net: NetworkDef, container: string, runDir: string, ports: readonly PortMapping[], progress: (saved: Attached['result']) => void): Promise<Attached> {
   const nsName = `podgen-${container}`;
   const netns = `/run/netns/${nsName}`;
   if (fs.existsSync(netns)) await run(['ip', 'netns', 'delete', nsName], { allowFailure: true });
@@ -93,12 +93,16 @@ export async function attach(net: NetworkDef, container: string, runDir: string,
   const portMappings = ports.map((p) => ({ hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol, ...(p.hostIp ? { hostIP: p.hostIp } : {}) }));
   const done: Array<{ plugin: Record<string, unknown>; prev: unknown }> = [];
   let prev: unknown;
+  // What DEL needs is saved before each plugin runs: a kill -9 at any point leaves enough for
+  // cleanup (portmap deletes only the mappings it is told of, firewall only the IPs it is given).
+  progress({ prev, portMappings });
   try {
     for (const plugin of conflist(net, dataDir)) {
       const extra: Record<string, unknown> = { ...(prev ? { prevResult: prev } : {}), ...(plugin.type === 'portmap' ? { runtimeConfig: { portMappings } } : {}) };
       const result = await invoke('ADD', plugin, net, container, netns, 'eth0', extra);
       done.push({ plugin, prev });
       prev = result ?? prev;
+      progress({ prev, portMappings });
     }
   } catch (e) {
     // Undo what was set up, newest first, so a failed start leaves nothing behind.

@@ -313,9 +313,10 @@ async function prepareIn(req: PrepareRequest, args: RunArgs, paths: ContainerPat
       const net = networkFor(args.network);
       const ports = await Promise.all(args.publish.map(async (p) => (p.hostPort === 0 ? { ...p, hostPort: await freePort() } : p)));
       await checkPortsFree(ports);
-      const attached = await attach(net, req.name, paths.runDir, ports);
-      state.netResult = attached.result;
-      saveState();
+      const attached = await attach(net, req.name, paths.runDir, ports, (saved) => {
+        state.netResult = saved;
+        saveState();
+      });
       ip = attached.ip;
       netnsPath = attached.netns;
     } else if (args.publish.length > 0 && args.network === 'none') {

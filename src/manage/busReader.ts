@@ -1,0 +1,151 @@
+// A lean, read-only D-Bus connection for status queries (I/O edge): unix
+// socket, EXTERNAL auth, pipelined method calls, replies decoded by wire.ts.
+// Everything that changes systemd (jobs, enable, signals) goes through
+// dbus-next in systemd.ts; this exists because status is what scripts poll and
+// dbus-next's decoding made it the slowest part of `podgen ps`.
+
+import * as net from 'node:net';
+import { encodeCall, messageLength, MessageType, parseMessage, type MethodCall, type WireValue } from './wire';
+
+export interface BusReader {
+  call(call: MethodCall): Promise<WireValue[]>;
+  close(): void;
+}
+
+/** A D-Bus error reply (name as org.freedesktop.DBus.Error.AccessDenied, message its text). */
+export class BusCallError extends Error {
+  constructor(
+    readonly type: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Replies dbus-daemon lets one connection wait for at once is 128 (system bus default); stay below. */
+const MAX_PENDING = 100;
+
+/** The socket path of a D-Bus address ("unix:path=..." or "unix:abstract=..."; the first usable of a ;-list). */
+export function socketPathOf(address: string): string | undefined {
+  for (const entry of address.split(';')) {
+    const [transport, params = ''] = entry.split(/:(.*)/s) as [string, string | undefined];
+    if (transport !== 'unix') continue;
+    const kv = new Map(params.split(',').map((p) => p.split(/=(.*)/s) as [string, string]));
+    const unescape = (v: string): string => v.replace(/%([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
+    if (kv.get('path')) return unescape(kv.get('path') as string);
+    if (kv.get('abstract')) return `\0${unescape(kv.get('abstract') as string)}`;
+  }
+  return undefined;
+}
+
+export function busAddress(kind: 'system' | 'session'): string {
+  if (kind === 'system') return process.env.DBUS_SYSTEM_BUS_ADDRESS ?? 'unix:path=/var/run/dbus/system_bus_socket';
+  const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
+  return process.env.DBUS_SESSION_BUS_ADDRESS ?? `unix:path=${process.env.XDG_RUNTIME_DIR ?? `/run/user/${uid}`}/bus`;
+}
+
+/** Connect, authenticate and say Hello; rejects with the socket error (ENOENT, ECONNREFUSED, EACCES) or a BusCallError. */
+export function openBusReader(kind: 'system' | 'session', timeoutMs = 10_000): Promise<BusReader> {
+  const address = busAddress(kind);
+  const socketPath = socketPathOf(address);
+  if (socketPath === undefined) return Promise.reject(Object.assign(new Error(`unsupported D-Bus address "${address}" (podgen needs a unix socket)`), { code: 'ENOENT' }));
+  return new Promise((resolve, reject) => {
+    const socket = net.createConnection(socketPath);
+    let serial = 0;
+    const waiting = new Map<number, { resolve: (v: WireValue[]) => void; reject: (e: Error) => void }>();
+    const queued: Array<() => void> = [];
+    let inbox: Buffer = Buffer.alloc(0);
+    let outbox: Buffer[] = [];
+    const flush = (): void => {
+      if (!failure && outbox.length) socket.write(outbox.length === 1 ? (outbox[0] as Buffer) : Buffer.concat(outbox));
+      outbox = [];
+    };
+    let authenticated = false;
+    let failure: Error | undefined;
+    // One deadline for the handshake, then for the oldest silence while calls are pending.
+    const timer = setTimeout(() => fail(Object.assign(new Error(`no answer from the bus within ${timeoutMs / 1000} s`), { code: 'ETIMEDOUT' })), timeoutMs);
+    let connected = false;
+    const rearm = (): void => {
+      if (!connected) return;
+      if (waiting.size > 0) timer.refresh();
+      else clearTimeout(timer);
+    };
+
+    const fail = (e: Error): void => {
+      failure ??= e;
+      clearTimeout(timer);
+      socket.destroy();
+      for (const w of waiting.values()) w.reject(e);
+      waiting.clear();
+      reject(e);
+    };
+    const send = (call: MethodCall): Promise<WireValue[]> =>
+      new Promise((res, rej) => {
+        if (failure) return rej(failure);
+        const go = (): void => {
+          serial += 1;
+          waiting.set(serial, { resolve: res, reject: rej });
+          // One write per batch of calls made in the same tick: a write(2) each cost more than the calls.
+          if (outbox.push(encodeCall(serial, call)) === 1) setImmediate(flush);
+          rearm();
+        };
+        if (waiting.size < MAX_PENDING) go();
+        else queued.push(go);
+      });
+    const dispatch = (): void => {
+      for (;;) {
+        const length = messageLength(inbox);
+        if (length === undefined || inbox.length < length) return;
+        const message = parseMessage(inbox.subarray(0, length));
+        inbox = inbox.subarray(length);
+        if (message.replySerial === undefined) continue; // signals and calls to us: not ours to answer
+        const w = waiting.get(message.replySerial);
+        if (!w) continue;
+        waiting.delete(message.replySerial);
+        if (message.type === MessageType.error) w.reject(new BusCallError(message.errorName ?? 'org.freedesktop.DBus.Error.Failed', typeof message.body[0] === 'string' ? message.body[0] : ''));
+        else w.resolve(message.body);
+        queued.shift()?.();
+        rearm();
+      }
+    };
+
+    socket.on('error', (e: NodeJS.ErrnoException) =>
+      fail(e.code === 'EPIPE' || e.code === 'ECONNRESET' ? Object.assign(new Error(`the bus closed the connection (${e.code})`), { code: e.code }) : e),
+    );
+    socket.on('close', () => fail(Object.assign(new Error('the bus closed the connection'), { code: 'ECONNRESET' })));
+    socket.on('connect', () => {
+      const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
+      socket.write(`\0AUTH EXTERNAL ${Buffer.from(String(uid)).toString('hex')}\r\n`);
+    });
+    socket.on('data', (chunk: Buffer) => {
+      inbox = inbox.length ? Buffer.concat([inbox, chunk]) : chunk;
+      if (!authenticated) {
+        const eol = inbox.indexOf('\r\n');
+        if (eol < 0) return;
+        const line = inbox.subarray(0, eol).toString('ascii');
+        inbox = inbox.subarray(eol + 2);
+        if (!line.startsWith('OK ')) return fail(new BusCallError('org.freedesktop.DBus.Error.AuthFailed', `the bus refused authentication as uid ${process.getuid?.() ?? 0} (${line})`));
+        authenticated = true;
+        socket.write('BEGIN\r\n');
+        send({ destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'Hello', signature: '', body: [] }).then(() => {
+          connected = true;
+          rearm();
+          resolve({
+            call: send,
+            close: () => {
+              failure ??= new Error('connection closed');
+              clearTimeout(timer);
+              socket.removeAllListeners('close');
+              socket.destroy();
+            },
+          });
+        }, fail);
+      }
+      try {
+        dispatch();
+      } catch (e) {
+        fail(e instanceof Error ? e : new Error(String(e)));
+      }
+    });
+  });
+}
