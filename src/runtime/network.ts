@@ -118,6 +118,31 @@ export async function attach(net: NetworkDef, container: string, runDir: string,
   return { netns, ip, result: { prev, portMappings } };
 }
 
+/**
+ * CNI ADDs that a killed `podgen prepare` left running: nothing kills a dead parent's children,
+ * so a plugin (portmap, with its iptables) could finish adding rules after teardown removed
+ * them. They carry the container in their environment; stop them before tearing down.
+ */
+export async function stopUnfinishedAdds(container: string): Promise<void> {
+  const adding = (pid: string): boolean => {
+    try {
+      const env = fs.readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0');
+      return env.includes('CNI_COMMAND=ADD') && env.includes(`CNI_CONTAINERID=${container}`);
+    } catch {
+      return false; // gone, or not ours to read
+    }
+  };
+  const pids = listDir('/proc').filter((p) => /^\d+$/.test(p) && Number(p) !== process.pid && adding(p));
+  for (const pid of pids) {
+    try {
+      process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  for (const deadline = Date.now() + 2000; pids.some((p) => fs.existsSync(`/proc/${p}`)) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
+}
+
 /** Tear down what attach did; tolerant of half-done and already-done states (kill -9, reboot). */
 export async function detach(net: NetworkDef, container: string, runDir: string, saved: unknown): Promise<void> {
   const nsName = `podgen-${container}`;

@@ -13,7 +13,7 @@ import { ImageStore, type StoredImage } from '../image/store';
 import { mountRootfs, unmountRootfs } from '../image/unpack';
 import { run } from '../process/run';
 import { listDir, readIfExists } from '../resolve/readIfExists';
-import { attach, detach, members, networkFor } from './network';
+import { attach, detach, members, networkFor, stopUnfinishedAdds } from './network';
 import { type ImageConfig, ociSpec, type ResolvedDevice, type ResolvedMount } from './ociSpec';
 import { type ContainerPaths, containerPaths, isMounted } from './paths';
 import { parseRunArgs, type PortMapping, type RunArgs } from './runArgs';
@@ -423,6 +423,7 @@ export async function cleanup(req: CleanupRequest): Promise<void> {
   const network = state?.network ?? 'bridge';
   if (network !== 'host' && network !== 'none') {
     try {
+      await stopUnfinishedAdds(req.name);
       await detach(networkFor(network), req.name, paths.runDir, state?.netResult);
     } catch (e) {
       // Nothing was ever attached (no state): DEL of nothing is not a problem worth failing the stop for.

@@ -336,7 +336,8 @@ describe('podgen engine: containers run by runc under systemd (sandbox)', functi
     define('crash', `Exec=/bin/busybox httpd -f -p 80 -h /srv\nPublishPort=127.0.0.1:${port}:80\nStopTimeout=1\n`);
     assert.equal(run(['install', 'crash']).status, 0);
     try {
-      for (const delay of [0.05, 0.15, 0.3, 0.5]) {
+      // Spread over prepare's phases (mount, CNI plugins mid-ADD, runc create) on slow and fast machines alike.
+      for (const delay of [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.5]) {
         env.sb.execOk(['systemctl', 'start', '--no-block', 'crash.service']);
         spawnSync('sleep', [String(delay)]);
         const control = show('crash.service', ['ControlPID']).ControlPID;
