@@ -192,7 +192,8 @@ function printReports(reports: Reports): void {
     const state = st ? `${st.activeState}/${st.subState}${st.mainPid ? `, pid ${st.mainPid}` : ''}` : 'unknown';
     if (r.ok) process.stdout.write(`${r.unit}: ${r.job ?? 'already running'} (${state})\n`);
     else {
-      const why = st ? ` (ActiveState=${st.activeState} SubState=${st.subState} Result=${st.result} ExecMainStatus=${st.execMainStatus})` : ' (not started)';
+      // A unit that is restarting has had Result and ExecMainStatus reset: NRestarts says it is crash-looping.
+      const why = st ? ` (ActiveState=${st.activeState} SubState=${st.subState} Result=${st.result} ExecMainStatus=${st.execMainStatus}${st.nRestarts > 0 ? ` NRestarts=${st.nRestarts}` : ''})` : ' (not started)';
       process.stdout.write(`${r.unit}: ${r.job ?? 'not running'}${why}\n`);
       if (r.journal) process.stdout.write(`${r.journal.split('\n').map((l) => `    ${l}`).join('\n')}\n`);
     }
