@@ -4,7 +4,9 @@
 // dbus-next in systemd.ts; this exists because status is what scripts poll and
 // dbus-next's decoding made it the slowest part of `podgen ps`.
 
+import * as fs from 'node:fs';
 import * as net from 'node:net';
+import { trace } from '../trace';
 import { encodeCall, messageLength, MessageType, parseMessage, type MethodCall, type WireValue } from './wire';
 
 export interface BusReader {
@@ -44,11 +46,34 @@ export function busAddress(kind: 'system' | 'session'): string {
   return process.env.DBUS_SESSION_BUS_ADDRESS ?? `unix:path=${process.env.XDG_RUNTIME_DIR ?? `/run/user/${uid}`}/bus`;
 }
 
-/** Connect, authenticate and say Hello; rejects with the socket error (ENOENT, ECONNREFUSED, EACCES) or a BusCallError. */
-export function openBusReader(kind: 'system' | 'session', timeoutMs = 10_000): Promise<BusReader> {
+/** systemd's own socket for root (what systemctl uses): no dbus-daemon in between, half the hops. */
+export const SYSTEMD_PRIVATE_SOCKET = '/run/systemd/private';
+
+/**
+ * A reader for the system manager (or the user's): as root with no bus address set, systemd's
+ * private socket when it takes us, else the bus. Rejects with the socket error (ENOENT,
+ * ECONNREFUSED, EACCES) or a BusCallError.
+ */
+export async function openBusReader(kind: 'system' | 'session', timeoutMs = 10_000): Promise<BusReader> {
+  const root = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (kind === 'system' && root && process.env.DBUS_SYSTEM_BUS_ADDRESS === undefined && fs.existsSync(SYSTEMD_PRIVATE_SOCKET)) {
+    try {
+      const reader = await openSocketReader(SYSTEMD_PRIVATE_SOCKET, false, timeoutMs);
+      trace(`status reader: ${SYSTEMD_PRIVATE_SOCKET}`);
+      return reader;
+    } catch {
+      // refused (e.g. from another PID namespace) or gone: the bus will do
+    }
+  }
   const address = busAddress(kind);
   const socketPath = socketPathOf(address);
-  if (socketPath === undefined) return Promise.reject(Object.assign(new Error(`unsupported D-Bus address "${address}" (podgen needs a unix socket)`), { code: 'ENOENT' }));
+  if (socketPath === undefined) throw Object.assign(new Error(`unsupported D-Bus address "${address}" (podgen needs a unix socket)`), { code: 'ENOENT' });
+  trace(`status reader: ${address}`);
+  return openSocketReader(socketPath, true, timeoutMs);
+}
+
+/** Connect, authenticate and (on a bus, not a peer) say Hello. */
+function openSocketReader(socketPath: string, bus: boolean, timeoutMs: number): Promise<BusReader> {
   return new Promise((resolve, reject) => {
     const socket = net.createConnection(socketPath);
     let serial = 0;
@@ -127,7 +152,12 @@ export function openBusReader(kind: 'system' | 'session', timeoutMs = 10_000): P
         if (!line.startsWith('OK ')) return fail(new BusCallError('org.freedesktop.DBus.Error.AuthFailed', `the bus refused authentication as uid ${process.getuid?.() ?? 0} (${line})`));
         authenticated = true;
         socket.write('BEGIN\r\n');
-        send({ destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'Hello', signature: '', body: [] }).then(() => {
+        // A bus wants Hello first; a peer (systemd's private socket) may still refuse us after
+        // the handshake (it checks credentials then), so a Ping proves it answers.
+        const hello = bus
+          ? send({ destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'Hello', signature: '', body: [] })
+          : send({ destination: 'org.freedesktop.systemd1', path: '/org/freedesktop/systemd1', interface: 'org.freedesktop.DBus.Peer', member: 'Ping', signature: '', body: [] });
+        hello.then(() => {
           connected = true;
           rearm();
           resolve({

@@ -116,6 +116,13 @@ describe('podgen up / ps / stop / start / down (real containers, sandbox systemd
     assert.equal(web.image, 'localhost/podgen-bb:latest');
     assert.ok(web.uptimeSeconds >= 0);
     assert.match(run(['ps']).stdout, /^web\.service +active\/running /m);
+    // Run where systemd is PID 1, as root with no bus address set, ps asks systemd over its private
+    // socket (as systemctl does), and sees the same.
+    const inside = env.sb.exec(['env', 'PODGEN_TRACE=1', process.execPath, PODGEN_BIN, 'ps', '--json']);
+    assert.equal(inside.status, 0, inside.stderr);
+    assert.match(inside.stderr, /status reader: \/run\/systemd\/private/);
+    const same = (JSON.parse(inside.stdout) as typeof rows).find((x) => x.unit === 'web.service');
+    assert.deepEqual({ ...same, uptimeSeconds: 0 }, { ...web, uptimeSeconds: 0 });
   });
 
   it('status and logs show systemd\'s view and the container\'s output', function () {
