@@ -30,6 +30,7 @@ const FILE_OPTION = { alias: 'f', type: 'string' as const, describe: 'also every
 const NAMES_OR_FILE = (a: { names?: unknown; file?: unknown }): true | string => ((Array.isArray(a.names) && a.names.length > 0) || a.file ? true : 'name at least one definition, or a directory with -f');
 const USER_OPTION = { type: 'boolean' as const, default: false, describe: 'your user manager (systemctl --user) and per-user directories' };
 const JSON_OPTION = { type: 'boolean' as const, default: false, describe: 'print the result as JSON' };
+const TIMEOUT_OPTION = { type: 'number' as const, describe: 'seconds to wait for systemd to finish the jobs (default 300); on expiry podgen says which are still pending' };
 const REPLACE_OPTION = { type: 'boolean' as const, default: false, describe: 'replace (or remove) a unit of the same name that podgen did not write' };
 
 interface GenerateArgs {
@@ -150,6 +151,8 @@ async function runLoad(args: StoreArgs & { input: string; quiet: boolean }): Pro
 
 interface InstallArgs {
   readonly names: string[];
+  /** Seconds to wait for systemd's jobs (up). */
+  readonly timeout?: number;
   readonly file?: string;
   readonly 'dry-run'?: boolean;
   readonly engine: Engine;
@@ -249,6 +252,7 @@ async function ensureImage(image: string, user: boolean, quiet: boolean): Promis
 async function runUp(args: InstallArgs): Promise<void> {
   const { up, failureOf, planUp } = await import('../commands/lifecycle');
   const { machineContext } = await import('../commands/generate');
+  const jobTimeoutMs = timeoutMs(args.timeout);
   if (args['dry-run']) {
     const plan = await withSystemd(args.user, (systemd) =>
       planUp({ names: namesWithDir(args), engine: args.engine, search: defaultSearchEnv(args.user), ctx: machineContext(args.user), unitDir: defaultUnitDir(args.user), systemd }),
@@ -269,7 +273,7 @@ async function runUp(args: InstallArgs): Promise<void> {
       // A live count on a terminal; logs and scripts get the per-unit lines (or --json) at the end.
       const { ttyJobProgress } = await import('./progress');
       const onJobs = process.stderr.isTTY && !args.json ? (n: number) => (n > 0 ? ttyJobProgress(process.stderr, n) : undefined) : undefined;
-      return up({ names: namesWithDir(args), engine: args.engine, search: defaultSearchEnv(args.user), ctx: machineContext(args.user), unitDir: defaultUnitDir(args.user), force: args.force, systemd, user: args.user, onJobs, ensureImage: (image) => ensureImage(image, args.user, args.json) });
+      return up({ names: namesWithDir(args), engine: args.engine, search: defaultSearchEnv(args.user), ctx: machineContext(args.user), unitDir: defaultUnitDir(args.user), force: args.force, systemd, user: args.user, onJobs, ensureImage: (image) => ensureImage(image, args.user, args.json), jobTimeoutMs });
     },
     true,
   );
@@ -284,15 +288,24 @@ async function runUp(args: InstallArgs): Promise<void> {
   if (failure) throw failure;
 }
 
-async function runDown(args: { names: string[]; user: boolean; force: boolean }): Promise<void> {
+/** --timeout SECONDS as milliseconds (undefined: the default, 5 minutes). */
+function timeoutMs(seconds: number | undefined): number | undefined {
+  if (seconds === undefined) return undefined;
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new PodgenError(`--timeout takes a positive number of seconds${Number.isNaN(seconds) ? '' : ` (got ${seconds})`}`, { kind: 'usage', hint: 'e.g. --timeout 30' });
+  return seconds * 1000;
+}
+
+async function runDown(args: { names: string[]; user: boolean; force: boolean; timeout?: number }): Promise<void> {
   const { down } = await import('../commands/lifecycle');
-  const reports = await withSystemd(args.user, (systemd) => down(args.names, defaultUnitDir(args.user), args.force, systemd, args.user), true);
+  const ms = timeoutMs(args.timeout);
+  const reports = await withSystemd(args.user, (systemd) => down(args.names, defaultUnitDir(args.user), args.force, systemd, args.user, ms), true);
   for (const r of reports) process.stdout.write(`${r.unit}: stopped, disabled and removed\n`);
 }
 
-async function runJob(verb: 'StartUnit' | 'StopUnit' | 'RestartUnit', args: { names: string[]; user: boolean }): Promise<void> {
+async function runJob(verb: 'StartUnit' | 'StopUnit' | 'RestartUnit', args: { names: string[]; user: boolean; timeout?: number }): Promise<void> {
   const { jobs, failureOf } = await import('../commands/lifecycle');
-  const reports = await withSystemd(args.user, (systemd) => jobs(verb, args.names, systemd, args.user, defaultUnitDir(args.user)), true);
+  const ms = timeoutMs(args.timeout);
+  const reports = await withSystemd(args.user, (systemd) => jobs(verb, args.names, systemd, args.user, defaultUnitDir(args.user), ms), true);
   printReports(reports);
   const failure = failureOf(verb === 'StopUnit' ? [] : reports);
   if (failure) throw failure;
@@ -504,24 +517,25 @@ export async function main(argv: string[]): Promise<void> {
           .positional('names', { describe: 'definition names or .container paths', type: 'string', array: true, default: [] as string[] })
           .option('file', FILE_OPTION)
           .option('dry-run', { type: 'boolean', default: false, describe: 'show the unit file changes and the jobs, change nothing' })
+          .option('timeout', TIMEOUT_OPTION)
           .check(NAMES_OR_FILE)
           .options({ engine: ENGINE_OPTION, user: USER_OPTION, force: REPLACE_OPTION, json: JSON_OPTION })
           .epilog(EXIT_CODES),
       (args) => runUp(args),
     )
-    .command<{ names: string[]; user: boolean; force: boolean }>(
+    .command<{ names: string[]; user: boolean; force: boolean; timeout?: number }>(
       'down <names..>',
       'stop, disable and remove containers\' units (images and volumes are kept)',
       (y) =>
         y
           .positional('names', { describe: 'unit or definition names', type: 'string', array: true })
-          .options({ user: USER_OPTION, force: REPLACE_OPTION })
+          .options({ user: USER_OPTION, force: REPLACE_OPTION, timeout: TIMEOUT_OPTION })
           .epilog(EXIT_CODES),
       (args) => runDown(args),
     )
-    .command<{ names: string[]; user: boolean }>('start <names..>', 'start units and wait (a spent on-failure:N budget is reset, as Docker does)', (y) => y.option('user', { type: 'boolean', default: false }), (args) => runJob('StartUnit', args))
-    .command<{ names: string[]; user: boolean }>('stop <names..>', 'stop units and wait', (y) => y.option('user', { type: 'boolean', default: false }), (args) => runJob('StopUnit', args))
-    .command<{ names: string[]; user: boolean }>('restart <names..>', 'restart units and wait', (y) => y.option('user', { type: 'boolean', default: false }), (args) => runJob('RestartUnit', args))
+    .command<{ names: string[]; user: boolean; timeout?: number }>('start <names..>', 'start units and wait (a spent on-failure:N budget is reset, as Docker does)', (y) => y.option('user', { type: 'boolean', default: false }).option('timeout', TIMEOUT_OPTION), (args) => runJob('StartUnit', args))
+    .command<{ names: string[]; user: boolean; timeout?: number }>('stop <names..>', 'stop units and wait', (y) => y.option('user', { type: 'boolean', default: false }).option('timeout', TIMEOUT_OPTION), (args) => runJob('StopUnit', args))
+    .command<{ names: string[]; user: boolean; timeout?: number }>('restart <names..>', 'restart units and wait', (y) => y.option('user', { type: 'boolean', default: false }).option('timeout', TIMEOUT_OPTION), (args) => runJob('RestartUnit', args))
     .command<{ name: string; user: boolean; json: boolean }>(
       'status <name>',
       'one unit: systemd state, PID, restarts, last exit, unit file, last journal lines',

@@ -129,7 +129,7 @@ function imagesNeeded(unitDir: string, units: readonly string[]): Map<string, st
 }
 
 export async function up(
-  req: Omit<GenerateRequest, 'output'> & { unitDir: string; force: boolean; systemd: SystemdManager; user: boolean; onJobs?: JobProgress; ensureImage?: EnsureImage },
+  req: Omit<GenerateRequest, 'output'> & { unitDir: string; force: boolean; systemd: SystemdManager; user: boolean; onJobs?: JobProgress; ensureImage?: EnsureImage; jobTimeoutMs?: number },
 ): Promise<UpResult> {
   const installed = await install(req);
   const units = installed.units.filter((u) => !u.unit.endsWith('@.service'));
@@ -157,8 +157,8 @@ export async function up(
   trace('up: images ready');
   const onFinished = req.onJobs?.(start.length + restart.length);
   const outcomes = [
-    ...(start.length ? await req.systemd.runJobs('StartUnit', start, JOB_TIMEOUT_MS, onFinished) : []),
-    ...(restart.length ? await req.systemd.runJobs('RestartUnit', restart, JOB_TIMEOUT_MS, onFinished) : []),
+    ...(start.length ? await req.systemd.runJobs('StartUnit', start, req.jobTimeoutMs ?? JOB_TIMEOUT_MS, onFinished) : []),
+    ...(restart.length ? await req.systemd.runJobs('RestartUnit', restart, req.jobTimeoutMs ?? JOB_TIMEOUT_MS, onFinished) : []),
   ];
   trace('up: jobs done');
   const reports = await report(req.systemd, outcomes, req.user);
@@ -178,9 +178,9 @@ function keptBundleName(unitDir: string, unit: string): string | undefined {
 }
 
 /** Stop, disable and remove; images and volumes stay. */
-export async function down(names: readonly string[], unitDir: string, force: boolean, systemd: SystemdManager, user: boolean): Promise<UnitReport[]> {
+export async function down(names: readonly string[], unitDir: string, force: boolean, systemd: SystemdManager, user: boolean, timeoutMs = JOB_TIMEOUT_MS): Promise<UnitReport[]> {
   const units = names.map(unitName).filter((u) => fs.existsSync(path.join(unitDir, u)));
-  const outcomes = units.length ? await systemd.runJobs('StopUnit', units, JOB_TIMEOUT_MS) : [];
+  const outcomes = units.length ? await systemd.runJobs('StopUnit', units, timeoutMs) : [];
   const reports = await report(systemd, outcomes, user, 'StopUnit');
   const kept = units.map((u) => keptBundleName(unitDir, u)).filter((n): n is string => n !== undefined);
   await uninstall(names, unitDir, force, systemd);
@@ -188,14 +188,14 @@ export async function down(names: readonly string[], unitDir: string, force: boo
   return reports;
 }
 
-export async function jobs(verb: JobVerb, names: readonly string[], systemd: SystemdManager, user: boolean, unitDir: string): Promise<UnitReport[]> {
+export async function jobs(verb: JobVerb, names: readonly string[], systemd: SystemdManager, user: boolean, unitDir: string, timeoutMs = JOB_TIMEOUT_MS): Promise<UnitReport[]> {
   const units = names.map(unitName);
   if (verb !== 'StopUnit') {
     clearStopped(units, user);
     // A manual start clears a spent on-failure:N budget, as Docker's does.
     for (const u of units) await systemd.resetFailed(u);
   }
-  const reports = await report(systemd, await systemd.runJobs(verb, units, JOB_TIMEOUT_MS), user, verb);
+  const reports = await report(systemd, await systemd.runJobs(verb, units, timeoutMs), user, verb);
   if (verb === 'StopUnit') {
     for (const u of units.filter((x) => isUnlessStopped(unitDir, x))) {
       const marker = stoppedMarker(u, user);

@@ -183,6 +183,23 @@ describe('podgen engine: containers run by runc under systemd (sandbox)', functi
     }
   });
 
+  it('start --timeout: a job systemd has not finished in time is named, with what to look at, exit 69', function () {
+    // A notify container that never says READY=1 keeps its start job running (TimeoutStartSec is 90 s).
+    define('neverready', 'Exec=/bin/busybox sleep 60\nNetwork=none\nNotify=true\n');
+    assert.equal(run(['install', 'neverready']).status, 0);
+    try {
+      const t0 = Date.now();
+      const r = run(['start', 'neverready', '--timeout', '2']);
+      assert.ok(Date.now() - t0 < 30_000, 'podgen gave up in time');
+      assert.equal(r.status, 69, r.stderr + r.stdout);
+      assert.match(r.stderr, /^podgen: timed out after 2 s waiting for systemd to start neverready\.service$/m);
+      assert.match(r.stderr, /hint: the jobs are still queued in systemd: see systemctl list-jobs and podgen status NAME/);
+      assert.equal(show('neverready.service', ['ActiveState']).ActiveState, 'activating');
+    } finally {
+      run(['down', 'neverready']);
+    }
+  });
+
   it('socket activation: NAME.socket listens first; its fd reaches the container with LISTEN_FDS=1 and LISTEN_PID=1', async function () {
     const port = await freePort();
     define('act', 'Exec=/bin/pgtest serve-fd3\nNetwork=none\n');
