@@ -1,8 +1,9 @@
 // The process entry point (bin/podgen and the units' ExecStartPre/ExecStopPost).
-// The runtime commands that systemd runs on every container start, and `ps`,
-// skip the rest of the CLI (yargs and the generator pipeline): their start-up
-// time is most of what they cost.
+// The runtime commands that systemd runs on every container start, `ps` and a
+// plain `pull` skip the rest of the CLI (yargs and the generator pipeline):
+// their start-up time is much of what they cost.
 
+import { quickPull } from './pullCli';
 import { RUNTIME_COMMANDS, type RuntimeCommand, runRuntimeCommand } from './runtimeCli';
 
 /** `ps` with only its own flags: the command scripts poll, so it skips yargs too. */
@@ -32,6 +33,11 @@ export async function entry(argv: string[]): Promise<void> {
   const ps = quickPs(argv);
   if (ps) {
     await (await import('../commands/ps')).psCommand(ps, process.stdout).catch(fail);
+    return;
+  }
+  const pull = quickPull(argv);
+  if (pull) {
+    await (await import('./pullCli')).runPull(pull).catch(fail);
     return;
   }
   const first = argv[0] as RuntimeCommand;

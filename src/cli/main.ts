@@ -73,32 +73,6 @@ async function runGenerate(args: GenerateArgs): Promise<void> {
   printGenerated(result, args);
 }
 
-interface PullArgs {
-  readonly image: string;
-  readonly unpack: boolean;
-  readonly user: boolean;
-  readonly quiet: boolean;
-  readonly json: boolean;
-  readonly 'insecure-registry': string[];
-}
-
-async function runPull(args: PullArgs): Promise<void> {
-  const { pull, SILENT, configuredShortNameRegistry } = await import('../commands/pull');
-  const { lineProgress, ttyProgress } = await import('./progress');
-  const progress = args.quiet || args.json ? SILENT : process.stderr.isTTY ? ttyProgress(process.stderr) : lineProgress(process.stderr);
-  const result = await pull({
-    image: args.image,
-    storeRoot: defaultStoreRoot(args.user),
-    insecureRegistries: args['insecure-registry'],
-    progress,
-    unpack: args.unpack && canUnpack(),
-    shortNameRegistry: configuredShortNameRegistry(),
-  });
-  if (args.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-  else if (args.quiet) process.stdout.write(`${result.image.manifestDigest}\n`);
-  else process.stdout.write(`${result.image.name} ${result.image.manifestDigest} (${result.downloaded} blobs downloaded, ${result.bytesDownloaded} bytes)\n`);
-}
-
 interface ImagesArgs {
   readonly user: boolean;
   readonly json: boolean;
@@ -121,7 +95,7 @@ interface StoreArgs {
 
 const storeOf = (args: StoreArgs): ImageStore => new ImageStore(defaultStoreRoot(args.user));
 /** Unpacking for overlayfs needs root (device nodes, ownership, trusted.* xattrs). */
-const canUnpack = (): boolean => process.getuid?.() === 0;
+import { canUnpack, type PullArgs } from './pullCli';
 
 async function runRmi(args: StoreArgs & { images: string[]; force: boolean }): Promise<void> {
   const { removeImage } = await import('../commands/images');
@@ -442,7 +416,7 @@ export async function main(argv: string[]): Promise<void> {
           .option('insecure-registry', { type: 'string', array: true, default: [] as string[], describe: 'registry (host:port) to reach over plain HTTP; loopback registries always are' })
           .example('$0 pull docker.io/library/busybox:1.36', 'pull an image')
           .epilog(EXIT_CODES),
-      (args) => runPull(args),
+      async (args) => (await import('./pullCli')).runPull(args),
     )
     .command<ImagesArgs>(
       'images',

@@ -3,6 +3,7 @@
 // layers already stored skipped. A pull killed at any moment can be re-run:
 // finished blobs stay, partial ones are discarded.
 
+import { trace } from '../trace';
 import { PodgenError } from '../errors';
 import { type Descriptor, layerCompression, parseManifest, selectPlatform } from '../image/manifest';
 import { formatReference, parseReference, shortNameRegistryFrom } from '../image/reference';
@@ -70,7 +71,8 @@ export interface PullResult {
   readonly bytesDownloaded: number;
 }
 
-const PARALLEL_LAYERS = 3;
+/** Layers downloaded at once: containers/image (skopeo, podman) defaults to 6 too. */
+const PARALLEL_LAYERS = 6;
 
 export async function pull(req: PullRequest): Promise<PullResult> {
   const parsed = parseReference(req.image, req.shortNameRegistry);
@@ -82,7 +84,9 @@ export async function pull(req: PullRequest): Promise<PullResult> {
   const client = new RegistryClient(ref, RegistryClient.defaultOptions(ref, req.insecureRegistries));
 
   // Manifest (or index -> this host's manifest), verified against the digest that names it.
+  trace('pull: start');
   let fetched = await client.manifest(ref.digest ?? (ref.tag as string));
+  trace('pull: manifest');
   let manifestDigest = verifyManifest(fetched.body, ref.digest ?? fetched.digestHeader, name);
   let manifest = parseManifest(fetched.body.toString('utf8'), fetched.contentType);
   const manifests: Array<[string, Buffer]> = [[manifestDigest, fetched.body]];
@@ -127,9 +131,12 @@ async function fetchAndRecord(
     downloaded++;
     bytesDownloaded += size;
   };
-  await fetchBlob(config);
+  // The config downloads alongside the layers; unpacking a layer waits for it (its diff_ids).
+  const configStored = fetchBlob(config);
+  configStored.catch(() => undefined); // awaited below; a failure must not be "unhandled" meanwhile
+  let ids: Promise<string[]> | undefined;
+  const diffIdsOnce = (): Promise<string[]> => (ids ??= configStored.then(() => layerDiffIds(store, config.digest, layers)));
   // Each layer is unpacked as soon as it is stored, while the others still download.
-  const ids = req.unpack ? layerDiffIds(store, config.digest, layers) : [];
   const unpacked: Array<Promise<string>> = [];
   const queue = layers.map((d, i) => [d, i] as const);
   await Promise.all(
@@ -138,17 +145,21 @@ async function fetchAndRecord(
         const [d, i] = next;
         await fetchBlob(d);
         if (req.unpack) {
-          const unpacking = unpackStored(store, d, ids[i] as string);
+          const unpacking = diffIdsOnce().then((all) => unpackStored(store, d, all[i] as string));
           unpacking.catch(() => undefined); // awaited below; a failure must not be "unhandled" meanwhile
           unpacked[i] = unpacking;
         }
       }
     }),
   );
+  trace('pull: layers stored');
+  await configStored;
   const layerDirs = await Promise.all(unpacked);
   // Manifests last: an image is recorded only once all it refers to is stored.
-  for (const [digest, body] of manifests) await store.writeBlobBytes(digest, body);
+  await Promise.all(manifests.map(([digest, body]) => store.writeBlobBytes(digest, body)));
+  trace('pull: manifests stored');
   const image = await store.recordImage(name, manifestDigest, config, layers);
+  trace('pull: recorded');
   forgetPreparedBundles(process.getuid?.() !== 0);
   return { image, layerDirs, downloaded, bytesDownloaded };
 }

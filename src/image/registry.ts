@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PodgenError } from '../errors';
+import { HttpError, httpGet, type HttpResponse } from './http';
 import { ACCEPT } from './manifest';
 import { formatReference, type ImageReference, isLoopbackRegistry, registryEndpoint } from './reference';
 
@@ -84,17 +85,12 @@ export class RegistryClient {
     return `${this.opts.plainHttp ? 'http' : 'https'}://${registryEndpoint(this.ref.registry)}/v2/${this.ref.repository}`;
   }
 
-  private async send(url: string, headers: Record<string, string>): Promise<Response> {
+  private async send(url: string, headers: Record<string, string>): Promise<HttpResponse> {
     try {
-      return await fetch(url, {
-        headers: { ...headers, ...(this.authorization ? { Authorization: this.authorization } : {}) },
-        redirect: 'follow',
-        signal: AbortSignal.timeout(this.opts.timeoutMs),
-      });
+      return await httpGet(url, { ...headers, ...(this.authorization ? { Authorization: this.authorization } : {}) }, this.opts.timeoutMs);
     } catch (e) {
-      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-      const detail = cause?.code ?? cause?.message ?? (e as Error).message;
-      const tls = /CERT|SSL|TLS|self.signed/i.test(String(detail));
+      const detail = e instanceof HttpError ? e.code : (e as Error).message;
+      const tls = /CERT|SSL|TLS|self.signed|EPROTO/i.test(`${detail} ${(e as Error).message}`);
       throw new PodgenError(`cannot reach registry ${this.ref.registry}: ${detail}`, {
         kind: 'unavailable',
         hint: tls
@@ -106,11 +102,11 @@ export class RegistryClient {
   }
 
   /** GET with the registry auth dance: on 401 fetch a token (or use Basic) and retry once. */
-  private async get(url: string, headers: Record<string, string>): Promise<Response> {
+  private async get(url: string, headers: Record<string, string>): Promise<HttpResponse> {
     let res = await this.send(url, headers);
     if (res.status !== 401) return res;
-    const challenge = parseChallenge(res.headers.get('www-authenticate') ?? '');
-    await res.body?.cancel();
+    const challenge = parseChallenge(res.header('www-authenticate') ?? '');
+    res.discard();
     if (challenge?.scheme === 'bearer' && challenge.params.realm) {
       this.authorization = `Bearer ${await this.token(challenge)}`;
     } else if (challenge?.scheme === 'basic' && this.opts.credentials) {
@@ -120,7 +116,7 @@ export class RegistryClient {
     }
     res = await this.send(url, headers);
     if (res.status === 401 || res.status === 403) {
-      await res.body?.cancel();
+      res.discard();
       throw this.denied();
     }
     return res;
@@ -141,15 +137,26 @@ export class RegistryClient {
     if (ch.params.service) url.searchParams.set('service', ch.params.service);
     url.searchParams.set('scope', ch.params.scope ?? `repository:${this.ref.repository}:pull`);
     const headers: Record<string, string> = this.opts.credentials ? { Authorization: basic(this.opts.credentials) } : {};
-    let res: Response;
+    let res: HttpResponse;
     try {
-      res = await fetch(url, { headers, signal: AbortSignal.timeout(this.opts.timeoutMs) });
+      res = await httpGet(url, headers, this.opts.timeoutMs);
     } catch (e) {
       throw new PodgenError(`cannot reach the token service ${url.origin} of ${this.ref.registry}: ${(e as Error).message}`, { kind: 'unavailable', cause: e });
     }
-    if (res.status === 401 || res.status === 403) throw this.denied();
-    if (!res.ok) throw new PodgenError(`the token service of ${this.ref.registry} answered ${res.status}`, { kind: 'unavailable' });
-    const json: unknown = await res.json();
+    if (res.status === 401 || res.status === 403) {
+      res.discard();
+      throw this.denied();
+    }
+    if (!res.ok) {
+      res.discard();
+      throw new PodgenError(`the token service of ${this.ref.registry} answered ${res.status}`, { kind: 'unavailable' });
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse((await res.bytes()).toString('utf8'));
+    } catch (e) {
+      throw new PodgenError(`the token service of ${this.ref.registry} sent no JSON: ${(e as Error).message}`, { kind: 'unavailable' });
+    }
     const token = json && typeof json === 'object' ? ((json as Record<string, unknown>).token ?? (json as Record<string, unknown>).access_token) : undefined;
     if (typeof token !== 'string') throw new PodgenError(`the token service of ${this.ref.registry} sent no token`, { kind: 'unavailable' });
     return token;
@@ -159,33 +166,33 @@ export class RegistryClient {
   async manifest(reference: string): Promise<{ body: Buffer; contentType: string; digestHeader: string | undefined }> {
     const res = await this.get(`${this.base}/manifests/${reference}`, { Accept: ACCEPT });
     if (res.status === 404) {
-      await res.body?.cancel();
+      res.discard();
       throw new PodgenError(`image ${this.ref.registry}/${this.ref.repository}:${reference} not found`, {
         kind: 'not-found',
         hint: 'check the name and tag (the registry has no manifest by that name)',
       });
     }
     if (!res.ok) {
-      await res.body?.cancel();
+      res.discard();
       throw new PodgenError(`registry ${this.ref.registry} answered ${res.status} ${res.statusText} for the manifest of ${this.ref.repository}:${reference}`, { kind: 'unavailable' });
     }
     return {
-      body: Buffer.from(await res.arrayBuffer()),
-      contentType: res.headers.get('content-type') ?? '',
-      digestHeader: res.headers.get('docker-content-digest') ?? undefined,
+      body: await res.bytes(),
+      contentType: res.header('content-type') ?? '',
+      digestHeader: res.header('docker-content-digest'),
     };
   }
 
   /** A blob's body as a stream of chunks. */
   async blob(digest: string): Promise<AsyncIterable<Uint8Array>> {
     const res = await this.get(`${this.base}/blobs/${digest}`, {});
-    if (!res.ok || !res.body) {
-      await res.body?.cancel();
+    if (!res.ok) {
+      res.discard();
       throw new PodgenError(`registry ${this.ref.registry} answered ${res.status} for blob ${digest}`, {
         kind: res.status === 404 ? 'not-found' : 'unavailable',
       });
     }
-    return res.body as unknown as AsyncIterable<Uint8Array>;
+    return res.body;
   }
 }
 
