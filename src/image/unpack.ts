@@ -55,7 +55,7 @@ async function* decompressed(layer: LayerToUnpack): AsyncGenerator<Buffer> {
       yield* file as AsyncIterable<Buffer>;
       return;
     case 'gzip':
-      yield* file.pipe(zlib.createGunzip()) as AsyncIterable<Buffer>;
+      yield* file.pipe(zlib.createGunzip({ chunkSize: 1024 * 1024 })) as AsyncIterable<Buffer>; // big chunks: fewer writes to tar
       return;
     case 'zstd': {
       const zstd = pipe(['zstd', '-q', '-d', '-c'], 'pipe');
