@@ -109,14 +109,25 @@ export class ImageStore {
       // hashing and unpacking overlap instead of waiting on each other.
       file = await fs.promises.open(temp, 'wx', 0o644);
       let writing: Promise<unknown> = Promise.resolve();
+      // Network chunks are 16-64 KiB: gathered into one writev(2) per MiB, not one write each.
+      let batch: Uint8Array[] = [];
+      let batched = 0;
+      const flush = async (): Promise<void> => {
+        await writing;
+        writing = (file as fs.promises.FileHandle).writev(batch);
+        batch = [];
+        batched = 0;
+      };
       for await (const chunk of chunks) {
         hash.update(chunk);
         size += chunk.length;
-        await writing;
-        writing = (file as fs.promises.FileHandle).write(chunk);
+        batch.push(chunk);
+        batched += chunk.length;
+        if (batched >= 1024 * 1024) await flush();
         onBytes?.(chunk.length);
         if (expectedSize !== undefined && size > expectedSize) break;
       }
+      if (batched > 0) await flush();
       await writing;
       await file.sync();
       await file.close();
