@@ -59,6 +59,21 @@ export function digestHex(digest: string): string {
   return m[1] as string;
 }
 
+/**
+ * writev(2) all of `chunks` (`total` bytes): a short write (the disk filled up mid-way) is
+ * continued, so the next attempt reports ENOSPC instead of the rest being silently dropped.
+ */
+async function writeAll(file: fs.promises.FileHandle, chunks: readonly Uint8Array[], total: number): Promise<void> {
+  const { bytesWritten } = await file.writev([...chunks]);
+  if (bytesWritten >= total) return;
+  let rest = Buffer.concat(chunks).subarray(bytesWritten);
+  while (rest.length > 0) {
+    const { bytesWritten: n } = await file.write(rest);
+    if (n === 0) throw Object.assign(new Error('no space left on device (write wrote nothing)'), { code: 'ENOSPC' });
+    rest = rest.subarray(n);
+  }
+}
+
 export class ImageStore {
   readonly blobDir: string;
   readonly partialDir: string;
@@ -114,7 +129,7 @@ export class ImageStore {
       let batched = 0;
       const flush = async (): Promise<void> => {
         await writing;
-        writing = (file as fs.promises.FileHandle).writev(batch);
+        writing = writeAll(file as fs.promises.FileHandle, batch, batched);
         batch = [];
         batched = 0;
       };
@@ -129,6 +144,9 @@ export class ImageStore {
       }
       if (batched > 0) await flush();
       await writing;
+      // What reached the file, not what arrived: a short write must never pass as a whole blob.
+      const written = (await file.stat()).size;
+      if (written !== size) throw Object.assign(new Error(`wrote ${written} of ${size} bytes`), { code: 'EIO' });
       await file.sync();
       await file.close();
       file = undefined;

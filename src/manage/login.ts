@@ -47,9 +47,14 @@ export async function connectLogin(): Promise<Login> {
         if (/NoSuchUser/.test(String((e as { type?: string }).type ?? e))) return false;
         throw loginError(e);
       }
-      const [v] = await raw.call(DEST, userPath, 'org.freedesktop.DBus.Properties', 'Get', 'ss', ['org.freedesktop.login1.User', 'Linger']).catch((e: unknown) => {
+      let v: unknown;
+      try {
+        [v] = await raw.call(DEST, userPath, 'org.freedesktop.DBus.Properties', 'Get', 'ss', ['org.freedesktop.login1.User', 'Linger']);
+      } catch (e) {
+        // The user's last session (or lingering) ended between the two calls: gone, so not lingering.
+        if (/UnknownObject|Unknown object/.test(`${String((e as { type?: string }).type ?? '')} ${String((e as Error).message ?? e)}`)) return false;
         throw loginError(e);
-      });
+      }
       return unwrap(v) === true;
     },
     async setLinger(uid, enable) {
