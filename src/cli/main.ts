@@ -95,7 +95,7 @@ interface StoreArgs {
 
 const storeOf = (args: StoreArgs): ImageStore => new ImageStore(defaultStoreRoot(args.user));
 /** Unpacking for overlayfs needs root (device nodes, ownership, trusted.* xattrs). */
-import { canUnpack, type PullArgs } from './pullCli';
+import type { PullArgs } from './pullCli';
 
 async function runRmi(args: StoreArgs & { images: string[]; force: boolean }): Promise<void> {
   const { removeImage } = await import('../commands/images');
@@ -119,7 +119,7 @@ async function runInspect(args: StoreArgs & { image: string }): Promise<void> {
 
 async function runLoad(args: StoreArgs & { input: string; quiet: boolean }): Promise<void> {
   const { loadArchive } = await import('../commands/load');
-  const images = await loadArchive(args.input, defaultStoreRoot(args.user), canUnpack());
+  const images = await loadArchive(args.input, defaultStoreRoot(args.user), true);
   for (const i of images) process.stdout.write(args.quiet ? `${i.manifestDigest}\n` : `loaded ${i.name} ${i.manifestDigest}\n`);
 }
 
@@ -216,7 +216,7 @@ async function ensureImage(image: string, user: boolean, quiet: boolean): Promis
     image,
     storeRoot: defaultStoreRoot(user),
     progress: quiet ? SILENT : process.stderr.isTTY ? ttyProgress(process.stderr) : lineProgress(process.stderr),
-    unpack: canUnpack(),
+    unpack: true,
     onPull: () => {
       if (!quiet) process.stderr.write(`pulling ${image}\n`);
     },
@@ -412,7 +412,7 @@ export async function main(argv: string[]): Promise<void> {
           .option('user', { type: 'boolean', default: false, describe: 'use the per-user store (~/.local/share/podgen) instead of /var/lib/podgen' })
           .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only the manifest digest' })
           .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' })
-          .option('unpack', { type: 'boolean', default: true, describe: 'also unpack the layers for overlayfs (as root; --no-unpack: download only)' })
+          .option('unpack', { type: 'boolean', default: true, describe: 'also unpack the layers for overlayfs (without root: files owned by you, no device nodes; --no-unpack: download only)' })
           .option('insecure-registry', { type: 'string', array: true, default: [] as string[], describe: 'registry (host:port) to reach over plain HTTP; loopback registries always are' })
           .example('$0 pull docker.io/library/busybox:1.36', 'pull an image')
           .epilog(EXIT_CODES),

@@ -11,9 +11,6 @@ export interface PullArgs {
   readonly 'insecure-registry': string[];
 }
 
-/** Only root can unpack layers with their owners, modes and device nodes. */
-export const canUnpack = (): boolean => process.getuid?.() === 0;
-
 /** `pull IMAGE` with only these boolean flags: the common case, parsed without yargs. */
 export function quickPull(argv: readonly string[]): PullArgs | undefined {
   if (argv[0] !== 'pull') return undefined;
@@ -41,7 +38,7 @@ export async function runPull(args: PullArgs): Promise<void> {
     storeRoot: defaultStoreRoot(args.user),
     insecureRegistries: args['insecure-registry'],
     progress,
-    unpack: args.unpack && canUnpack(),
+    unpack: args.unpack,
     shortNameRegistry: configuredShortNameRegistry(),
   });
   if (args.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

@@ -88,7 +88,11 @@ export async function unpackLayer(storeRoot: string, layer: LayerToUnpack): Prom
   const temp = fs.mkdtempSync(path.join(tmpRoot, `${process.pid}-${layer.diffId.slice(7, 19)}-`));
   const scanner = new TarScanner();
   const hash = createHash('sha256');
-  const tar = pipe(['tar', '-x', '-f', '-', '-C', temp, '--numeric-owner', '--same-owner', '--same-permissions', '--xattrs', '--xattrs-include=*', '--no-overwrite-dir']);
+  const privileged = process.getuid?.() === 0;
+  // Without root (a --user store): files become the user's, only user.* xattrs can be set and
+  // device nodes cannot be made; what a rootless runtime needs is still there.
+  const keep = privileged ? ['--numeric-owner', '--same-owner', '--xattrs', '--xattrs-include=*'] : ['--no-same-owner', '--xattrs', '--xattrs-include=user.*'];
+  const tar = pipe(['tar', '-x', '-f', '-', '-C', temp, ...keep, '--same-permissions', '--no-overwrite-dir']);
   const stdin = tar.child.stdin as NodeJS.WritableStream;
   try {
     try {
@@ -109,11 +113,12 @@ export async function unpackLayer(storeRoot: string, layer: LayerToUnpack): Prom
     }
     stdin.end();
     await tar.finished.catch((e: unknown) => {
+      if (!privileged && onlyDeviceNodesRefused(e)) return; // rootless layers go without device nodes
       throw tarFailure(storeRoot, e);
     });
     const diffId = `sha256:${hash.digest('hex')}`;
     if (diffId !== layer.diffId) throw refused(layer, `its content hashes to ${diffId}, the image config says ${layer.diffId}`);
-    await convertWhiteouts(temp, scanner.whiteouts);
+    await convertWhiteouts(temp, scanner.whiteouts, privileged);
     try {
       fs.renameSync(temp, final);
     } catch (e) {
@@ -147,15 +152,25 @@ function removeAbandoned(tmpRoot: string): void {
   }
 }
 
-/** OCI whiteouts -> overlayfs whiteouts (needs root: mknod and trusted.* xattrs). */
-async function convertWhiteouts(dir: string, whiteouts: readonly string[]): Promise<void> {
+/** GNU tar failed only because it could not make device nodes (EPERM without root). */
+function onlyDeviceNodesRefused(e: unknown): boolean {
+  const lines = (e instanceof PodgenError ? (e.data.stderr ?? '') : '').split('\n').filter((l) => l.trim() !== '');
+  return lines.length > 0 && lines.every((l) => /Cannot mknod: Operation not permitted$|Exiting with failure status due to previous errors$/.test(l));
+}
+
+/**
+ * OCI whiteouts -> overlayfs whiteouts: a 0:0 character device (which Linux 5.8+ lets any user
+ * make) and, for opaque directories, trusted.overlay.opaque — or user.overlay.opaque without root,
+ * which is what overlayfs reads when mounted with `userxattr` in a user namespace.
+ */
+async function convertWhiteouts(dir: string, whiteouts: readonly string[], privileged: boolean): Promise<void> {
   for (const rel of whiteouts) {
     const file = path.join(dir, rel);
     const parent = path.dirname(file);
     const base = path.basename(file);
     fs.rmSync(file, { force: true });
     if (base === '.wh..wh..opq') {
-      await run(['setfattr', '-n', 'trusted.overlay.opaque', '-v', 'y', parent]);
+      await run(['setfattr', '-n', privileged ? 'trusted.overlay.opaque' : 'user.overlay.opaque', '-v', 'y', parent]);
     } else {
       await run(['mknod', path.join(parent, base.slice(4)), 'c', '0', '0']);
     }

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { mountRootfs, unmountRootfs } from '../../src/image/unpack';
-import { podgen } from '../support/cli';
+import { PODGEN_BIN, podgen } from '../support/cli';
 import { busyboxImage, type BuiltImage, diffIdOf, imageOf, pushImage } from '../support/images';
 import { blobOf, TestRegistry } from '../support/registry';
 
@@ -46,6 +46,27 @@ function ustar(entries: readonly TarEntry[]): Buffer {
 
 function singleLayerImage(tar: Buffer, layerBytes?: Buffer): BuiltImage {
   return imageOf([blobOf(layerBytes ?? zlib.gzipSync(tar), 'application/vnd.oci.image.layer.v1.tar+gzip')], [diffIdOf(tar)]);
+}
+
+const xattr = (file: string, name: string): string => spawnSync('getfattr', ['-n', name, '--only-values', file], { encoding: 'utf8' }).stdout;
+
+/** One layer with what only root can keep: an owner, a device node; and a hard link, a user xattr, an opaque directory. */
+function metadataLayerTar(): Buffer {
+  const staging = fs.mkdtempSync('/var/tmp/podgen-layer-');
+  try {
+    fs.mkdirSync(path.join(staging, 'data'));
+    fs.writeFileSync(path.join(staging, 'data', 'secret'), 'x');
+    fs.chownSync(path.join(staging, 'data', 'secret'), 1234, 5678);
+    fs.chmodSync(path.join(staging, 'data', 'secret'), 0o640);
+    fs.linkSync(path.join(staging, 'data', 'secret'), path.join(staging, 'data', 'hardlink'));
+    assert.equal(spawnSync('mknod', [path.join(staging, 'data', 'null'), 'c', '1', '3']).status, 0);
+    assert.equal(spawnSync('setfattr', ['-n', 'user.podgen', '-v', 'kept', path.join(staging, 'data', 'secret')]).status, 0);
+    fs.mkdirSync(path.join(staging, 'opaque'));
+    fs.writeFileSync(path.join(staging, 'opaque', '.wh..wh..opq'), '');
+    return spawnSync('tar', ['--xattrs', '--xattrs-include=*', '--numeric-owner', '-C', staging, '-cf', '-', '.'], { maxBuffer: 64 * 1024 * 1024 }).stdout;
+  } finally {
+    fs.rmSync(staging, { recursive: true, force: true });
+  }
 }
 
 describe('layers for overlayfs (root, real registry)', function () {
@@ -111,32 +132,17 @@ describe('layers for overlayfs (root, real registry)', function () {
   });
 
   it('keeps ownership, modes, hard links, device nodes, xattrs and opaque directories', async function () {
-    const staging = fs.mkdtempSync('/var/tmp/podgen-layer-');
-    try {
-      fs.mkdirSync(path.join(staging, 'data'));
-      fs.writeFileSync(path.join(staging, 'data', 'secret'), 'x');
-      fs.chownSync(path.join(staging, 'data', 'secret'), 1234, 5678);
-      fs.chmodSync(path.join(staging, 'data', 'secret'), 0o640);
-      fs.linkSync(path.join(staging, 'data', 'secret'), path.join(staging, 'data', 'hardlink'));
-      assert.equal(spawnSync('mknod', [path.join(staging, 'data', 'null'), 'c', '1', '3']).status, 0);
-      assert.equal(spawnSync('setfattr', ['-n', 'user.podgen', '-v', 'kept', path.join(staging, 'data', 'secret')]).status, 0);
-      fs.mkdirSync(path.join(staging, 'opaque'));
-      fs.writeFileSync(path.join(staging, 'opaque', '.wh..wh..opq'), '');
-      const tar = spawnSync('tar', ['--xattrs', '--xattrs-include=*', '--numeric-owner', '-C', staging, '-cf', '-', '.'], { maxBuffer: 64 * 1024 * 1024 }).stdout;
-      await pushImage(reg, 'test/meta', 'v1', singleLayerImage(tar));
-      const [dir] = pullJson(`${reg.address}/test/meta:v1`).layerDirs as [string];
-      const st = fs.statSync(path.join(dir, 'data', 'secret'));
-      assert.equal(st.uid, 1234);
-      assert.equal(st.gid, 5678);
-      assert.equal(st.mode & 0o777, 0o640);
-      assert.equal(fs.statSync(path.join(dir, 'data', 'hardlink')).ino, st.ino);
-      const dev = fs.lstatSync(path.join(dir, 'data', 'null'));
-      assert.ok(dev.isCharacterDevice() && dev.rdev === fs.statSync('/dev/null').rdev);
-      assert.match(spawnSync('getfattr', ['-n', 'user.podgen', '--only-values', path.join(dir, 'data', 'secret')], { encoding: 'utf8' }).stdout, /^kept$/);
-      assert.match(spawnSync('getfattr', ['-n', 'trusted.overlay.opaque', '--only-values', path.join(dir, 'opaque')], { encoding: 'utf8' }).stdout, /^y$/);
-    } finally {
-      fs.rmSync(staging, { recursive: true, force: true });
-    }
+    await pushImage(reg, 'test/meta', 'v1', singleLayerImage(metadataLayerTar()));
+    const [dir] = pullJson(`${reg.address}/test/meta:v1`).layerDirs as [string];
+    const st = fs.statSync(path.join(dir, 'data', 'secret'));
+    assert.equal(st.uid, 1234);
+    assert.equal(st.gid, 5678);
+    assert.equal(st.mode & 0o777, 0o640);
+    assert.equal(fs.statSync(path.join(dir, 'data', 'hardlink')).ino, st.ino);
+    const dev = fs.lstatSync(path.join(dir, 'data', 'null'));
+    assert.ok(dev.isCharacterDevice() && dev.rdev === fs.statSync('/dev/null').rdev);
+    assert.equal(xattr(path.join(dir, 'data', 'secret'), 'user.podgen'), 'kept');
+    assert.equal(xattr(path.join(dir, 'opaque'), 'trusted.overlay.opaque'), 'y');
   });
 
   const outside = '/var/tmp/podgen-escape-target';
@@ -183,5 +189,59 @@ describe('layers for overlayfs (root, real registry)', function () {
     const r = podgen(['pull', `${reg.address}/test/corrupt:v1`], { env: { PODGEN_STORE: store } });
     assert.equal(r.status, 65, r.stderr);
     assert.match(r.stderr, /was refused: (it cannot be decompressed|its content hashes to)/);
+  });
+});
+
+describe('layers unpacked without root (a --user store, for overlayfs with userxattr)', function () {
+  this.timeout(120_000);
+  const NOBODY = 65534;
+  let reg: TestRegistry;
+  let store: string;
+
+  before(async function () {
+    // The test runs podgen as an unprivileged user; switching to one needs root.
+    if (process.getuid?.() !== 0) {
+      console.log('      skipped: running podgen as another (unprivileged) user needs root');
+      this.skip();
+    }
+    reg = await TestRegistry.start();
+    await pushImage(reg, 'test/busybox', 'v1', busyboxImage());
+    await pushImage(reg, 'test/meta', 'v1', singleLayerImage(metadataLayerTar()));
+  });
+  after(function () {
+    reg?.stop();
+  });
+  beforeEach(function () {
+    store = fs.mkdtempSync('/var/tmp/podgen-userstore-');
+    fs.chownSync(store, NOBODY, NOBODY);
+  });
+  afterEach(function () {
+    fs.rmSync(store, { recursive: true, force: true });
+  });
+
+  function pullAsNobody(ref: string): { layerDirs: string[] } {
+    const r = spawnSync('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, PODGEN_BIN, 'pull', '--json', ref], {
+      env: { ...process.env, HOME: '/nonexistent', PODGEN_STORE: store },
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout) as { layerDirs: string[] };
+  }
+
+  it('whiteouts become 0:0 devices and opaque directories user.overlay.opaque; files are the user\'s; device nodes are left out', function () {
+    const [, top] = pullAsNobody(`${reg.address}/test/busybox:v1`).layerDirs as [string, string];
+    const whiteout = fs.lstatSync(path.join(top, 'etc', 'remove-me'));
+    assert.ok(whiteout.isCharacterDevice() && whiteout.rdev === 0, 'no 0:0 whiteout device');
+    assert.equal(whiteout.uid, NOBODY);
+
+    const [dir] = pullAsNobody(`${reg.address}/test/meta:v1`).layerDirs as [string];
+    const st = fs.statSync(path.join(dir, 'data', 'secret'));
+    assert.equal(st.uid, NOBODY);
+    assert.equal(st.mode & 0o777, 0o640);
+    assert.equal(fs.statSync(path.join(dir, 'data', 'hardlink')).ino, st.ino);
+    assert.ok(!fs.existsSync(path.join(dir, 'data', 'null')), 'a device node was made without root?');
+    assert.equal(xattr(path.join(dir, 'data', 'secret'), 'user.podgen'), 'kept');
+    assert.equal(xattr(path.join(dir, 'opaque'), 'user.overlay.opaque'), 'y');
+    assert.equal(xattr(path.join(dir, 'opaque'), 'trusted.overlay.opaque'), '');
   });
 });
