@@ -8,7 +8,7 @@ import { PodgenError } from '../errors';
 import { formatReference, parseReference } from '../image/reference';
 import { ImageStore, type StoredImage } from '../image/store';
 import { diffIds, layerDir } from '../image/unpack';
-import { forgetPreparedBundles } from '../runtime/paths';
+import { forgetPreparedBundles, overlayMounts } from '../runtime/paths';
 import { lookup } from '../parse/lookup';
 import { parseUnitText } from '../parse/parseUnitFile';
 import { listDir } from '../resolve/readIfExists';
@@ -52,11 +52,25 @@ export interface RemoveResult {
   readonly layersDeleted: number;
 }
 
+/** Running containers (mounted root file systems) over any of this image's unpacked layers. */
+export function containersUsing(store: ImageStore, image: StoredImage): string[] {
+  let layers: Set<string>;
+  try {
+    layers = new Set(diffIds(store.readBlob(image.configDigest)).map((id) => layerDir(store.root, id)));
+  } catch {
+    return [];
+  }
+  // A container's root is <store>/containers/NAME/rootfs.
+  return overlayMounts()
+    .filter((m) => m.lowerDirs.some((d) => layers.has(d)))
+    .map((m) => `container ${path.basename(path.dirname(m.mountPoint))}`);
+}
+
 export async function removeImage(store: ImageStore, wanted: string, force: boolean, definitionDirs: readonly string[]): Promise<RemoveResult> {
   const image = findImage(store, wanted);
-  const users = definitionsUsing(image, definitionDirs);
+  const users = [...definitionsUsing(image, definitionDirs), ...containersUsing(store, image)];
   if (users.length > 0 && !force) {
-    throw new PodgenError(`${image.name} is used by ${users.join(', ')}`, { kind: 'usage', hint: 'remove or change those definitions first, or use --force' });
+    throw new PodgenError(`${image.name} is used by ${users.join(', ')}`, { kind: 'usage', hint: 'remove or change those definitions and stop those containers first, or use --force' });
   }
   await store.removeImage(image.name);
   const gc = await collectGarbage(store);
@@ -89,6 +103,8 @@ function sweep(store: ImageStore): { blobsDeleted: number; layersDeleted: number
     fs.rmSync(path.join(store.blobDir, name), { force: true });
     blobsDeleted++;
   }
+  // Layers under a running container's root stay, whatever the index says (rmi --force of its image).
+  for (const m of overlayMounts()) for (const d of m.lowerDirs) if (path.dirname(d) === path.join(store.root, 'layers')) keepLayers.add(path.basename(d));
   let layersDeleted = 0;
   const layersRoot = path.join(store.root, 'layers');
   for (const name of listDir(layersRoot)) {

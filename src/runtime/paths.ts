@@ -67,3 +67,23 @@ export function removeKeptBundle(name: string, user: boolean, env: NodeJS.Proces
 export function isMounted(dir: string): boolean {
   return (readIfExists('/proc/self/mountinfo') ?? '').split('\n').some((l) => l.split(' ')[4] === dir);
 }
+
+/**
+ * Overlay mounts (in our mount namespace) and their lower directories: each running container's
+ * root file system, over the image layers it uses. Mountinfo escapes spaces etc. as \ooo.
+ */
+export function overlayMounts(): Array<{ mountPoint: string; lowerDirs: string[] }> {
+  const unescape = (v: string): string => v.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+  const out: Array<{ mountPoint: string; lowerDirs: string[] }> = [];
+  for (const line of (readIfExists('/proc/self/mountinfo') ?? '').split('\n')) {
+    const [before, after] = line.split(' - ');
+    if (!before || !after) continue;
+    const [fstype, , superOptions = ''] = after.split(' ');
+    if (fstype !== 'overlay') continue;
+    const lower = superOptions.split(',').find((o) => o.startsWith('lowerdir='));
+    if (!lower) continue;
+    out.push({ mountPoint: unescape(before.split(' ')[4] ?? ''), lowerDirs: unescape(lower.slice('lowerdir='.length)).split(':') });
+  }
+  return out;
+}
+

@@ -460,6 +460,29 @@ describe('podgen engine: containers run by runc under systemd (sandbox)', functi
     assert.deepEqual(leftovers('boot'), []);
   });
 
+  it('rmi refuses an image a running container uses; --force removes the image but not the layers under the container', function () {
+    define('holder', 'Exec=/bin/busybox sleep 600\nNetwork=none\nStopTimeout=1\n');
+    const up = run(['up', 'holder']);
+    assert.equal(up.status, 0, up.stderr + up.stdout);
+    // rmi runs where the container's mounts are: in the sandbox.
+    const rmi = (...args: string[]) => env.sb.exec([process.execPath, path.join(REPO_ROOT, 'bin', 'podgen'), 'rmi', ...args, image]);
+    try {
+      const refused = rmi();
+      assert.equal(refused.status, 1, refused.stderr);
+      assert.match(refused.stderr, new RegExp(`^podgen: ${image.replace(/[.]/g, '\\.')} is used by container holder$`, 'm'));
+      assert.match(refused.stderr, /hint: remove or change those definitions and stop those containers first, or use --force/);
+      const forced = rmi('--force');
+      assert.equal(forced.status, 0, forced.stderr);
+      assert.equal(env.sb.exec(['test', '-x', '/var/lib/podgen/containers/holder/rootfs/bin/busybox']).status, 0, 'the running container lost its layers');
+      assert.equal(show('holder.service', ['ActiveState']).ActiveState, 'active');
+    } finally {
+      run(['down', 'holder']);
+      // The tests after this one start containers of this image again.
+      const back = env.sb.exec([process.execPath, path.join(REPO_ROOT, 'bin', 'podgen'), 'pull', '-q', image]);
+      assert.equal(back.status, 0, back.stderr);
+    }
+  });
+
   it('a named volume starts with the image\'s files at its path and keeps what the container writes across starts', function () {
     define('vol', `Exec=/bin/sh -c 'ls -a /srv; cat /srv/count 2>/dev/null; echo run >> /srv/count'\nNetwork=none\nVolume=pgdata:/srv\n`);
     assert.equal(run(['install', 'vol']).status, 0);
