@@ -68,9 +68,11 @@ export function containersUsing(store: ImageStore, image: StoredImage): string[]
 
 export async function removeImage(store: ImageStore, wanted: string, force: boolean, definitionDirs: readonly string[]): Promise<RemoveResult> {
   const image = findImage(store, wanted);
-  const users = [...definitionsUsing(image, definitionDirs), ...containersUsing(store, image)];
-  if (users.length > 0 && !force) {
-    throw new PodgenError(`${image.name} is used by ${users.join(', ')}`, { kind: 'usage', hint: 'remove or change those definitions and stop those containers first, or use --force' });
+  const definitions = definitionsUsing(image, definitionDirs);
+  const containers = containersUsing(store, image);
+  if (definitions.length + containers.length > 0 && !force) {
+    const todo = [definitions.length ? 'remove or change those definitions' : '', containers.length ? 'stop those containers' : ''].filter(Boolean).join(' and ');
+    throw new PodgenError(`${image.name} is used by ${[...definitions, ...containers].join(', ')}`, { kind: 'usage', hint: `${todo} first, or use --force` });
   }
   await store.removeImage(image.name);
   const gc = await collectGarbage(store);

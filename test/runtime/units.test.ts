@@ -470,7 +470,7 @@ describe('podgen engine: containers run by runc under systemd (sandbox)', functi
       const refused = rmi();
       assert.equal(refused.status, 1, refused.stderr);
       assert.match(refused.stderr, new RegExp(`^podgen: ${image.replace(/[.]/g, '\\.')} is used by container holder$`, 'm'));
-      assert.match(refused.stderr, /hint: remove or change those definitions and stop those containers first, or use --force/);
+      assert.match(refused.stderr, /hint: stop those containers first, or use --force/);
       const forced = rmi('--force');
       assert.equal(forced.status, 0, forced.stderr);
       assert.equal(env.sb.exec(['test', '-x', '/var/lib/podgen/containers/holder/rootfs/bin/busybox']).status, 0, 'the running container lost its layers');
