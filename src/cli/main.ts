@@ -8,6 +8,7 @@ import type { GenerateResult } from '../commands/generate';
 import * as fs from 'node:fs';
 import { defaultStoreRoot, ImageStore } from '../image/store';
 import { formatBytes } from './format';
+import type { PullArgs } from './pullCli';
 import { defaultSearchEnv, defaultUnitDir, quadletDirs } from '../resolve/searchPaths';
 import { PODGEN_VERSION } from '../version';
 
@@ -94,8 +95,6 @@ interface StoreArgs {
 }
 
 const storeOf = (args: StoreArgs): ImageStore => new ImageStore(defaultStoreRoot(args.user));
-/** Unpacking for overlayfs needs root (device nodes, ownership, trusted.* xattrs). */
-import type { PullArgs } from './pullCli';
 
 async function runRmi(args: StoreArgs & { images: string[]; force: boolean }): Promise<void> {
   const { removeImage } = await import('../commands/images');

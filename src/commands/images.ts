@@ -71,8 +71,8 @@ export async function removeImage(store: ImageStore, wanted: string, force: bool
   const definitions = definitionsUsing(image, definitionDirs);
   const containers = containersUsing(store, image);
   if (definitions.length + containers.length > 0 && !force) {
-    const todo = [definitions.length ? 'remove or change those definitions' : '', containers.length ? 'stop those containers' : ''].filter(Boolean).join(' and ');
-    throw new PodgenError(`${image.name} is used by ${[...definitions, ...containers].join(', ')}`, { kind: 'usage', hint: `${todo} first, or use --force` });
+    const remedy = [definitions.length ? 'remove or change those definitions' : '', containers.length ? 'stop those containers' : ''].filter(Boolean).join(' and ');
+    throw new PodgenError(`${image.name} is used by ${[...definitions, ...containers].join(', ')}`, { kind: 'usage', hint: `${remedy} first, or use --force` });
   }
   await store.removeImage(image.name);
   const gc = await collectGarbage(store);
@@ -105,10 +105,10 @@ function sweep(store: ImageStore): { blobsDeleted: number; layersDeleted: number
     fs.rmSync(path.join(store.blobDir, name), { force: true });
     blobsDeleted++;
   }
-  // Layers under a running container's root stay, whatever the index says (rmi --force of its image).
-  for (const m of overlayMounts()) for (const d of m.lowerDirs) if (path.dirname(d) === path.join(store.root, 'layers')) keepLayers.add(path.basename(d));
-  let layersDeleted = 0;
   const layersRoot = path.join(store.root, 'layers');
+  // Layers under a running container's root stay, whatever the index says (rmi --force of its image).
+  for (const m of overlayMounts()) for (const d of m.lowerDirs) if (path.dirname(d) === layersRoot) keepLayers.add(path.basename(d));
+  let layersDeleted = 0;
   for (const name of listDir(layersRoot)) {
     if (name.startsWith('.') || keepLayers.has(name)) continue;
     fs.rmSync(path.join(layersRoot, name), { recursive: true, force: true });

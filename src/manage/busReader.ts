@@ -40,10 +40,11 @@ export function socketPathOf(address: string): string | undefined {
   return undefined;
 }
 
+const uid = (): number => process.getuid?.() ?? 0;
+
 export function busAddress(kind: 'system' | 'session'): string {
   if (kind === 'system') return process.env.DBUS_SYSTEM_BUS_ADDRESS ?? 'unix:path=/var/run/dbus/system_bus_socket';
-  const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
-  return process.env.DBUS_SESSION_BUS_ADDRESS ?? `unix:path=${process.env.XDG_RUNTIME_DIR ?? `/run/user/${uid}`}/bus`;
+  return process.env.DBUS_SESSION_BUS_ADDRESS ?? `unix:path=${process.env.XDG_RUNTIME_DIR ?? `/run/user/${uid()}`}/bus`;
 }
 
 /** systemd's own socket for root (what systemctl uses): no dbus-daemon in between, half the hops. */
@@ -55,8 +56,7 @@ export const SYSTEMD_PRIVATE_SOCKET = '/run/systemd/private';
  * ECONNREFUSED, EACCES) or a BusCallError.
  */
 export async function openBusReader(kind: 'system' | 'session', timeoutMs = 10_000): Promise<BusReader> {
-  const root = typeof process.getuid === 'function' && process.getuid() === 0;
-  if (kind === 'system' && root && process.env.DBUS_SYSTEM_BUS_ADDRESS === undefined && fs.existsSync(SYSTEMD_PRIVATE_SOCKET)) {
+  if (kind === 'system' && uid() === 0 && process.env.DBUS_SYSTEM_BUS_ADDRESS === undefined && fs.existsSync(SYSTEMD_PRIVATE_SOCKET)) {
     try {
       const reader = await openSocketReader(SYSTEMD_PRIVATE_SOCKET, false, timeoutMs);
       trace(`status reader: ${SYSTEMD_PRIVATE_SOCKET}`);
@@ -138,10 +138,7 @@ function openSocketReader(socketPath: string, bus: boolean, timeoutMs: number): 
       fail(e.code === 'EPIPE' || e.code === 'ECONNRESET' ? Object.assign(new Error(`the bus closed the connection (${e.code})`), { code: e.code }) : e),
     );
     socket.on('close', () => fail(Object.assign(new Error('the bus closed the connection'), { code: 'ECONNRESET' })));
-    socket.on('connect', () => {
-      const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
-      socket.write(`\0AUTH EXTERNAL ${Buffer.from(String(uid)).toString('hex')}\r\n`);
-    });
+    socket.on('connect', () => socket.write(`\0AUTH EXTERNAL ${Buffer.from(String(uid())).toString('hex')}\r\n`));
     socket.on('data', (chunk: Buffer) => {
       inbox = inbox.length ? Buffer.concat([inbox, chunk]) : chunk;
       if (!authenticated) {
@@ -149,7 +146,7 @@ function openSocketReader(socketPath: string, bus: boolean, timeoutMs: number): 
         if (eol < 0) return;
         const line = inbox.subarray(0, eol).toString('ascii');
         inbox = inbox.subarray(eol + 2);
-        if (!line.startsWith('OK ')) return fail(new BusCallError('org.freedesktop.DBus.Error.AuthFailed', `the bus refused authentication as uid ${process.getuid?.() ?? 0} (${line})`));
+        if (!line.startsWith('OK ')) return fail(new BusCallError('org.freedesktop.DBus.Error.AuthFailed', `the bus refused authentication as uid ${uid()} (${line})`));
         authenticated = true;
         socket.write('BEGIN\r\n');
         // A bus wants Hello first; a peer (systemd's private socket) may still refuse us after

@@ -6,7 +6,7 @@ import * as dbus from 'dbus-next';
 import { PodgenError } from '../errors';
 import { openBus, str, unwrap } from './bus';
 import { busError } from './busError';
-import { listUnits as listUnitsOver, readUnitStatuses, connectStatusReader, type UnitStatus } from './unitStatus';
+import { connectStatusReader, readActiveStates, readUnitStatuses, type UnitStatus } from './unitStatus';
 import type { BusReader } from './busReader';
 
 export type { UnitStatus } from './unitStatus';
@@ -214,7 +214,7 @@ export async function connectSystemd(user: boolean): Promise<SystemdManager> {
       await call('ResetFailedUnit', unit).catch(() => undefined);
     },
     async activeStates(units) {
-      return query(async (r) => (await listUnitsOver(r, units)).map((row) => (typeof row[3] === 'string' && row[3]) || 'inactive'));
+      return query((r) => readActiveStates(r, units));
     },
     async status(units) {
       return query((r) => readUnitStatuses(r, units));

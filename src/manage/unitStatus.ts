@@ -36,10 +36,15 @@ const text = (v: WireValue | undefined): string => (typeof v === 'string' ? v : 
 const count = (v: WireValue | undefined): number => (typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : 0);
 
 /** ActiveState etc. of many units: ListUnitsByNames rows (name, description, load, active, sub, following, path, ...). */
-export async function listUnits(reader: BusReader, units: readonly string[]): Promise<WireValue[][]> {
+async function listUnits(reader: BusReader, units: readonly string[]): Promise<WireValue[][]> {
   if (units.length === 0) return [];
   const [rows] = await reader.call({ destination: DEST, path: '/org/freedesktop/systemd1', interface: 'org.freedesktop.systemd1.Manager', member: 'ListUnitsByNames', signature: 'as', body: [units] });
   return units.map((_, i) => (Array.isArray(rows) && Array.isArray(rows[i]) ? (rows[i] as WireValue[]) : []));
+}
+
+/** Only ActiveState of many units, from one ListUnitsByNames. */
+export async function readActiveStates(reader: BusReader, units: readonly string[]): Promise<string[]> {
+  return (await listUnits(reader, units)).map((row) => text(row[3]) || 'inactive');
 }
 
 export async function readUnitStatuses(reader: BusReader, units: readonly string[], query: StatusQuery = {}): Promise<UnitStatus[]> {

@@ -72,12 +72,17 @@ class Reader {
     if (this.pos + n > this.buf.length) throw new Error('D-Bus message truncated');
   }
 
-  private u32(): number {
-    this.align(4);
-    this.need(4);
-    const v = this.le ? this.buf.readUInt32LE(this.pos) : this.buf.readUInt32BE(this.pos);
-    this.pos += 4;
+  /** A fixed-size value, aligned to its size, in the message's byte order. */
+  private fixed<T>(size: number, read: (buf: Buffer, at: number, le: boolean) => T): T {
+    this.align(size);
+    this.need(size);
+    const v = read(this.buf, this.pos, this.le);
+    this.pos += size;
     return v;
+  }
+
+  private u32(): number {
+    return this.fixed(4, (b, at, le) => (le ? b.readUInt32LE(at) : b.readUInt32BE(at)));
   }
 
   private text(len: number): string {
@@ -96,13 +101,9 @@ class Reader {
       case 'b':
         return this.u32() !== 0;
       case 'n':
-      case 'q': {
-        this.align(2);
-        this.need(2);
-        const v = c === 'n' ? (this.le ? this.buf.readInt16LE(this.pos) : this.buf.readInt16BE(this.pos)) : this.le ? this.buf.readUInt16LE(this.pos) : this.buf.readUInt16BE(this.pos);
-        this.pos += 2;
-        return v;
-      }
+        return this.fixed(2, (b, at, le) => (le ? b.readInt16LE(at) : b.readInt16BE(at)));
+      case 'q':
+        return this.fixed(2, (b, at, le) => (le ? b.readUInt16LE(at) : b.readUInt16BE(at)));
       case 'i': {
         const v = this.u32();
         return v | 0;
@@ -111,20 +112,11 @@ class Reader {
       case 'h':
         return this.u32();
       case 'x':
-      case 't': {
-        this.align(8);
-        this.need(8);
-        const v = c === 'x' ? (this.le ? this.buf.readBigInt64LE(this.pos) : this.buf.readBigInt64BE(this.pos)) : this.le ? this.buf.readBigUInt64LE(this.pos) : this.buf.readBigUInt64BE(this.pos);
-        this.pos += 8;
-        return v;
-      }
-      case 'd': {
-        this.align(8);
-        this.need(8);
-        const v = this.le ? this.buf.readDoubleLE(this.pos) : this.buf.readDoubleBE(this.pos);
-        this.pos += 8;
-        return v;
-      }
+        return this.fixed(8, (b, at, le) => (le ? b.readBigInt64LE(at) : b.readBigInt64BE(at)));
+      case 't':
+        return this.fixed(8, (b, at, le) => (le ? b.readBigUInt64LE(at) : b.readBigUInt64BE(at)));
+      case 'd':
+        return this.fixed(8, (b, at, le) => (le ? b.readDoubleLE(at) : b.readDoubleBE(at)));
       case 's':
       case 'o':
         return this.text(this.u32());

@@ -63,27 +63,30 @@ export function removeKeptBundle(name: string, user: boolean, env: NodeJS.Proces
   if (!isMounted(p.rootfs)) fs.rmSync(p.bundle, { recursive: true, force: true });
 }
 
-/** Whether something is mounted on dir (in our mount namespace). */
-export function isMounted(dir: string): boolean {
-  return (readIfExists('/proc/self/mountinfo') ?? '').split('\n').some((l) => l.split(' ')[4] === dir);
-}
-
-/**
- * Overlay mounts (in our mount namespace) and their lower directories: each running container's
- * root file system, over the image layers it uses. Mountinfo escapes spaces etc. as \ooo.
- */
-export function overlayMounts(): Array<{ mountPoint: string; lowerDirs: string[] }> {
+/** The mounts of our mount namespace: mount point, file system type, super options (mountinfo's \ooo escapes undone). */
+function mounts(): Array<{ mountPoint: string; fstype: string; superOptions: string }> {
   const unescape = (v: string): string => v.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-  const out: Array<{ mountPoint: string; lowerDirs: string[] }> = [];
+  const out: Array<{ mountPoint: string; fstype: string; superOptions: string }> = [];
   for (const line of (readIfExists('/proc/self/mountinfo') ?? '').split('\n')) {
     const [before, after] = line.split(' - ');
     if (!before || !after) continue;
-    const [fstype, , superOptions = ''] = after.split(' ');
-    if (fstype !== 'overlay') continue;
-    const lower = superOptions.split(',').find((o) => o.startsWith('lowerdir='));
-    if (!lower) continue;
-    out.push({ mountPoint: unescape(before.split(' ')[4] ?? ''), lowerDirs: unescape(lower.slice('lowerdir='.length)).split(':') });
+    const [fstype = '', , superOptions = ''] = after.split(' ');
+    out.push({ mountPoint: unescape(before.split(' ')[4] ?? ''), fstype, superOptions: unescape(superOptions) });
   }
   return out;
 }
 
+/** Whether something is mounted on dir (in our mount namespace). */
+export function isMounted(dir: string): boolean {
+  return mounts().some((m) => m.mountPoint === dir);
+}
+
+/** Overlay mounts and their lower directories: each running container's root, over the image layers it uses. */
+export function overlayMounts(): Array<{ mountPoint: string; lowerDirs: string[] }> {
+  return mounts()
+    .filter((m) => m.fstype === 'overlay')
+    .flatMap((m) => {
+      const lower = m.superOptions.split(',').find((o) => o.startsWith('lowerdir='));
+      return lower ? [{ mountPoint: m.mountPoint, lowerDirs: lower.slice('lowerdir='.length).split(':') }] : [];
+    });
+}
