@@ -8,7 +8,8 @@ import { PodgenError } from '../errors';
 import { formatReference, parseReference } from '../image/reference';
 import { ImageStore, type StoredImage } from '../image/store';
 import { diffIds, layerDir } from '../image/unpack';
-import { forgetPreparedBundles, overlayMounts } from '../runtime/paths';
+import { forgetPreparedBundles } from '../runtime/kept';
+import { containerPaths, overlayMounts, runtimeHolds } from '../runtime/paths';
 import { lookup } from '../parse/lookup';
 import { parseUnitText } from '../parse/parseUnitFile';
 import { listDir } from '../resolve/readIfExists';
@@ -60,10 +61,14 @@ export function containersUsing(store: ImageStore, image: StoredImage): string[]
   } catch {
     return [];
   }
-  // A container's root is <store>/containers/NAME/rootfs.
+  // A container's root is <store>/containers/NAME/rootfs. A stopped container's root may be
+  // mounted too, ready for its next start: that one does not count (garbage collection unmounts it).
+  const user = process.getuid?.() !== 0;
   return overlayMounts()
     .filter((m) => m.lowerDirs.some((d) => layers.has(d)))
-    .map((m) => `container ${path.basename(path.dirname(m.mountPoint))}`);
+    .map((m) => path.basename(path.dirname(m.mountPoint)))
+    .filter((name) => runtimeHolds(containerPaths(name, user)))
+    .map((name) => `container ${name}`);
 }
 
 export async function removeImage(store: ImageStore, wanted: string, force: boolean, definitionDirs: readonly string[]): Promise<RemoveResult> {
@@ -82,7 +87,7 @@ export async function removeImage(store: ImageStore, wanted: string, force: bool
 /** Delete blobs and unpacked layers that no image (and no pull in progress) refers to. */
 export async function collectGarbage(store: ImageStore): Promise<{ blobsDeleted: number; layersDeleted: number }> {
   // Layers may go: no prepared container may take the restart path that reuses them.
-  forgetPreparedBundles(process.getuid?.() !== 0);
+  await forgetPreparedBundles(process.getuid?.() !== 0);
   return store.withLock(() => sweep(store));
 }
 

@@ -10,7 +10,10 @@ import { PodgenError } from '../errors';
 import type { SystemdManager, UnitFileChange } from '../manage/systemd';
 import { writeUnits } from '../output/writeUnits';
 import { trace } from '../trace';
+import { lookup } from '../parse/lookup';
+import { parseUnitText } from '../parse/parseUnitFile';
 import { readIfExists } from '../resolve/readIfExists';
+import { removeKeptBundle } from '../runtime/kept';
 import { GENERATED_MARK, serviceUnitName as unitName } from '../resolve/unitName';
 export { defaultUnitDir } from '../resolve/searchPaths';
 import { generate, type GenerateRequest } from './generate';
@@ -75,8 +78,22 @@ export async function uninstall(names: readonly string[], unitDir: string, force
     return text !== undefined;
   });
   const missing = units.filter((u) => !present.includes(u));
+  const kept = keptBundles(unitDir, present);
   const disableChanges = present.length > 0 ? await systemd.disable(present) : [];
   for (const u of present) fs.rmSync(path.join(unitDir, u), { force: true });
   if (present.length > 0) await systemd.reload();
+  // A stopped container of a removed unit keeps nothing ready (a running one: its cleanup does it).
+  for (const k of kept) await removeKeptBundle(k.name, k.user);
   return { removed: present, missing, disableChanges };
+}
+
+/** The containers of podgen-engine units that keep their bundle between starts (cleanup --keep-bundle). */
+export function keptBundles(unitDir: string, units: readonly string[]): Array<{ name: string; user: boolean }> {
+  return units.flatMap((u) => keptBundle(readIfExists(path.join(unitDir, u)) ?? '', u));
+}
+
+function keptBundle(text: string, unit: string): Array<{ name: string; user: boolean }> {
+  if (!text.includes(' --keep-bundle')) return [];
+  const name = lookup(parseUnitText(text, unit, unit).unit, 'X-Container', 'ContainerName') ?? unit.replace(/\.service$/, '');
+  return /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name) ? [{ name, user: / cleanup --user /.test(text) }] : [];
 }

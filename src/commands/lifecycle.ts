@@ -15,8 +15,9 @@ import { lineDiff } from '../render/diff';
 import { generate, type GenerateRequest } from './generate';
 import { readIfExists } from '../resolve/readIfExists';
 import { trace } from '../trace';
-import { removeKeptBundle } from '../runtime/paths';
-import { install, type InstallResult, uninstall } from './install';
+import { install, type InstallResult, keptBundles, uninstall } from './install';
+import { dropRestartMarkers } from '../runtime/kept';
+import { containerPaths } from '../runtime/paths';
 import { GENERATED_MARK, serviceUnitName as unitName } from '../resolve/unitName';
 
 export { unitName };
@@ -169,22 +170,14 @@ export async function up(
   return { install: installed, units: [...pullFailures, ...reports, ...quiet] };
 }
 
-/** The container name of a podgen-engine unit that keeps its bundle between starts (cleanup --keep-bundle). */
-function keptBundleName(unitDir: string, unit: string): string | undefined {
-  const text = readIfExists(path.join(unitDir, unit));
-  if (!text || !text.includes(' --keep-bundle')) return undefined;
-  const name = lookup(parseUnitText(text, unit, unit).unit, 'X-Container', 'ContainerName') ?? unit.replace(/\.service$/, '');
-  return /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name) ? name : undefined;
-}
-
 /** Stop, disable and remove; images and volumes stay. */
 export async function down(names: readonly string[], unitDir: string, force: boolean, systemd: SystemdManager, user: boolean, timeoutMs = JOB_TIMEOUT_MS): Promise<UnitReport[]> {
   const units = names.map(unitName).filter((u) => fs.existsSync(path.join(unitDir, u)));
+  // Their stop's cleanup would mount the next start's root again: it removes everything instead.
+  for (const k of keptBundles(unitDir, units)) dropRestartMarkers(containerPaths(k.name, k.user));
   const outcomes = units.length ? await systemd.runJobs('StopUnit', units, timeoutMs) : [];
   const reports = await report(systemd, outcomes, user, 'StopUnit');
-  const kept = units.map((u) => keptBundleName(unitDir, u)).filter((n): n is string => n !== undefined);
   await uninstall(names, unitDir, force, systemd);
-  for (const n of kept) removeKeptBundle(n, user);
   return reports;
 }
 

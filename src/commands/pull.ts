@@ -9,7 +9,7 @@ import { type Descriptor, layerCompression, parseManifest, selectPlatform } from
 import { formatReference, parseReference, shortNameRegistryFrom } from '../image/reference';
 import { RegistryClient } from '../image/registry';
 import { ImageStore, sha256Digest, type StoredImage } from '../image/store';
-import { forgetPreparedBundles } from '../runtime/paths';
+import { forgetPreparedBundles } from '../runtime/kept';
 import { findImage } from './images';
 import { readIfExists } from '../resolve/readIfExists';
 import { diffIds, unpackLayer } from '../image/unpack';
@@ -160,7 +160,7 @@ async function fetchAndRecord(
   trace('pull: manifests stored');
   const image = await store.recordImage(name, manifestDigest, config, layers);
   trace('pull: recorded');
-  forgetPreparedBundles(process.getuid?.() !== 0);
+  await forgetPreparedBundles(process.getuid?.() !== 0);
   return { image, layerDirs, downloaded, bytesDownloaded };
 }
 

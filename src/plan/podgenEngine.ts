@@ -1,15 +1,16 @@
 // --engine podgen (default): the container runs through podgen's fork/exec
 // runtime layer, with no daemon and no podgen or runtime process left running:
 //
-//   ExecStartPre=podgen prepare --name N --runtime R -- <docker run flags> IMAGE [CMD]
-//                  (image -> overlay rootfs + config.json bundle, network, volumes; then exits)
-//   ExecStart=runc --root %t/podgen/runc create --pid-file P --bundle B N
-//   ExecStartPost=runc --root %t/podgen/runc start N
-//                  (systemd execs the OCI runtime directly; runc creates the container inside
-//                   the unit's delegated cgroup and exits: the container's PID 1 becomes the
-//                   unit's main process (PIDFile=; with Notify=true `runc run --detach` and
-//                   MAINPID= from runc's notify proxy), so its exit status is the unit's and
-//                   systemd's signals reach it directly)
+//   ExecStart=podgen prepare --name N --runtime R --then create -- <docker run flags> IMAGE [CMD]
+//                  (image -> overlay rootfs + config.json bundle, network, volumes; then it runs
+//                   `runc --root %t/podgen/runc create --pid-file P --bundle B N` and exits with
+//                   its status. Host/none-network containers skip Node after the first start:
+//                   a sh line runs runc create itself when the bundle is ready.)
+//   ExecStartPost=runc start N (for runc: a sh line doing what runc start does, see below)
+//                  (runc creates the container inside the unit's delegated cgroup and exits: the
+//                   container's PID 1 becomes the unit's main process (Type=forking, PIDFile=;
+//                   with Notify=true `runc run --detach` and MAINPID= from runc's notify proxy),
+//                   so its exit status is the unit's and systemd's signals reach it directly)
 //   ExecStopPost=podgen cleanup --name N --runtime R
 //                  (runc delete -f, network teardown, unmount; runs after crashes and kill -9 too)
 //
@@ -80,33 +81,51 @@ export function planPodgen(def: ContainerDefinition, ctx: PlanContext, problems:
   const flags = runFlags(input);
   const exec = lookupLastArgs(u, C, 'Exec');
   const containerArgs = [...flags, ...(image !== undefined ? [image] : []), ...(exec ?? [])];
-  // Containers on the host network or none can restart without Node: prepare leaves the bundle
-  // and a `renew` script (fresh writable layer: rm, mkdir, mount) behind a marker named after
-  // these very arguments, so a changed definition, a reboot (/run) or a failing renew take the
-  // full prepare again. Bridged containers need CNI on every start; environment files and
+  // Containers on the host network or none can restart without Node: each stop's cleanup leaves
+  // the bundle and a fresh writable layer, mounted, behind a marker named after these very
+  // arguments (see below). Bridged containers need CNI on every start; environment files and
   // Pull=always must be read on every start.
   const key = createHash('sha256').update(JSON.stringify([name, def.runtime, containerArgs])).digest('hex').slice(0, 16);
   const fast = fastRestartPossible(def);
-  const prepare = [...podgen, 'prepare', ...scope, '--name', name, '--runtime', def.runtime, ...(fast ? ['--fast-key', key] : []), '--', ...containerArgs];
-  if (fast) {
-    const script = `${literal('b=')}${BUNDLE_ROOT}/${name}${literal(`; [ -e "$b/ready-${key}" ] && . "$b/renew" && exit 0; exec "$0" "$@"`)}`;
-    service.addCommand('Service', 'ExecStartPre', ['/bin/sh', '-c', script, ...prepare]);
-  } else {
-    service.addCommand('Service', 'ExecStartPre', prepare);
-  }
   const bundle = `${BUNDLE_ROOT}/${name}`;
   const state = ['--root', RUNTIME_ROOT];
-  if (service.lookup('Service', 'Type') === 'exec') {
-    // create, then start: systemd learns the container's PID (PIDFile=, read when `runc create`
-    // exits) while the container still waits to run, so even a container that exits at once
-    // hands systemd its exit status. runc run --detach would race the PID file.
+  const detached = service.lookup('Service', 'Type') !== 'exec';
+  // How the runtime takes over (systemd execs it; nothing of podgen stays):
+  // - create, then start: systemd learns the container's PID (PIDFile=, read when `runc create`
+  //   exits) while the container still waits to run, so even a container that exits at once
+  //   hands systemd its exit status. runc run --detach would race the PID file. Prepare runs in
+  //   ExecStart, ahead of runc create: one process less for systemd to start.
+  // - Notify=true: `runc run --detach` must be the unit's main process until runc relays the
+  //   container's READY=1 and MAINPID= (with Node in between, systemd took the wrong main PID
+  //   about half the time), so prepare stays an ExecStartPre.
+  const takeOver = detached ? [runtime, ...state, 'run', '--detach', '--bundle', bundle, name] : [runtime, ...state, 'create', '--pid-file', `${bundle}/pid`, '--bundle', bundle, name];
+  const prepare = [...podgen, 'prepare', ...scope, '--name', name, '--runtime', def.runtime, ...(fast ? ['--fast-key', key] : []), ...(detached ? [] : ['--then', 'create']), '--', ...containerArgs];
+  // Fast: the last stop's cleanup left this exact bundle with a fresh writable layer mounted,
+  // behind a marker named after these very arguments, so the runtime can start straight away. A
+  // changed definition, a reboot (/run), a pull or a failed re-arm leave no marker: full prepare.
+  const ready = `[ -e ${shWord(`${bundle}/ready-${key}`)} ]`;
+  const orPrepare = literal('; exec "$0" "$@"');
+  if (detached) {
+    service.addCommand('Service', 'ExecStartPre', fast ? ['/bin/sh', '-c', `${ready} && exit 0${orPrepare}`, ...prepare] : prepare);
+    service.addCommand('Service', 'ExecStart', takeOver);
+  } else {
+    service.addCommand('Service', 'ExecStart', fast ? ['/bin/sh', '-c', `${ready} && exec ${takeOver.map(shWord).join(' ')}${orPrepare}`, ...prepare] : prepare);
+  }
+  if (!detached) {
     service.set('Service', 'Type', 'forking');
     service.set('Service', 'PIDFile', `${bundle}/pid`);
-    service.addCommand('Service', 'ExecStart', [runtime, ...state, 'create', '--pid-file', `${bundle}/pid`, '--bundle', bundle, name]);
-    service.addCommand('Service', 'ExecStartPost', [runtime, ...state, 'start', name]);
-  } else {
-    // Notify=true: runc relays the container's READY=1 with MAINPID= of the container's PID 1, then exits.
-    service.addCommand('Service', 'ExecStart', [runtime, ...state, 'run', '--detach', '--bundle', bundle, name]);
+    const start = [runtime, ...state, 'start', name];
+    if (def.runtime === 'runc') {
+      // What `runc start` does, without starting a second Go program (~10 ms, a sixth of a start):
+      // open the container's exec.fifo, on which its init waits, and read runc's "0". Only while
+      // the fifo is there and the container's init ($MAINPID) alive; otherwise runc start itself,
+      // which also says why a container cannot start.
+      const fifo = `${RUNTIME_ROOT}/${name}/exec.fifo`;
+      const script = `f=${shWord(fifo)}${literal('; if [ -p "$f" ] && [ -e "/proc/$MAINPID" ]; then read -r x < "$f"; [ "$x" = 0 ] && exec rm -f -- "$f"; fi; exec "$0" "$@"')}`;
+      service.addCommand('Service', 'ExecStartPost', ['/bin/sh', '-c', script, ...start]);
+    } else {
+      service.addCommand('Service', 'ExecStartPost', start);
+    }
   }
   addResourceLimits(def, service);
   const reloadSignal = lookupNonEmpty(u, C, 'ReloadSignal');
@@ -115,6 +134,14 @@ export function planPodgen(def: ContainerDefinition, ctx: PlanContext, problems:
 
   applyRestartPolicy(service, def.restart);
   return { service, name, image };
+}
+
+/**
+ * One word of the units' small sh scripts: unit-level text, where specifiers such as %t still
+ * expand, so a word with one goes in single quotes to stay one word whatever it expands to.
+ */
+function shWord(w: string): string {
+  return /^[A-Za-z0-9_/.:=@+-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Memory=, PidsLimit=, CPUs= as systemd settings on the unit (the container's cgroup is inside it). */

@@ -45,22 +45,14 @@ export function containerPaths(name: string, user: boolean, env: NodeJS.ProcessE
   };
 }
 
-/**
- * Make every prepared container take the full prepare on its next start (drop the Node-free
- * restart markers): after a pull (a tag may now mean other layers) or a removal of layers.
- */
-export function forgetPreparedBundles(user: boolean, env: NodeJS.ProcessEnv = process.env): void {
-  const root = path.join(runtimeDir(user, env), 'podgen', 'containers');
-  for (const n of listDir(root)) {
-    for (const f of listDir(path.join(root, n))) if (f.startsWith('ready-')) fs.rmSync(path.join(root, n, f), { force: true });
-  }
+/** Bundles of prepared containers, running or stopped with their next start ready. */
+export function preparedContainers(user: boolean, env: NodeJS.ProcessEnv = process.env): ContainerPaths[] {
+  return listDir(path.join(runtimeDir(user, env), 'podgen', 'containers')).map((n) => containerPaths(n, user, env));
 }
 
-/** Remove what a stopped container of a removed unit left for fast restarts. */
-export function removeKeptBundle(name: string, user: boolean, env: NodeJS.ProcessEnv = process.env): void {
-  const p = containerPaths(name, user, env);
-  // A bundle whose rootfs is still mounted belongs to a running container: leave it to cleanup.
-  if (!isMounted(p.rootfs)) fs.rmSync(p.bundle, { recursive: true, force: true });
+/** Whether the OCI runtime holds this container (created or running): its root is in use. */
+export function runtimeHolds(p: ContainerPaths): boolean {
+  return fs.existsSync(path.join(p.runtimeState, p.name));
 }
 
 /** The mounts of our mount namespace: mount point, file system type, super options (mountinfo's \ooo escapes undone). */

@@ -1,8 +1,9 @@
 // podgen prepare: everything a container needs before the OCI runtime runs
 // it — the image (pulled when missing, as docker run does), its layers
 // unpacked, a fresh overlay rootfs, volumes, /etc files, the network, and
-// config.json — then exit. systemd runs this as ExecStartPre inside the
-// unit's cgroup; ExecStart is runc itself, so no podgen process stays.
+// config.json — then hand over to the OCI runtime (`runc create`) and exit.
+// systemd runs this as ExecStart inside the unit's cgroup; runc leaves the
+// container behind as the unit's main process, so no podgen process stays.
 // podgen cleanup undoes it all, also after kill -9 or a dirty stop.
 
 import * as fs from 'node:fs';
@@ -28,7 +29,7 @@ export interface PrepareRequest {
   readonly applyLimits?: boolean;
   /** The OCI runtime that will run the bundle: checked here, where the error can say what to do. */
   readonly runtime: string;
-  /** Leave a `renew` script and the marker `ready-KEY` for Node-free restarts (podgenEngine.ts). */
+  /** Leave the marker `ready-KEY` for Node-free restarts (podgenEngine.ts); cleanup re-arms it. */
   readonly fastKey?: string;
 }
 
@@ -43,11 +44,13 @@ interface BundleState {
   readonly network: string;
   readonly netResult?: unknown;
   readonly mountedRootfs: boolean;
+  /** The image's layer directories, bottom first: what cleanup mounts again for a Node-free restart. */
+  readonly lowers?: readonly string[];
 }
 
 const definitionError = (message: string, hint: string): PodgenError => new PodgenError(message, { kind: 'usage', hint });
 
-/** Our own cgroup (v2): the unit's, when systemd runs us as ExecStartPre. */
+/** Our own cgroup (v2): the unit's, when systemd runs us as its ExecStart. */
 export function ownCgroup(): string {
   const line = (readIfExists('/proc/self/cgroup') ?? '').split('\n').find((l) => l.startsWith('0::'));
   if (!line) throw new PodgenError('this host has no unified cgroup v2 hierarchy', { kind: 'unavailable', hint: 'podgen runs containers on cgroup v2 (systemd 247+ default)' });
@@ -295,7 +298,7 @@ async function prepareIn(req: PrepareRequest, args: RunArgs, paths: ContainerPat
   const initPath = args.init ? ['/usr/bin/tini-static', '/usr/bin/tini'].find((p) => fs.existsSync(p)) : undefined;
 
   fs.mkdirSync(paths.bundle, { recursive: true });
-  const state: { network: string; netResult?: unknown; mountedRootfs: boolean } = { network: args.network, mountedRootfs: false };
+  const state: { network: string; netResult?: unknown; mountedRootfs: boolean; lowers: readonly string[] } = { network: args.network, mountedRootfs: false, lowers };
   const saveState = (): void => writeAtomic(path.join(paths.bundle, 'podgen-state.json'), JSON.stringify(state));
   saveState();
   try {
@@ -344,7 +347,8 @@ async function prepareIn(req: PrepareRequest, args: RunArgs, paths: ContainerPat
     });
     (spec.root as { path: string }).path = paths.rootfs;
     writeAtomic(path.join(paths.bundle, 'config.json'), `${JSON.stringify(spec, null, 2)}\n`);
-    if (req.fastKey) writeRenew(paths, lowers, req.fastKey);
+    // Written last: a prepare that failed leaves no marker.
+    if (req.fastKey) fs.writeFileSync(path.join(paths.bundle, `ready-${req.fastKey}`), '');
     return { paths, args, ip };
   } catch (e) {
     await cleanup({ name: req.name, user: req.user, runtime: undefined }).catch(() => undefined);
@@ -352,33 +356,6 @@ async function prepareIn(req: PrepareRequest, args: RunArgs, paths: ContainerPat
   }
 }
 
-
-/** Single-quoted for sh. */
-const shQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
-
-/**
- * The Node-free restart: a script that gives the container a fresh writable layer over the same
- * image layers, and the marker the unit checks before running it. Written last: a prepare that
- * failed leaves no marker.
- */
-function writeRenew(paths: ContainerPaths, lowers: readonly string[], key: string): void {
-  const upper = path.join(paths.containerDir, 'upper');
-  const work = path.join(paths.containerDir, 'work');
-  const options = `lowerdir=${[...lowers].reverse().join(':')},upperdir=${upper},workdir=${work}`;
-  // Sourced by the unit's ExecStartPre shell (no second shell); its status decides whether the full
-  // prepare runs instead. With the marker present, the last stop's cleanup left empty upper/work
-  // directories and nothing mounted (or it failed and removed the bundle, marker included): one
-  // mount is all a restart needs.
-  const script = [
-    `# Written by podgen prepare: mounts ${paths.name}'s fresh writable layer (a restart without Node).`,
-    `mount -t overlay overlay -o ${shQuote(options)} ${shQuote(paths.rootfs)}`,
-    '',
-  ].join('\n');
-  const file = path.join(paths.bundle, 'renew');
-  fs.writeFileSync(`${file}.tmp`, script, { mode: 0o644 });
-  fs.renameSync(`${file}.tmp`, file);
-  fs.writeFileSync(path.join(paths.bundle, `ready-${key}`), '');
-}
 
 async function freePort(): Promise<number> {
   const net = await import('node:net');
@@ -391,12 +368,34 @@ async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Get the next start ready now, while nothing waits for it: a fresh writable layer over the same
+ * image layers, mounted. The unit's sh line then starts the runtime straight away (podgenEngine.ts).
+ */
+async function rearm(paths: ContainerPaths, lowers: readonly string[] | undefined): Promise<boolean> {
+  if (!lowers?.length || !lowers.every((d) => fs.existsSync(d))) return false;
+  fs.rmSync(path.join(paths.bundle, 'pid'), { force: true });
+  try {
+    await mountRootfs(lowers, paths.containerDir);
+    return true;
+  } catch {
+    // The next start takes the full prepare, which says what is wrong.
+    fs.rmSync(paths.containerDir, { recursive: true, force: true });
+    return false;
+  }
+}
+
+/** `runc create` of a prepared bundle, as the unit's ExecStart runs it (podgenEngine.ts). */
+export function createArgv(paths: ContainerPaths, runtime: string): string[] {
+  return [runtime, '--root', paths.runtimeState, 'create', '--pid-file', path.join(paths.bundle, 'pid'), '--bundle', paths.bundle, paths.name];
+}
+
 export interface CleanupRequest {
   readonly name: string;
   readonly user: boolean;
   /** The OCI runtime binary whose state to delete (undefined: runc and crun as found). */
   readonly runtime: string | undefined;
-  /** Keep the bundle (config, /etc files, renew script, marker) for a Node-free restart. */
+  /** Keep the bundle (config, /etc files, marker) and mount a fresh writable layer, for a Node-free restart. */
   readonly keepBundle?: boolean;
 }
 
@@ -404,7 +403,7 @@ export interface CleanupRequest {
 export async function cleanup(req: CleanupRequest): Promise<void> {
   const paths = containerPaths(req.name, req.user);
   const problems: string[] = [];
-  // The restart marker means "empty writable layer ready, nothing mounted": it goes first and
+  // The restart marker means "bundle ready, fresh writable layer mounted": it goes first and
   // comes back only when this cleanup has made that true again.
   const markers = req.keepBundle ? listDir(paths.bundle).filter((f) => f.startsWith('ready-')) : [];
   for (const m of markers) fs.rmSync(path.join(paths.bundle, m), { force: true });
@@ -434,9 +433,7 @@ export async function cleanup(req: CleanupRequest): Promise<void> {
   if (isMounted(paths.rootfs)) await unmountRootfs(paths.containerDir);
   if (isMounted(paths.rootfs)) problems.push(`${paths.rootfs} is still mounted`);
   else fs.rmSync(paths.containerDir, { recursive: true, force: true });
-  if (req.keepBundle && problems.length === 0 && markers.length > 0) {
-    fs.rmSync(path.join(paths.bundle, 'pid'), { force: true });
-    for (const d of ['upper', 'work', 'rootfs']) fs.mkdirSync(path.join(paths.containerDir, d), { recursive: true });
+  if (req.keepBundle && problems.length === 0 && markers.length > 0 && (await rearm(paths, state?.lowers))) {
     for (const m of markers) fs.writeFileSync(path.join(paths.bundle, m), '');
   } else fs.rmSync(paths.bundle, { recursive: true, force: true });
   if (problems.length) throw new PodgenError(`cleanup of ${req.name} was incomplete: ${problems.join('; ')}`, { kind: 'unavailable' });

@@ -23,9 +23,12 @@ describe('podgen generate', function () {
     assert.equal(r.stderr, '');
     const unit = r.stdout;
     assert.match(unit, new RegExp(`from ${REPO_ROOT}/units/nginx.container`));
-    assert.match(unit, /^ExecStartPre=.* prepare --name nginx --runtime runc -- .*-v \/data:\/data --publish 80:80 --env NGINX_VERSION=1\.16 docker\.io\/library\/nginx:1\.16\.0$/m);
-    assert.match(unit, /^ExecStart=\/usr\/bin\/runc --root %t\/podgen\/runc create --pid-file %t\/podgen\/containers\/nginx\/pid --bundle %t\/podgen\/containers\/nginx nginx$/m);
-    assert.match(unit, /^ExecStartPost=\/usr\/bin\/runc --root %t\/podgen\/runc start nginx$/m);
+    // Bridged: Node prepares every start, then runc create; the container's init waits on runc's
+    // exec.fifo until ExecStartPost (runc start's work, or runc start itself) lets it run.
+    assert.match(unit, /^ExecStart=\S+ \S+ prepare --name nginx --runtime runc --then create -- .*-v \/data:\/data --publish 80:80 --env NGINX_VERSION=1\.16 docker\.io\/library\/nginx:1\.16\.0$/m);
+    assert.doesNotMatch(unit, /^ExecStartPre=/m);
+    assert.match(unit, /^ExecStartPost=\/bin\/sh -c "f='%t\/podgen\/runc\/nginx\/exec\.fifo'; .*" \/usr\/bin\/runc --root %t\/podgen\/runc start nginx$/m);
+    assert.match(unit, /^PIDFile=%t\/podgen\/containers\/nginx\/pid$/m);
     assert.match(unit, /^Type=forking$/m);
     assert.match(unit, /^Restart=always$/m);
     assert.match(unit, /^StartLimitIntervalSec=0$/m);
@@ -168,7 +171,7 @@ describe('podgen generate --user', function () {
     assert.equal(own.status, 0, own.stderr);
     assert.match(own.stderr, /warning: the podgen engine runs containers as root only for now: this user unit will not start\n.*hint: generate it with --engine podman/);
     assert.doesNotMatch(own.stdout, /network-online/);
-    assert.match(own.stdout, / prepare --user --name %N --runtime runc -- docker.io\/library\/busybox:1.36$/m);
+    assert.match(own.stdout, / prepare --user --name %N --runtime runc --then create -- docker.io\/library\/busybox:1.36$/m);
     const system = podgen(['generate', 'mine'], { cwd: home, env });
     assert.equal(system.status, 66, 'a user definition must not be found for the system manager');
   });

@@ -41,6 +41,9 @@ describe('podgen engine: containers run by runc under systemd (sandbox)', functi
   let defs: string;
   let image: string;
   const run = (args: string[]) => podgen(args, { cwd: defs, env: hostSideEnv(env.sb, defs) });
+  // podgen inside the sandbox, where the containers' mounts are: what unmounts a stopped
+  // container's ready root (uninstall, down, pull, rmi) must run there, as it does on a host.
+  const inside = (args: string[]) => env.sb.exec([process.execPath, path.join(REPO_ROOT, 'bin', 'podgen'), ...args]);
   const show = (unit: string, props: string[]): Record<string, string> => {
     const out = env.sb.exec(['systemctl', 'show', unit, ...props.map((p) => `--property=${p}`)]).stdout;
     return Object.fromEntries(out.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
@@ -95,6 +98,9 @@ describe('podgen engine: containers run by runc under systemd (sandbox)', functi
       // The main PID is the container's PID 1, so systemd's signals reach it directly.
       assert.match(env.sb.exec(['cat', `/proc/${p.MainPID}/cmdline`]).stdout, /^\/bin\/busybox\x00sleep\x00600/);
       assert.doesNotMatch(procs, /node|runc/);
+      // ExecStartPost did runc start's work: runc itself sees a running container, its exec.fifo gone.
+      assert.equal((JSON.parse(env.sb.execOk(['runc', '--root', '/run/podgen/runc', 'state', 'idle'])) as { status: string }).status, 'running');
+      assert.equal(env.sb.exec(['test', '-e', '/run/podgen/runc/idle/exec.fifo']).status, 1);
     } finally {
       run(['down', 'idle']);
     }
@@ -122,7 +128,8 @@ describe('podgen engine: containers run by runc under systemd (sandbox)', functi
       const journal = env.sb.exec(['journalctl', '-u', `${name}.service`, '-o', 'cat', '--no-pager']).stdout;
       if (code === 0) assert.match(journal, /^bye$/m);
       if (code === 1) assert.match(journal, /^failing$/m);
-      run(['uninstall', name]);
+      assert.equal(inside(['uninstall', name]).status, 0);
+      assert.deepEqual(leftovers(name), [], 'uninstall removes what the stopped container kept');
     });
   }
 
@@ -460,7 +467,7 @@ describe('podgen engine: containers run by runc under systemd (sandbox)', functi
     assert.deepEqual(leftovers('boot'), []);
   });
 
-  it('rmi refuses an image a running container uses; --force removes the image but not the layers under the container', function () {
+  it('rmi refuses an image a running container uses, not one a stopped container is ready to start from; --force removes the image but not the layers under the container', function () {
     define('holder', 'Exec=/bin/busybox sleep 600\nNetwork=none\nStopTimeout=1\n');
     const up = run(['up', 'holder']);
     assert.equal(up.status, 0, up.stderr + up.stdout);
@@ -471,16 +478,26 @@ describe('podgen engine: containers run by runc under systemd (sandbox)', functi
       assert.equal(refused.status, 1, refused.stderr);
       assert.match(refused.stderr, new RegExp(`^podgen: ${image.replace(/[.]/g, '\\.')} is used by container holder$`, 'm'));
       assert.match(refused.stderr, /hint: stop those containers first, or use --force/);
+      // Stopped, its next start's root stays mounted over the image: that does not hold the image.
+      assert.equal(run(['stop', 'holder']).status, 0);
+      assert.deepEqual(leftovers('holder'), ['mounts: /var/lib/podgen/containers/holder/rootfs', 'bundle']);
+      const freed = rmi();
+      assert.equal(freed.status, 0, freed.stderr);
+      assert.deepEqual(leftovers('holder'), ['bundle'], 'rmi unmounted the stopped container\'s ready root');
+      assert.equal(env.sb.exec([process.execPath, path.join(REPO_ROOT, 'bin', 'podgen'), 'pull', '-q', image]).status, 0);
+      assert.equal(run(['start', 'holder']).status, 0);
       const forced = rmi('--force');
       assert.equal(forced.status, 0, forced.stderr);
       assert.equal(env.sb.exec(['test', '-x', '/var/lib/podgen/containers/holder/rootfs/bin/busybox']).status, 0, 'the running container lost its layers');
       assert.equal(show('holder.service', ['ActiveState']).ActiveState, 'active');
     } finally {
+      // Running: down drops the restart marker first, so the stop's cleanup removes everything.
       run(['down', 'holder']);
       // The tests after this one start containers of this image again.
       const back = env.sb.exec([process.execPath, path.join(REPO_ROOT, 'bin', 'podgen'), 'pull', '-q', image]);
       assert.equal(back.status, 0, back.stderr);
     }
+    assert.deepEqual(leftovers('holder'), []);
   });
 
   it('a named volume starts with the image\'s files at its path and keeps what the container writes across starts', function () {
@@ -493,11 +510,11 @@ describe('podgen engine: containers run by runc under systemd (sandbox)', functi
       assert.match(out, /^run$/m, 'the second start saw what the first wrote');
       assert.equal(env.sb.exec(['cat', '/var/lib/podgen/volumes/pgdata/_data/count']).stdout, 'run\nrun\n');
     } finally {
-      run(['uninstall', 'vol']);
+      inside(['uninstall', 'vol']);
     }
   });
 
-  it('a host/none-network container restarts without Node: same bundle, fresh writable layer; a changed definition or a pull prepares again; down removes the bundle', function () {
+  it('a host/none-network container restarts without Node: stop leaves a fresh root mounted, start runs runc at once; a changed definition or a pull prepares again; down removes it all', function () {
     const body = (tag: string) => `Exec=/bin/sh -c 'ls /scratch-${tag} 2>/dev/null; touch /written; ls /written'\nNetwork=none\n`;
     define('quick', body('a'));
     assert.equal(run(['install', 'quick']).status, 0);
@@ -505,8 +522,10 @@ describe('podgen engine: containers run by runc under systemd (sandbox)', functi
     try {
       assert.equal(env.sb.exec(['systemctl', 'start', '--wait', 'quick.service']).status, 0);
       const first = mtime();
-      assert.match(env.sb.exec(['sh', '-c', 'ls /run/podgen/containers/quick']).stdout, /^ready-[0-9a-f]{16}$/m, 'prepare left the restart marker');
-      assert.deepEqual(leftovers('quick').filter((l) => l !== 'bundle'), [], 'stopped: nothing mounted, only the bundle kept');
+      assert.match(env.sb.exec(['sh', '-c', 'ls /run/podgen/containers/quick']).stdout, /^ready-[0-9a-f]{16}$/m, 'cleanup re-armed the restart marker');
+      // Stopped: the bundle and the next start's root, mounted over an empty writable layer.
+      assert.deepEqual(leftovers('quick'), ['mounts: /var/lib/podgen/containers/quick/rootfs', 'bundle']);
+      assert.equal(env.sb.exec(['ls', '-A', '/var/lib/podgen/containers/quick/upper']).stdout, '', 'the writable layer is fresh');
       spawnSync('sleep', ['1.1']);
       assert.equal(env.sb.exec(['systemctl', 'start', '--wait', 'quick.service']).status, 0);
       assert.equal(mtime(), first, 'the restart did not run prepare (config.json untouched)');
@@ -520,13 +539,15 @@ describe('podgen engine: containers run by runc under systemd (sandbox)', functi
       const second = mtime();
       assert.notEqual(second, first, 'a changed definition is prepared again');
       // A pull may have changed what the tag means: every prepared container prepares again.
-      assert.equal(run(['pull', '-q', image]).status, 0);
+      assert.equal(inside(['pull', '-q', image]).status, 0);
       assert.doesNotMatch(env.sb.exec(['sh', '-c', 'ls /run/podgen/containers/quick']).stdout, /^ready-/m);
+      assert.deepEqual(leftovers('quick'), ['bundle'], 'a pull also unmounts the ready root of a stopped container');
       spawnSync('sleep', ['1.1']);
       assert.equal(env.sb.exec(['systemctl', 'start', '--wait', 'quick.service']).status, 0);
       assert.notEqual(mtime(), second, 'after a pull the next start prepares again');
     } finally {
-      run(['down', 'quick']);
+      // Stopped, with its next root mounted: down unmounts and removes it (from where the mount is).
+      assert.equal(inside(['down', 'quick']).status, 0);
     }
     assert.deepEqual(leftovers('quick'), [], 'down removes the kept bundle');
   });

@@ -1,6 +1,6 @@
 // Property: arbitrary environment values, command arguments and paths written
 // into a definition (with render/escape.ts's definitionWord) come back byte for
-// byte from the real systemd, read over D-Bus as the ExecStart/ExecStartPre argv
+// byte from the real systemd, read over D-Bus as the ExecStart argv
 // it will execute. This exercises every quoting layer: the definition parser,
 // Quadlet-style word splitting, podgen's Exec-line escaping and systemd's own
 // parser and specifier expansion.
@@ -57,7 +57,7 @@ function definition(c: Case): string {
 /** systemd resolves "$$" to "$" when it executes the command (systemd.service(5), "Command lines"). */
 const atExec = (arg: string): string => arg.replace(/\$\$/g, '$');
 
-function argvOf(sb: Sandbox, unit: string, property: 'ExecStart' | 'ExecStartPre'): string[] {
+function argvOf(sb: Sandbox, unit: string, property: 'ExecStart'): string[] {
   const objectPath = `/org/freedesktop/systemd1/unit/${unit.replace(/[^A-Za-z0-9]/g, (ch) => `_${ch.charCodeAt(0).toString(16).padStart(2, '0')}`)}`;
   const out = sb.execOk(['busctl', 'get-property', '--json=short', 'org.freedesktop.systemd1', objectPath, 'org.freedesktop.systemd1.Service', property]);
   const parsed = JSON.parse(out) as { data: Array<[string, string[], ...unknown[]]> };
@@ -94,7 +94,7 @@ for (const engine of ['podgen', 'podman'] as const) {
             sb.execOk(['systemctl', 'daemon-reload']);
             cases.forEach((c, i) => {
               const unit = `${path.basename(files[i] as string, '.container')}.service`;
-              const argv = argvOf(sb, unit, engine === 'podgen' ? 'ExecStartPre' : 'ExecStart');
+              const argv = argvOf(sb, unit, 'ExecStart');
               const where = `${unit}: ${JSON.stringify(argv)}`;
               assert.ok(containsRun(argv, ['--env', `${c.envKey}=${c.envValue}`]), `env lost in ${where}`);
               assert.ok(containsRun(argv, ['-v', `${c.hostPath}:${c.containerPath}`]), `volume lost in ${where}`);
