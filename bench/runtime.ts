@@ -1,6 +1,6 @@
 // npm run bench (runtime): in the nspawn sandbox's real systemd, the time
 // from the StartUnit call (D-Bus) to the container's port answering, median of 20, for
-//   - a podgen-engine unit (prepare in Node, runc create + start),
+//   - a podgen-engine unit, restarted (sh exec'ing runc create, ExecStartPost letting it run),
 //   - a unit whose ExecStart is bare `runc run` of a bundle like podgen's,
 //   - the podman unit Quadlet writes (podman 4.3, vfs, runc),
 // all busybox httpd on the host network; and the resident memory each adds
@@ -140,7 +140,7 @@ async function main(): Promise<void> {
     console.log(
       [
         `bench/runtime: StartUnit -> port answering, median of ${ROUNDS}, busybox httpd, host network, sandbox systemd 252`,
-        `  podgen unit (prepare + runc create/start): ${pg.toFixed(1)} ms; bare runc run unit: ${br.toFixed(1)} ms; podman 4.3 Quadlet-style unit (vfs, runc): ${pm.toFixed(1)} ms`,
+        `  podgen unit (restart: runc create + start): ${pg.toFixed(1)} ms; bare runc run unit: ${br.toFixed(1)} ms; podman 4.3 Quadlet-style unit (vfs, runc): ${pm.toFixed(1)} ms`,
         `  podgen / bare runc = ${(pg / br).toFixed(2)}x [target <= 1.15x: ${pg / br <= 1.15 ? 'met' : 'MISSED'}]; podman / podgen = ${(pm / pg).toFixed(2)}x [target >= 2x: ${pm / pg >= 2 ? 'met' : 'MISSED'}]`,
         `  resident memory besides the container: podgen ${memory.pgweb?.kib ?? 0} KiB (${memory.pgweb?.processes.join(', ') || 'no process'}); podman ${memory.pmweb?.kib ?? 0} KiB (${memory.pmweb?.processes.join(', ')}) [target: below conmon's ${conmon} KiB: ${(memory.pgweb?.kib ?? 0) < conmon ? 'met' : 'MISSED'}]`,
       ].join('\n'),

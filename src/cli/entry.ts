@@ -1,4 +1,4 @@
-// The process entry point (bin/podgen and the units' ExecStartPre/ExecStopPost).
+// The process entry point (bin/podgen and the units' ExecStart/ExecStopPost commands).
 // The runtime commands that systemd runs on every container start, `ps` and a
 // plain `pull` skip the rest of the CLI (yargs and the generator pipeline):
 // their start-up time is much of what they cost.

@@ -137,7 +137,7 @@ export async function up(
   const states = await req.systemd.activeStates(units.map((u) => u.unit));
   let restart = units.filter((u) => u.state === 'updated').map((u) => u.unit);
   let start = units.filter((u, i) => u.state !== 'updated' && states[i] !== 'active').map((u) => u.unit);
-  // Pull what the containers need here, with progress, rather than inside ExecStartPre, where a
+  // Pull what the containers need here, with progress, rather than inside the unit's start (prepare), where a
   // big image could run into the unit's start timeout. A unit whose image cannot be had is not started.
   const pullFailures: UnitReport[] = [];
   if (req.ensureImage) {
