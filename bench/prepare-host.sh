@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What `npm run bench` needs beyond `npm install`: podman and skopeo (the
 # references), docker-registry (the local registry), busybox-static (the
-# test image's only binary) and runc (bench/runtime.ts), from Debian.
+# test image's only binary), runc (bench/runtime.ts), and gcc + libc6-dev for
+# podgen-start (the one-exec start the runtime bench measures), from Debian.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x node_modules/.bin/tsc ] || npm ci --no-audit --no-fund
@@ -12,6 +13,8 @@ command -v systemd-nspawn >/dev/null 2>&1 || need+=(systemd-container)
 [ -x /usr/bin/docker-registry ] || need+=(docker-registry)
 [ -x /bin/busybox ] || need+=(busybox-static)
 [ -x /usr/bin/runc ] || need+=(runc)
+command -v gcc >/dev/null 2>&1 || need+=(gcc)
+[ -e /usr/include/stdio.h ] || need+=(libc6-dev)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then echo "bench: please install ${need[*]} (needs root)" >&2; exit 1; fi
   export DEBIAN_FRONTEND=noninteractive

@@ -28,7 +28,8 @@ command -v setfattr >/dev/null 2>&1 || need+=(attr)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 # The podgen runtime: CNI plugins and iptables for bridge networks, tini for --init, crun for
 # Runtime=crun; gcc and
-# libc6-dev build the static test helper (test/fixtures/helpers/pgtest.c).
+# libc6-dev build the static test helper (test/fixtures/helpers/pgtest.c) and
+# podgen-start (native/podgen-start.c), which the tests run.
 [ -x /usr/lib/cni/bridge ] || need+=(containernetworking-plugins)
 command -v iptables >/dev/null 2>&1 || need+=(iptables)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)

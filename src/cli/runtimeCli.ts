@@ -10,13 +10,15 @@ export const RUNTIME_COMMANDS = ['prepare', 'cleanup', 'run', 'exec', 'top', 'st
 export type RuntimeCommand = (typeof RUNTIME_COMMANDS)[number];
 
 const HELP: Readonly<Record<RuntimeCommand, string>> = {
-  prepare: `podgen prepare [--user] --name NAME [--runtime runc|crun] [--fast-key KEY] [--then create] -- [docker run flags] IMAGE [COMMAND...]
+  prepare: `podgen prepare [--user] --name NAME [--runtime runc|crun] [--fast-key KEY] [--then create|start] -- [docker run flags] IMAGE [COMMAND...]
 
 Prepare a container for the OCI runtime: the image (pulled when missing), a
 fresh overlay rootfs, volumes, /etc/hosts, resolv.conf, the network, and the
-bundle's config.json. With --then create, hand the bundle to the runtime
-(runc create) and exit with its status. Units generated with --engine podgen
-run it first thing in their start; you rarely need it by hand.`,
+bundle's config.json. With --then, hand the bundle to the runtime and exit
+with its status: create runs runc create; start runs podgen-start, which
+creates the container, makes it the systemd unit's main process and lets it
+run. Units generated with --engine podgen run it first thing in their start;
+you rarely need it by hand.`,
   cleanup: `podgen cleanup [--user] --name NAME [--runtime runc|crun] [--keep-bundle]
 
 Undo podgen prepare and the runtime's state (runc delete -f, network
@@ -68,15 +70,15 @@ export async function runRuntimeCommand(command: RuntimeCommand, rest: readonly 
       const fastKey = flagValue(own, ['--fast-key']);
       const then = flagValue(own, ['--then']);
       if (!name || own.length > 0) throw new PodgenError(`usage: ${HELP.prepare.split('\n')[0]}`, { kind: 'usage' });
-      if (then !== undefined && then !== 'create') throw new PodgenError(`--then ${then}: expected create`, { kind: 'usage' });
+      if (then !== undefined && then !== 'create' && then !== 'start') throw new PodgenError(`--then ${then}: expected create or start`, { kind: 'usage' });
       const runtimePath = RUNTIME_PATHS[runtime];
       if (!runtimePath) throw new PodgenError(`unknown runtime ${runtime}`, { kind: 'usage', hint: 'runc or crun' });
-      const { prepare, createArgv } = await import('../runtime/prepare');
+      const { prepare, takeOverArgv } = await import('../runtime/prepare');
       const { paths } = await prepare({ name, user, argv: docker, runtime: runtimePath, ...(fastKey ? { fastKey } : {}) });
       if (then === undefined) return 0;
       // The runtime's own messages go to our stderr (the unit's journal); its status is ours.
       const { runAttached } = await import('../process/run');
-      return runAttached(createArgv(paths, runtimePath));
+      return runAttached(takeOverArgv(paths, runtimePath, then));
     }
     case 'cleanup': {
       const own = [...rest];

@@ -11,6 +11,7 @@ import { planUnit } from '../plan/planUnit';
 import type { UnitPlan } from '../plan/unitPlan';
 import { renderUnit } from '../render/renderUnit';
 import { loadDefinition } from '../resolve/loadDefinition';
+import { START_HELPER } from '../runtime/startHelper';
 import type { SearchEnv } from '../resolve/searchPaths';
 import { PODGEN_VERSION } from '../version';
 
@@ -81,6 +82,8 @@ export function machineContext(user: boolean, env: NodeJS.ProcessEnv = process.e
     podmanPath: env.PODMAN || '/usr/bin/podman',
     podgenCommand: [process.execPath, path.resolve(__dirname, '..', 'cli', 'entry.js')],
     runtimePaths: { runc: '/usr/bin/runc', crun: '/usr/bin/crun' },
+    // PODGEN_NO_START_HELPER: the shape for machines without a C compiler, on one that has one (tests).
+    ...(!env.PODGEN_NO_START_HELPER && fs.existsSync(START_HELPER) ? { startHelper: START_HELPER } : {}),
     fileExists: (p) => fs.existsSync(p),
   };
 }

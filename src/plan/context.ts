@@ -14,6 +14,8 @@ export interface PlanContext {
   readonly podgenCommand: readonly string[];
   /** Absolute paths of the OCI runtimes. */
   readonly runtimePaths: Readonly<Record<'runc' | 'crun', string>>;
+  /** podgen-start (native/podgen-start.c), when it was built: runc units start in one exec. */
+  readonly startHelper?: string;
   /** Used only for AddDevice=-/dev/x (skip the device when absent, as Quadlet does). */
   readonly fileExists: (path: string) => boolean;
 }

@@ -91,15 +91,23 @@ export function planPodgen(def: ContainerDefinition, ctx: PlanContext, problems:
   const state = ['--root', RUNTIME_ROOT];
   const detached = service.lookup('Service', 'Type') !== 'exec';
   // How the runtime takes over (systemd execs it; nothing of podgen stays):
-  // - create, then start: systemd learns the container's PID (PIDFile=, read when `runc create`
-  //   exits) while the container still waits to run, so even a container that exits at once
-  //   hands systemd its exit status. runc run --detach would race the PID file. Prepare runs in
-  //   ExecStart, ahead of runc create: one process less for systemd to start.
+  // - create, then start: systemd learns the container's PID while the container still waits to
+  //   run, so even a container that exits at once hands systemd its exit status (runc run
+  //   --detach would race). With podgen-start (native/podgen-start.c, built by npm install when
+  //   a C compiler is there) that is one exec: it runs runc create, sends MAINPID= and READY=1,
+  //   waits on an sd_notify barrier, then lets the container run and exits. Without it:
+  //   Type=forking, PIDFile= read when runc create exits, and an ExecStartPost to start it.
+  //   Prepare runs in ExecStart, ahead of either: one process less for systemd to start.
   // - Notify=true: `runc run --detach` must be the unit's main process until runc relays the
   //   container's READY=1 and MAINPID= (with Node in between, systemd took the wrong main PID
   //   about half the time), so prepare stays an ExecStartPre.
-  const takeOver = detached ? [runtime, ...state, 'run', '--detach', '--bundle', bundle, name] : [runtime, ...state, 'create', '--pid-file', `${bundle}/pid`, '--bundle', bundle, name];
-  const prepare = [...podgen, 'prepare', ...scope, '--name', name, '--runtime', def.runtime, ...(fast ? ['--fast-key', key] : []), ...(detached ? [] : ['--then', 'create']), '--', ...containerArgs];
+  const pidFile = `${bundle}/pid`;
+  const fifo = `${RUNTIME_ROOT}/${name}/exec.fifo`;
+  const create = [runtime, ...state, 'create', '--pid-file', pidFile, '--bundle', bundle, name];
+  const helper = !detached && def.runtime === 'runc' ? ctx.startHelper : undefined;
+  const takeOver = detached ? [runtime, ...state, 'run', '--detach', '--bundle', bundle, name] : helper ? [helper, pidFile, fifo, '--', ...create] : create;
+  const then = detached ? [] : ['--then', helper ? 'start' : 'create'];
+  const prepare = [...podgen, 'prepare', ...scope, '--name', name, '--runtime', def.runtime, ...(fast ? ['--fast-key', key] : []), ...then, '--', ...containerArgs];
   // Fast: the last stop's cleanup left this exact bundle with a fresh writable layer mounted,
   // behind a marker named after these very arguments, so the runtime can start straight away. A
   // changed definition, a reboot (/run), a pull or a failed re-arm leave no marker: full prepare.
@@ -111,16 +119,19 @@ export function planPodgen(def: ContainerDefinition, ctx: PlanContext, problems:
   } else {
     service.addCommand('Service', 'ExecStart', fast ? ['/bin/sh', '-c', `${ready} && exec ${takeOver.map(shWord).join(' ')}${orPrepare}`, ...prepare] : prepare);
   }
-  if (!detached) {
+  if (helper) {
+    service.set('Service', 'Type', 'notify');
+    // Node's path runs podgen-start as its child: MAINPID= then comes from a process other than the main one.
+    service.set('Service', 'NotifyAccess', 'all');
+  } else if (!detached) {
     service.set('Service', 'Type', 'forking');
-    service.set('Service', 'PIDFile', `${bundle}/pid`);
+    service.set('Service', 'PIDFile', pidFile);
     const start = [runtime, ...state, 'start', name];
     if (def.runtime === 'runc') {
       // What `runc start` does, without starting a second Go program (~10 ms, a sixth of a start):
       // open the container's exec.fifo, on which its init waits, and read runc's "0". Only while
       // the fifo is there and the container's init ($MAINPID) alive; otherwise runc start itself,
       // which also says why a container cannot start.
-      const fifo = `${RUNTIME_ROOT}/${name}/exec.fifo`;
       const script = `f=${shWord(fifo)}${literal('; if [ -p "$f" ] && [ -e "/proc/$MAINPID" ]; then read -r x < "$f"; [ "$x" = 0 ] && exec rm -f -- "$f"; fi; exec "$0" "$@"')}`;
       service.addCommand('Service', 'ExecStartPost', ['/bin/sh', '-c', script, ...start]);
     } else {

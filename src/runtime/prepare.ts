@@ -18,6 +18,7 @@ import { attach, detach, members, networkFor, stopUnfinishedAdds } from './netwo
 import { type ImageConfig, ociSpec, type ResolvedDevice, type ResolvedMount } from './ociSpec';
 import { type ContainerPaths, containerPaths, isMounted } from './paths';
 import { parseRunArgs, type PortMapping, type RunArgs } from './runArgs';
+import { START_HELPER } from './startHelper';
 
 export interface PrepareRequest {
   readonly name: string;
@@ -385,9 +386,20 @@ async function rearm(paths: ContainerPaths, lowers: readonly string[] | undefine
   }
 }
 
-/** `runc create` of a prepared bundle, as the unit's ExecStart runs it (podgenEngine.ts). */
-export function createArgv(paths: ContainerPaths, runtime: string): string[] {
-  return [runtime, '--root', paths.runtimeState, 'create', '--pid-file', path.join(paths.bundle, 'pid'), '--bundle', paths.bundle, paths.name];
+/**
+ * The OCI runtime taking over a prepared bundle, as the unit's ExecStart would (podgenEngine.ts):
+ * `runc create`, or podgen-start running it and then starting the container (`start`).
+ */
+export function takeOverArgv(paths: ContainerPaths, runtime: string, then: 'create' | 'start'): string[] {
+  const pidFile = path.join(paths.bundle, 'pid');
+  const create = [runtime, '--root', paths.runtimeState, 'create', '--pid-file', pidFile, '--bundle', paths.bundle, paths.name];
+  // Socket activation: LISTEN_PID names us; runc takes the fds only when it names runc (an sh
+  // that sets it to its own PID, then execs runc, keeps that PID).
+  if (then === 'create') return process.env.LISTEN_PID === String(process.pid) ? ['/bin/sh', '-c', 'export LISTEN_PID=$$; exec "$0" "$@"', ...create] : create;
+  if (!fs.existsSync(START_HELPER)) {
+    throw new PodgenError(`${START_HELPER} is missing`, { kind: 'unavailable', hint: 'run npm install in podgen\'s directory again (it builds podgen-start with the C compiler), or generate and install the unit again' });
+  }
+  return [START_HELPER, pidFile, path.join(paths.runtimeState, paths.name, 'exec.fifo'), '--', ...create];
 }
 
 export interface CleanupRequest {

@@ -133,6 +133,44 @@ describe('podgen engine: containers run by runc under systemd (sandbox)', functi
     });
   }
 
+  it('without podgen-start (no C compiler at install): runc create, then an ExecStartPost lets the container run; its exit status is the unit\'s; socket activation', async function () {
+    // It lives a moment: in this shape systemd reads the PID file again after ExecStartPost, and a
+    // container gone by then ends the start as Result=protocol (docs/architecture.md).
+    define('plainexit', "Exec=/bin/sh -c 'sleep 0.3; exit 3'\nNetwork=none\n");
+    define('plainidle', 'Exec=/bin/busybox sleep 600\nNetwork=none\nStopTimeout=1\n');
+    define('plainact', 'Exec=/bin/pgtest serve-fd3\nNetwork=none\n');
+    const port = await freePort();
+    const installed = podgen(['install', 'plainexit', 'plainidle', 'plainact'], { cwd: defs, env: { ...hostSideEnv(env.sb, defs), PODGEN_NO_START_HELPER: '1' } });
+    assert.equal(installed.status, 0, installed.stderr);
+    try {
+      assert.match(env.sb.execOk(['systemctl', 'cat', 'plainidle.service']), /^Type=forking$[\s\S]*^ExecStartPost=\/bin\/sh -c /m);
+      // Twice: through Node's prepare, then through the sh line with the root the stop mounted.
+      for (let i = 0; i < 2; i++) {
+        assert.notEqual(env.sb.exec(['systemctl', 'start', '--wait', 'plainexit.service']).status, 0);
+        assert.deepEqual(show('plainexit.service', ['Result', 'ExecMainStatus']), { Result: 'exit-code', ExecMainStatus: '3' });
+      }
+      assert.equal(env.sb.exec(['systemctl', 'start', 'plainidle.service']).status, 0);
+      const p = show('plainidle.service', ['MainPID', 'ActiveState']);
+      assert.equal(p.ActiveState, 'active');
+      assert.match(env.sb.exec(['cat', `/proc/${p.MainPID}/cmdline`]).stdout, /^\/bin\/busybox\x00sleep\x00600/);
+      assert.equal((JSON.parse(env.sb.execOk(['runc', '--root', '/run/podgen/runc', 'state', 'plainidle'])) as { status: string }).status, 'running');
+      assert.equal(env.sb.exec(['test', '-e', '/run/podgen/runc/plainidle/exec.fifo']).status, 1);
+      // Socket activation through Node's prepare, then through the sh line.
+      fs.writeFileSync(path.join(env.sb.unitDir, 'plainact.socket'), `[Socket]\nListenStream=127.0.0.1:${port}\n`);
+      env.sb.execOk(['systemctl', 'daemon-reload']);
+      env.sb.execOk(['systemctl', 'start', 'plainact.socket']);
+      for (let i = 0; i < 2; i++) {
+        assert.deepEqual(http(port), { code: 200, body: 'served by fd 3: LISTEN_FDS=1 LISTEN_PID=1\n' }, `start ${i + 1}`);
+        env.sb.execOk(['systemctl', 'stop', 'plainact.service']);
+      }
+    } finally {
+      env.sb.exec(['systemctl', 'stop', 'plainact.socket']);
+      fs.rmSync(path.join(env.sb.unitDir, 'plainact.socket'), { force: true });
+      inside(['down', 'plainexit', 'plainidle', 'plainact']);
+    }
+    assert.deepEqual([...leftovers('plainexit'), ...leftovers('plainidle'), ...leftovers('plainact')], []);
+  });
+
   it('kill -9 of the container: Result=signal, status 9 (docker reports 128+9 = 137); the next start works', function () {
     define('victim', 'Exec=/bin/busybox sleep 600\nNetwork=none\n');
     assert.equal(run(['up', 'victim']).status, 0);
@@ -218,6 +256,9 @@ describe('podgen engine: containers run by runc under systemd (sandbox)', functi
       const r = http(port);
       assert.deepEqual(r, { code: 200, body: 'served by fd 3: LISTEN_FDS=1 LISTEN_PID=1\n' });
       assert.equal(show('act.service', ['ActiveState']).ActiveState, 'active');
+      // Again after a stop: that start takes the sh line (no Node), which must hand the fd on too.
+      env.sb.execOk(['systemctl', 'stop', 'act.service']);
+      assert.deepEqual(http(port), { code: 200, body: 'served by fd 3: LISTEN_FDS=1 LISTEN_PID=1\n' });
     } finally {
       env.sb.exec(['systemctl', 'stop', 'act.socket']);
       fs.rmSync(path.join(env.sb.unitDir, 'act.socket'), { force: true });
