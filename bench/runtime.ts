@@ -120,13 +120,18 @@ async function main(): Promise<void> {
     const results: Record<string, number[]> = { pgweb: [], bare: [], pmweb: [] };
     const ports: Record<string, number> = { pgweb: pPodgen, bare: pBare, pmweb: pPodman };
     // Warm-up (page cache, podman's first-run work), then interleaved rounds so drift hits all three alike.
+    // (Memory is read in round 0, whatever the order.)
     for (const unit of Object.keys(results)) {
       await timeStart(`${unit}.service`, ports[unit] as number);
       stop(`${unit}.service`);
     }
     let memory: Record<string, { kib: number; processes: string[] }> = {};
     for (let i = 0; i < ROUNDS; i++) {
-      for (const unit of Object.keys(results)) {
+      // A different order each round and a quiet moment before each start: a stop's leftovers
+      // (podman's own clean-up processes, journald catching up) must not land on the next unit.
+      const order = Object.keys(results).sort(() => Math.random() - 0.5);
+      for (const unit of order) {
+        await new Promise((r) => setTimeout(r, 300));
         results[unit]?.push(await timeStart(`${unit}.service`, ports[unit] as number));
         if (i === 0) memory = { ...memory, [unit]: overheadKiB(`${unit}.service`, 'busybox') };
         stop(`${unit}.service`);
