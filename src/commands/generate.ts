@@ -11,7 +11,7 @@ import { planUnit } from '../plan/planUnit';
 import type { UnitPlan } from '../plan/unitPlan';
 import { renderUnit } from '../render/renderUnit';
 import { loadDefinition } from '../resolve/loadDefinition';
-import { START_HELPER } from '../runtime/startHelper';
+import { START_HELPER } from '../runtime/takeOver';
 import type { SearchEnv } from '../resolve/searchPaths';
 import { PODGEN_VERSION } from '../version';
 

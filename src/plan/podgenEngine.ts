@@ -1,16 +1,16 @@
 // --engine podgen (default): the container runs through podgen's fork/exec
 // runtime layer, with no daemon and no podgen or runtime process left running:
 //
-//   ExecStart=podgen prepare --name N --runtime R --then create -- <docker run flags> IMAGE [CMD]
+//   ExecStart=podgen prepare --name N --runtime R --then start -- <docker run flags> IMAGE [CMD]
 //                  (image -> overlay rootfs + config.json bundle, network, volumes; then it runs
-//                   `runc --root %t/podgen/runc create --pid-file P --bundle B N` and exits with
-//                   its status. Host/none-network containers skip Node after the first start:
-//                   a sh line runs runc create itself when the bundle is ready.)
-//   ExecStartPost=runc start N (for runc: a sh line doing what runc start does, see below)
-//                  (runc creates the container inside the unit's delegated cgroup and exits: the
-//                   container's PID 1 becomes the unit's main process (Type=forking, PIDFile=;
-//                   with Notify=true `runc run --detach` and MAINPID= from runc's notify proxy),
-//                   so its exit status is the unit's and systemd's signals reach it directly)
+//                   podgen-start, which runs `runc --root %t/podgen/runc create ... N`, makes the
+//                   container's PID 1 the unit's main process (Type=notify, MAINPID=), starts it
+//                   and exits, so its exit status is the unit's and systemd's signals reach it
+//                   directly. Host/none-network containers skip Node after the first start: a
+//                   sh line execs podgen-start itself when the bundle is ready. Without
+//                   podgen-start (no C compiler) or with crun: --then create, Type=forking with
+//                   PIDFile=, and an ExecStartPost that starts the container; with Notify=true:
+//                   prepare as ExecStartPre, then `runc run --detach`.)
 //   ExecStopPost=podgen cleanup --name N --runtime R
 //                  (runc delete -f, network teardown, unmount; runs after crashes and kill -9 too)
 //
@@ -22,7 +22,8 @@
 import { createHash } from 'node:crypto';
 import type { ContainerDefinition } from '../decode/decodeContainer';
 import { lookup, lookupAll, lookupBooleanOr, lookupLastArgs, lookupNonEmpty } from '../parse/lookup';
-import { literal } from '../render/escape';
+import { literal, shellWord } from '../render/escape';
+import { createArgv, execFifoOf, pidFileOf, startArgv } from '../runtime/takeOver';
 import type { PlanContext, PlanProblems } from './context';
 import { applyRestartPolicy } from './restart';
 import { containerName, imageArgument, runFlags } from './runFlags';
@@ -94,30 +95,28 @@ export function planPodgen(def: ContainerDefinition, ctx: PlanContext, problems:
   // - create, then start: systemd learns the container's PID while the container still waits to
   //   run, so even a container that exits at once hands systemd its exit status (runc run
   //   --detach would race). With podgen-start (native/podgen-start.c, built by npm install when
-  //   a C compiler is there) that is one exec: it runs runc create, sends MAINPID= and READY=1,
-  //   waits on an sd_notify barrier, then lets the container run and exits. Without it:
+  //   a C compiler is there) that is one exec: it runs runc create, sends MAINPID=, waits on an
+  //   sd_notify barrier, sends READY=1, lets the container run and exits. Without it:
   //   Type=forking, PIDFile= read when runc create exits, and an ExecStartPost to start it.
   //   Prepare runs in ExecStart, ahead of either: one process less for systemd to start.
   // - Notify=true: `runc run --detach` must be the unit's main process until runc relays the
   //   container's READY=1 and MAINPID= (with Node in between, systemd took the wrong main PID
   //   about half the time), so prepare stays an ExecStartPre.
-  const pidFile = `${bundle}/pid`;
-  const fifo = `${RUNTIME_ROOT}/${name}/exec.fifo`;
-  const create = [runtime, ...state, 'create', '--pid-file', pidFile, '--bundle', bundle, name];
+  const layout = { runtime, stateRoot: RUNTIME_ROOT, bundle, name };
   const helper = !detached && def.runtime === 'runc' ? ctx.startHelper : undefined;
-  const takeOver = detached ? [runtime, ...state, 'run', '--detach', '--bundle', bundle, name] : helper ? [helper, pidFile, fifo, '--', ...create] : create;
+  const takeOver = detached ? [runtime, ...state, 'run', '--detach', '--bundle', bundle, name] : helper ? startArgv(helper, layout) : createArgv(layout);
   const then = detached ? [] : ['--then', helper ? 'start' : 'create'];
   const prepare = [...podgen, 'prepare', ...scope, '--name', name, '--runtime', def.runtime, ...(fast ? ['--fast-key', key] : []), ...then, '--', ...containerArgs];
   // Fast: the last stop's cleanup left this exact bundle with a fresh writable layer mounted,
   // behind a marker named after these very arguments, so the runtime can start straight away. A
   // changed definition, a reboot (/run), a pull or a failed re-arm leave no marker: full prepare.
-  const ready = `[ -e ${shWord(`${bundle}/ready-${key}`)} ]`;
+  const ready = `[ -e ${shellWord(`${bundle}/ready-${key}`)} ]`;
   const orPrepare = literal('; exec "$0" "$@"');
   if (detached) {
     service.addCommand('Service', 'ExecStartPre', fast ? ['/bin/sh', '-c', `${ready} && exit 0${orPrepare}`, ...prepare] : prepare);
     service.addCommand('Service', 'ExecStart', takeOver);
   } else {
-    service.addCommand('Service', 'ExecStart', fast ? ['/bin/sh', '-c', `${ready} && exec ${takeOver.map(shWord).join(' ')}${orPrepare}`, ...prepare] : prepare);
+    service.addCommand('Service', 'ExecStart', fast ? ['/bin/sh', '-c', `${ready} && exec ${takeOver.map(shellWord).join(' ')}${orPrepare}`, ...prepare] : prepare);
   }
   if (helper) {
     service.set('Service', 'Type', 'notify');
@@ -125,14 +124,14 @@ export function planPodgen(def: ContainerDefinition, ctx: PlanContext, problems:
     service.set('Service', 'NotifyAccess', 'all');
   } else if (!detached) {
     service.set('Service', 'Type', 'forking');
-    service.set('Service', 'PIDFile', pidFile);
+    service.set('Service', 'PIDFile', pidFileOf(layout));
     const start = [runtime, ...state, 'start', name];
     if (def.runtime === 'runc') {
       // What `runc start` does, without starting a second Go program (~10 ms, a sixth of a start):
       // open the container's exec.fifo, on which its init waits, and read runc's "0". Only while
       // the fifo is there and the container's init ($MAINPID) alive; otherwise runc start itself,
       // which also says why a container cannot start.
-      const script = `f=${shWord(fifo)}${literal('; if [ -p "$f" ] && [ -e "/proc/$MAINPID" ]; then read -r x < "$f"; [ "$x" = 0 ] && exec rm -f -- "$f"; fi; exec "$0" "$@"')}`;
+      const script = `f=${shellWord(execFifoOf(layout))}${literal('; if [ -p "$f" ] && [ -e "/proc/$MAINPID" ]; then read -r x < "$f"; [ "$x" = 0 ] && exec rm -f -- "$f"; fi; exec "$0" "$@"')}`;
       service.addCommand('Service', 'ExecStartPost', ['/bin/sh', '-c', script, ...start]);
     } else {
       service.addCommand('Service', 'ExecStartPost', start);
@@ -140,19 +139,11 @@ export function planPodgen(def: ContainerDefinition, ctx: PlanContext, problems:
   }
   addResourceLimits(def, service);
   const reloadSignal = lookupNonEmpty(u, C, 'ReloadSignal');
-  if (reloadSignal) service.addCommand('Service', 'ExecReload', [runtime, '--root', RUNTIME_ROOT, 'kill', name, reloadSignal]);
+  if (reloadSignal) service.addCommand('Service', 'ExecReload', [runtime, ...state, 'kill', name, reloadSignal]);
   service.addCommand('Service', 'ExecStopPost', [...podgen, 'cleanup', ...scope, '--name', name, '--runtime', def.runtime, ...(fast ? ['--keep-bundle'] : [])]);
 
   applyRestartPolicy(service, def.restart);
   return { service, name, image };
-}
-
-/**
- * One word of the units' small sh scripts: unit-level text, where specifiers such as %t still
- * expand, so a word with one goes in single quotes to stay one word whatever it expands to.
- */
-function shWord(w: string): string {
-  return /^[A-Za-z0-9_/.:=@+-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Memory=, PidsLimit=, CPUs= as systemd settings on the unit (the container's cgroup is inside it). */

@@ -67,6 +67,15 @@ export function definitionWord(s: string): string {
   return escapeExecWord(literal(s));
 }
 
+/**
+ * One word of a unit's small sh scripts. The word is unit-level text, where specifiers such as
+ * %t still expand: a word that is not plainly safe goes in single quotes, so it stays one word
+ * whatever the specifier expands to.
+ */
+export function shellWord(w: string): string {
+  return /^[A-Za-z0-9_/.:=@+-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`;
+}
+
 /** A value for a systemd setting that is not split into words (Description=, ...): one line, no continuation. */
 export function singleLineValue(s: string): string {
   return s.replace(/\\$/, '\\\\').replace(/\r?\n/g, ' ');

@@ -9,9 +9,14 @@ import { unmountRootfs } from '../image/unpack';
 import { listDir } from '../resolve/readIfExists';
 import { type ContainerPaths, containerPaths, isMounted, preparedContainers, runtimeHolds } from './paths';
 
-/** No Node-free start for this container: its next stop's cleanup removes its bundle and root instead of re-arming them. */
-export function dropRestartMarkers(p: ContainerPaths): void {
-  for (const f of listDir(p.bundle)) if (f.startsWith('ready-')) fs.rmSync(path.join(p.bundle, f), { force: true });
+/**
+ * No Node-free start for this container: its next stop's cleanup removes its bundle and root
+ * instead of re-arming them. Returns the markers' names (cleanup puts them back once re-armed).
+ */
+export function dropRestartMarkers(p: ContainerPaths): string[] {
+  const markers = listDir(p.bundle).filter((f) => f.startsWith('ready-'));
+  for (const m of markers) fs.rmSync(path.join(p.bundle, m), { force: true });
+  return markers;
 }
 
 /** Drop the restart markers, and unmount the ready root of a container that is not running. */

@@ -13,12 +13,13 @@ import { parseManifest } from '../image/manifest';
 import { ImageStore, type StoredImage } from '../image/store';
 import { mountRootfs, unmountRootfs } from '../image/unpack';
 import { run } from '../process/run';
-import { listDir, readIfExists } from '../resolve/readIfExists';
+import { readIfExists } from '../resolve/readIfExists';
+import { dropRestartMarkers } from './kept';
 import { attach, detach, members, networkFor, stopUnfinishedAdds } from './network';
 import { type ImageConfig, ociSpec, type ResolvedDevice, type ResolvedMount } from './ociSpec';
 import { type ContainerPaths, containerPaths, isMounted } from './paths';
 import { parseRunArgs, type PortMapping, type RunArgs } from './runArgs';
-import { START_HELPER } from './startHelper';
+import { createArgv, START_HELPER, startArgv } from './takeOver';
 
 export interface PrepareRequest {
   readonly name: string;
@@ -391,15 +392,15 @@ async function rearm(paths: ContainerPaths, lowers: readonly string[] | undefine
  * `runc create`, or podgen-start running it and then starting the container (`start`).
  */
 export function takeOverArgv(paths: ContainerPaths, runtime: string, then: 'create' | 'start'): string[] {
-  const pidFile = path.join(paths.bundle, 'pid');
-  const create = [runtime, '--root', paths.runtimeState, 'create', '--pid-file', pidFile, '--bundle', paths.bundle, paths.name];
+  const layout = { runtime, stateRoot: paths.runtimeState, bundle: paths.bundle, name: paths.name };
+  const create = createArgv(layout);
   // Socket activation: LISTEN_PID names us; runc takes the fds only when it names runc (an sh
   // that sets it to its own PID, then execs runc, keeps that PID).
   if (then === 'create') return process.env.LISTEN_PID === String(process.pid) ? ['/bin/sh', '-c', 'export LISTEN_PID=$$; exec "$0" "$@"', ...create] : create;
   if (!fs.existsSync(START_HELPER)) {
     throw new PodgenError(`${START_HELPER} is missing`, { kind: 'unavailable', hint: 'run npm install in podgen\'s directory again (it builds podgen-start with the C compiler), or generate and install the unit again' });
   }
-  return [START_HELPER, pidFile, path.join(paths.runtimeState, paths.name, 'exec.fifo'), '--', ...create];
+  return startArgv(START_HELPER, layout);
 }
 
 export interface CleanupRequest {
@@ -417,8 +418,7 @@ export async function cleanup(req: CleanupRequest): Promise<void> {
   const problems: string[] = [];
   // The restart marker means "bundle ready, fresh writable layer mounted": it goes first and
   // comes back only when this cleanup has made that true again.
-  const markers = req.keepBundle ? listDir(paths.bundle).filter((f) => f.startsWith('ready-')) : [];
-  for (const m of markers) fs.rmSync(path.join(paths.bundle, m), { force: true });
+  const markers = req.keepBundle ? dropRestartMarkers(paths) : [];
   const runtimes = req.runtime ? [req.runtime] : ['/usr/bin/runc', '/usr/bin/crun'].filter((r) => fs.existsSync(r));
   for (const rt of runtimes) {
     const r = await run([rt, '--root', paths.runtimeState, 'delete', '--force', req.name], { allowFailure: true }).catch((e: unknown) => ({ status: -1, stderr: (e as Error).message, stdout: '' }));
