@@ -8,33 +8,14 @@
 
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { openBus, type RawBus } from '../src/manage/bus';
-import { compress, diffIdOf, imageOf, pushImage, tarOf } from '../test/support/images';
 import { freePort } from '../test/support/ports';
 import { TestRegistry } from '../test/support/registry';
 import { Sandbox } from '../test/support/sandbox';
+import { bareRuncUnit, busyboxEverywhere, median, overheadKiB, PODGEN, PODMAN_IMAGE, PODMAN_KEYS, untilAnswering } from './support';
 
-const REPO = path.resolve(__dirname, '..', '..');
-const PODGEN = path.join(REPO, 'bin', 'podgen');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
-
-
-function answers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ port, host: '127.0.0.1' }, () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.on('error', () => resolve(false));
-  });
-}
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? (s[(s.length - 1) / 2] as number) : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
-};
 
 async function main(): Promise<void> {
   const reg = await TestRegistry.start();
@@ -42,10 +23,7 @@ async function main(): Promise<void> {
   const scratch: string[] = [];
   let bus: RawBus | undefined;
   try {
-    // One layer, no whiteouts: the sandbox's store sits on overlayfs, which refuses whiteout nodes.
-    const tar = tarOf({ 'bin/busybox': { copy: '/bin/busybox' }, 'bin/sh': { symlink: 'busybox' }, 'etc/passwd': 'root:x:0:0:root:/root:/bin/sh\n' });
-    await pushImage(reg, 'bench/bb', '1', imageOf([compress(tar, 'gzip')], [diffIdOf(tar)]));
-    const image = `${reg.address}/bench/bb:1`;
+    const { image, rootfs } = await busyboxEverywhere(reg, sb);
     const defs = fs.mkdtempSync('/var/tmp/podgen-bench-rt-');
     scratch.push(defs);
     const env = { ...process.env, DBUS_SYSTEM_BUS_ADDRESS: `unix:path=${sb.busSocket}`, PODGEN_UNIT_DIR: sb.unitDir, QUADLET_UNIT_DIRS: defs };
@@ -53,16 +31,9 @@ async function main(): Promise<void> {
     const httpd = (port: number): string => `Exec=/bin/busybox httpd -f -p 127.0.0.1:${port}\nNetwork=host\nStopTimeout=1\n`;
     fs.writeFileSync(path.join(defs, 'pgweb.container'), `[Container]\nImage=${image}\n${httpd(pPodgen)}`);
 
-    // podman's image: the same busybox, imported into the sandbox's own vfs storage.
-    const rootfs = path.join(sb.root, 'var/tmp/bench-bb');
-    fs.mkdirSync(path.join(rootfs, 'bin'), { recursive: true });
-    fs.copyFileSync('/bin/busybox', path.join(rootfs, 'bin/busybox'));
-    fs.chmodSync(path.join(rootfs, 'bin/busybox'), 0o755);
-    spawnSync('tar', ['-C', rootfs, '-cf', path.join(sb.root, 'var/tmp/bench-bb.tar'), '.']);
-    sb.execOk(['podman', '--storage-driver', 'vfs', 'import', '-q', '/var/tmp/bench-bb.tar', 'localhost/bench-bb:latest']);
     fs.writeFileSync(
       path.join(defs, 'pmweb.container'),
-      `[Container]\nImage=localhost/bench-bb:latest\nGlobalArgs=--storage-driver vfs --runtime runc\nPidsLimit=-1\n${httpd(pPodman)}`,
+      `[Container]\nImage=${PODMAN_IMAGE}\n${PODMAN_KEYS}${httpd(pPodman)}`,
     );
     // The image goes into the sandbox's store from out here, as `podgen up` does, so no start pays for the pull.
     const pulled = spawnSync(process.execPath, [PODGEN, 'pull', '-q', image], { env: { ...env, PODGEN_STORE: path.join(sb.root, 'var/lib/podgen') }, encoding: 'utf8' });
@@ -73,22 +44,7 @@ async function main(): Promise<void> {
     }
 
     // The bare reference: podgen's own config.json, on a plain rootfs, run by `runc run` as the whole unit.
-    if (sb.exec(['systemctl', 'start', 'pgweb.service']).status !== 0) throw new Error(sb.exec(['journalctl', '-u', 'pgweb.service', '--no-pager', '-n', '30']).stdout);
-    const config = JSON.parse(sb.execOk(['cat', '/run/podgen/containers/pgweb/config.json'])) as { root: { path: string }; process: { args: string[] }; linux: { cgroupsPath: string } };
-    sb.execOk(['systemctl', 'stop', 'pgweb.service']);
-    const bare = '/var/tmp/bench-bare';
-    fs.mkdirSync(path.join(sb.root, bare), { recursive: true });
-    fs.cpSync(rootfs, path.join(sb.root, bare, 'rootfs'), { recursive: true });
-    config.root.path = 'rootfs';
-    config.process.args = ['/bin/busybox', 'httpd', '-f', '-p', `127.0.0.1:${pBare}`];
-    config.linux.cgroupsPath = '/system.slice/bare.service/container';
-    (config as unknown as { mounts: Array<{ destination: string }> }).mounts = (config as unknown as { mounts: Array<{ destination: string }> }).mounts.filter((m) => !m.destination.startsWith('/etc/'));
-    fs.writeFileSync(path.join(sb.root, bare, 'config.json'), JSON.stringify(config));
-    fs.writeFileSync(
-      path.join(sb.unitDir, 'bare.service'),
-      `[Service]\nDelegate=yes\nKillMode=mixed\nTimeoutStopSec=1\nExecStart=/usr/bin/runc --root /run/bench-runc run --bundle ${bare} bare\nExecStopPost=/usr/bin/runc --root /run/bench-runc delete -f bare\n`,
-    );
-    sb.execOk(['systemctl', 'daemon-reload']);
+    bareRuncUnit(sb, { from: 'pgweb', rootfs, unit: 'bare', port: pBare, service: '' });
 
     // StartUnit itself, over the sandbox's bus: the clock starts at the call, not at a systemctl
     // process starting up (which took ~20 ms here and would dilute every ratio).
@@ -99,24 +55,11 @@ async function main(): Promise<void> {
     const timeStart = async (unit: string, port: number): Promise<number> => {
       const t0 = process.hrtime.bigint();
       await startBus.call(...M, 'StartUnit', 'ss', [unit, 'replace']);
-      while (!(await answers(port))) {
-        if (Number(process.hrtime.bigint() - t0) > 30e9) throw new Error(`${unit} did not answer within 30 s: ${sb.exec(['systemctl', 'status', '--no-pager', unit]).stdout}`);
-        await new Promise((r) => setTimeout(r, 2));
-      }
-      return Number(process.hrtime.bigint() - t0) / 1e6;
+      return untilAnswering(port, t0, unit, () => sb.exec(['systemctl', 'status', '--no-pager', unit]).stdout);
     };
     const stop = (unit: string): void => {
       sb.exec(['systemctl', 'stop', unit]);
     };
-    /** Resident KiB of the unit's processes other than the container's own (podgen/runc, or podman/conmon). */
-    const overheadKiB = (unit: string, containerComm: string): { kib: number; processes: string[] } => {
-      const cg = sb.execOk(['systemctl', 'show', '-p', 'ControlGroup', '--value', unit]).trim();
-      const out = sb.execOk(['sh', '-c', `for p in $(find /sys/fs/cgroup${cg} -name cgroup.procs -exec cat {} +); do echo "$(cat /proc/$p/comm) $(awk '/^VmRSS/ {print $2}' /proc/$p/status)"; done`]);
-      const rows = out.trim().split('\n').filter(Boolean).map((l) => l.split(' ') as [string, string]);
-      const others = rows.filter(([comm]) => comm !== containerComm);
-      return { kib: others.reduce((s, [, kb]) => s + Number(kb || 0), 0), processes: others.map(([c, kb]) => `${c} ${kb} KiB`) };
-    };
-
     const results: Record<string, number[]> = { pgweb: [], bare: [], pmweb: [] };
     const ports: Record<string, number> = { pgweb: pPodgen, bare: pBare, pmweb: pPodman };
     // Warm-up (page cache, podman's first-run work), then interleaved rounds so drift hits all three alike.
@@ -133,7 +76,7 @@ async function main(): Promise<void> {
       for (const unit of order) {
         await new Promise((r) => setTimeout(r, 300));
         results[unit]?.push(await timeStart(`${unit}.service`, ports[unit] as number));
-        if (i === 0) memory = { ...memory, [unit]: overheadKiB(`${unit}.service`, 'busybox') };
+        if (i === 0) memory = { ...memory, [unit]: overheadKiB(sb, `${unit}.service`, 'busybox') };
         stop(`${unit}.service`);
       }
     }

@@ -10,15 +10,16 @@ export const RUNTIME_COMMANDS = ['prepare', 'cleanup', 'run', 'exec', 'top', 'st
 export type RuntimeCommand = (typeof RUNTIME_COMMANDS)[number];
 
 const HELP: Readonly<Record<RuntimeCommand, string>> = {
-  prepare: `podgen prepare [--user] --name NAME [--runtime runc|crun] [--fast-key KEY] [--then create|start] -- [docker run flags] IMAGE [COMMAND...]
+  prepare: `podgen prepare [--user] --name NAME [--runtime runc|crun] [--fast-key KEY] [--record FILE] [--then create|start] -- [docker run flags] IMAGE [COMMAND...]
 
 Prepare a container for the OCI runtime: the image (pulled when missing), a
 fresh overlay rootfs, volumes, /etc/hosts, resolv.conf, the network, and the
 bundle's config.json. With --then, hand the bundle to the runtime and exit
-with its status: create runs runc create; start runs podgen-start, which
+with its status: create runs runc create; start runs podgen-unit start, which
 creates the container, makes it the systemd unit's main process and lets it
-run. Units generated with --engine podgen run it first thing in their start;
-you rarely need it by hand.`,
+run (--record: the restart manager's record, marked running). Units generated
+with --engine podgen run it first thing in their start; you rarely need it by
+hand.`,
   cleanup: `podgen cleanup [--user] --name NAME [--runtime runc|crun] [--keep-bundle]
 
 Undo podgen prepare and the runtime's state (runc delete -f, network
@@ -69,6 +70,7 @@ export async function runRuntimeCommand(command: RuntimeCommand, rest: readonly 
       const runtime = flagValue(own, ['--runtime']) ?? 'runc';
       const fastKey = flagValue(own, ['--fast-key']);
       const then = flagValue(own, ['--then']);
+      const record = flagValue(own, ['--record']);
       if (!name || own.length > 0) throw new PodgenError(`usage: ${HELP.prepare.split('\n')[0]}`, { kind: 'usage' });
       if (then !== undefined && then !== 'create' && then !== 'start') throw new PodgenError(`--then ${then}: expected create or start`, { kind: 'usage' });
       const runtimePath = RUNTIME_PATHS[runtime];
@@ -78,7 +80,7 @@ export async function runRuntimeCommand(command: RuntimeCommand, rest: readonly 
       if (then === undefined) return 0;
       // The runtime's own messages go to our stderr (the unit's journal); its status is ours.
       const { runAttached } = await import('../process/run');
-      return runAttached(takeOverArgv(paths, runtimePath, then));
+      return runAttached(takeOverArgv(paths, runtimePath, then, record));
     }
     case 'cleanup': {
       const own = [...rest];

@@ -11,7 +11,7 @@ import { planUnit } from '../plan/planUnit';
 import type { UnitPlan } from '../plan/unitPlan';
 import { renderUnit } from '../render/renderUnit';
 import { loadDefinition } from '../resolve/loadDefinition';
-import { START_HELPER } from '../runtime/takeOver';
+import { NATIVE_HELPER } from '../runtime/takeOver';
 import type { SearchEnv } from '../resolve/searchPaths';
 import { PODGEN_VERSION } from '../version';
 
@@ -82,8 +82,8 @@ export function machineContext(user: boolean, env: NodeJS.ProcessEnv = process.e
     podmanPath: env.PODMAN || '/usr/bin/podman',
     podgenCommand: [process.execPath, path.resolve(__dirname, '..', 'cli', 'entry.js')],
     runtimePaths: { runc: '/usr/bin/runc', crun: '/usr/bin/crun' },
-    // PODGEN_NO_START_HELPER: the shape for machines without a C compiler, on one that has one (tests).
-    ...(!env.PODGEN_NO_START_HELPER && fs.existsSync(START_HELPER) ? { startHelper: START_HELPER } : {}),
+    // PODGEN_NO_NATIVE_HELPER: the shape for machines without a C compiler, on one that has one (tests).
+    ...(!env.PODGEN_NO_NATIVE_HELPER && fs.existsSync(NATIVE_HELPER) ? { nativeHelper: NATIVE_HELPER } : {}),
     fileExists: (p) => fs.existsSync(p),
   };
 }

@@ -17,7 +17,7 @@ import {
   UNSUPPORTED_SERVICE_KEYS,
 } from './containerKeys';
 import { parseMount } from './mount';
-import { parseRestartPolicy, type RestartPolicy, SYSTEMD_RESTART_VALUES } from './restartPolicy';
+import { parseRestartPolicy, type RestartPolicy, SYSTEMD_RESTART_VALUES } from '../restart/policy';
 import { suggest } from './suggest';
 
 export type Engine = 'podgen' | 'podman';

@@ -178,13 +178,17 @@ async function convertWhiteouts(dir: string, whiteouts: readonly string[], privi
 }
 
 /** Mount a container's root file system: overlay of the layers (top first) with its own upper/work dirs. */
+/** overlayfs's lowerdir= for an image's layer directories (bottom first): the top layer comes first. */
+export function overlayLowerdir(layerDirs: readonly string[]): string {
+  return [...layerDirs].reverse().join(':');
+}
+
 export async function mountRootfs(layerDirs: readonly string[], containerDir: string): Promise<string> {
   const upper = path.join(containerDir, 'upper');
   const work = path.join(containerDir, 'work');
   const merged = path.join(containerDir, 'rootfs');
   for (const d of [upper, work, merged]) fs.mkdirSync(d, { recursive: true });
-  const lower = [...layerDirs].reverse().join(':');
-  await run(['mount', '-t', 'overlay', 'overlay', '-o', `lowerdir=${lower},upperdir=${upper},workdir=${work}`, merged]);
+  await run(['mount', '-t', 'overlay', 'overlay', '-o', `lowerdir=${overlayLowerdir(layerDirs)},upperdir=${upper},workdir=${work}`, merged]);
   return merged;
 }
 

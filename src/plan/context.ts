@@ -14,10 +14,20 @@ export interface PlanContext {
   readonly podgenCommand: readonly string[];
   /** Absolute paths of the OCI runtimes. */
   readonly runtimePaths: Readonly<Record<'runc' | 'crun', string>>;
-  /** podgen-start (native/podgen-start.c), when it was built: runc units start in one exec. */
-  readonly startHelper?: string;
+  /** podgen-unit (native/), when it was built: runc units start in one exec, and the restart manager runs. */
+  readonly nativeHelper?: string;
   /** Used only for AddDevice=-/dev/x (skip the device when absent, as Quadlet does). */
   readonly fileExists: (path: string) => boolean;
+}
+
+/** What an engine's planner hands back. */
+export interface PlannedService {
+  readonly service: import('./serviceFile').ServiceFile;
+  /** The container's name before specifier expansion. */
+  readonly name: string;
+  readonly image: string | undefined;
+  /** A target the restart policy made the unit wanted by (no [Install] of its own). */
+  readonly wantedBy: string | undefined;
 }
 
 /** Collects problems found while planning (references that cannot be resolved, ...). */

@@ -7,7 +7,8 @@ import type { UnitFile } from '../parse/parseUnitFile';
 import { templateParts } from '../resolve/unitName';
 import type { Symlink } from './unitPlan';
 
-export function installSymlinks(unit: UnitFile, unitName: string): Symlink[] {
+/** impliedWantedBy: a target the planner added to [Install] (a restart policy's boot start). */
+export function installSymlinks(unit: UnitFile, unitName: string, impliedWantedBy?: string): Symlink[] {
   const links: string[] = [];
   for (const alias of lookupAllStrv(unit, 'Install', 'Alias')) links.push(path.posix.normalize(alias));
 
@@ -24,7 +25,7 @@ export function installSymlinks(unit: UnitFile, unitName: string): Symlink[] {
       ['RequiredBy', 'requires'],
       ['UpheldBy', 'upholds'],
     ] as const) {
-      for (const by of lookupAllStrv(unit, 'Install', key)) {
+      for (const by of [...lookupAllStrv(unit, 'Install', key), ...(key === 'WantedBy' && impliedWantedBy ? [impliedWantedBy] : [])]) {
         if (!by.includes('/')) links.push(`${by}.${suffix}/${enabledName}`);
       }
     }

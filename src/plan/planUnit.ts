@@ -2,7 +2,7 @@
 // facts about the machine that planning needs.
 
 import type { ContainerDefinition, Engine } from '../decode/decodeContainer';
-import { describeRestartPolicy } from '../decode/restartPolicy';
+import { describeRestartPolicy } from '../restart/policy';
 import type { Diagnostic } from '../errors';
 import { type PlanContext, PlanProblems } from './context';
 import { installSymlinks } from './installSymlinks';
@@ -42,7 +42,7 @@ export function planUnit(def: ContainerDefinition, engine: Engine, ctx: PlanCont
       image: built.image,
       restartPolicy: def.restart ? describeRestartPolicy(def.restart) : undefined,
       sections: built.service.sections,
-      symlinks: installSymlinks(def.unit, unitName),
+      symlinks: installSymlinks(def.unit, unitName, built.wantedBy),
       warnings: [],
     },
   };

@@ -13,6 +13,8 @@
 //                   prepare as ExecStartPre, then `runc run --detach`.)
 //   ExecStopPost=podgen cleanup --name N --runtime R
 //                  (runc delete -f, network teardown, unmount; runs after crashes and kill -9 too)
+//   plus, when podgen-unit is built, the restart manager's hooks (src/restart/unitSettings.ts):
+//   ExecCondition= gate, the back-off wait in front of ExecStart=, ExecStop= stop, ExecStopPost= ended
 //
 // Resource limits are systemd's (MemoryMax=, TasksMax=, CPUQuota=) on the unit's
 // cgroup, which holds the container's: systemctl and systemd-cgtop see them.
@@ -23,9 +25,10 @@ import { createHash } from 'node:crypto';
 import type { ContainerDefinition } from '../decode/decodeContainer';
 import { lookup, lookupAll, lookupBooleanOr, lookupLastArgs, lookupNonEmpty } from '../parse/lookup';
 import { literal, shellWord } from '../render/escape';
-import { createArgv, execFifoOf, pidFileOf, startArgv } from '../runtime/takeOver';
-import type { PlanContext, PlanProblems } from './context';
-import { applyRestartPolicy } from './restart';
+import { hook, RECORD_IN_UNIT } from '../restart/unitSettings';
+import { createArgv, execFifoOf, fastCleanupArgv, pidFileOf, startArgv } from '../runtime/takeOver';
+import type { PlanContext, PlannedService, PlanProblems } from './context';
+import { applyRestartPolicy } from './restartPolicy';
 import { containerName, imageArgument, runFlags } from './runFlags';
 import type { ServiceFile } from './serviceFile';
 import { serviceSkeleton } from './skeleton';
@@ -34,11 +37,13 @@ const C = 'Container';
 
 /** Docker's default grace period before SIGKILL (`docker stop -t 10`). */
 export const DOCKER_STOP_TIMEOUT = '10';
+/** With the restart manager, systemd's stop timeout: the grace period plus this, a net under podgen-unit stop. */
+const STOP_NET_SECONDS = 10;
 /** State of the OCI runtime and per-container bundles; %t is /run, or $XDG_RUNTIME_DIR for --user. */
 export const RUNTIME_ROOT = '%t/podgen/runc';
 export const BUNDLE_ROOT = '%t/podgen/containers';
 
-export function planPodgen(def: ContainerDefinition, ctx: PlanContext, problems: PlanProblems): { service: ServiceFile; name: string; image: string | undefined } {
+export function planPodgen(def: ContainerDefinition, ctx: PlanContext, problems: PlanProblems): PlannedService {
   const u = def.unit;
   // A user manager cannot wait for network-online.target (it is a system unit), so user units get no such ordering.
   const service = serviceSkeleton(def, ctx.user ? undefined : 'network-online.target', problems);
@@ -48,12 +53,15 @@ export function planPodgen(def: ContainerDefinition, ctx: PlanContext, problems:
   const runtime = ctx.runtimePaths[def.runtime];
   const podgen = ctx.podgenCommand.map(literal);
   const scope = ctx.user ? ['--user'] : [];
+  const oneshot = lookup(u, 'Service', 'Type') === 'oneshot';
+  // The restart manager (podgen-unit's hooks), when podgen-unit was built; oneshot units are systemd's own business.
+  const manager = oneshot ? undefined : ctx.nativeHelper;
 
   if (!lookup(u, 'Unit', 'Description')) service.add('Unit', 'Description', `podgen container ${name}`);
   service.add('Service', 'Environment', 'PODGEN_UNIT=%n');
   if (!service.has('Service', 'KillMode')) service.set('Service', 'KillMode', 'mixed');
   service.add('Service', 'Delegate', 'yes');
-  if (lookup(u, 'Service', 'Type') !== 'oneshot') {
+  if (!oneshot) {
     if (lookupBooleanOr(u, C, 'Notify', false)) {
       // runc relays $NOTIFY_SOCKET into the container; READY=1 comes from the containerised service itself.
       service.set('Service', 'Type', 'notify');
@@ -65,8 +73,11 @@ export function planPodgen(def: ContainerDefinition, ctx: PlanContext, problems:
   if (!service.has('Service', 'SyslogIdentifier')) service.set('Service', 'SyslogIdentifier', '%N');
   const stopSignal = lookupNonEmpty(u, C, 'StopSignal');
   if (stopSignal && !service.has('Service', 'KillSignal')) service.set('Service', 'KillSignal', stopSignal);
+  const grace = lookupNonEmpty(u, C, 'StopTimeout') ?? DOCKER_STOP_TIMEOUT;
   if (!service.has('Service', 'TimeoutStopSec')) {
-    service.set('Service', 'TimeoutStopSec', lookupNonEmpty(u, C, 'StopTimeout') ?? DOCKER_STOP_TIMEOUT);
+    // With the manager, ExecStop= itself gives the container its grace period and SIGKILLs it then
+    // (a stop by hand is not a failure): systemd's own timeout is only the net under it.
+    service.set('Service', 'TimeoutStopSec', manager && /^\d+$/.test(grace) ? String(Number(grace) + STOP_NET_SECONDS) : grace);
   }
 
   if (ctx.user) {
@@ -94,33 +105,39 @@ export function planPodgen(def: ContainerDefinition, ctx: PlanContext, problems:
   // How the runtime takes over (systemd execs it; nothing of podgen stays):
   // - create, then start: systemd learns the container's PID while the container still waits to
   //   run, so even a container that exits at once hands systemd its exit status (runc run
-  //   --detach would race). With podgen-start (native/podgen-start.c, built by npm install when
-  //   a C compiler is there) that is one exec: it runs runc create, sends MAINPID=, waits on an
-  //   sd_notify barrier, sends READY=1, lets the container run and exits. Without it:
-  //   Type=forking, PIDFile= read when runc create exits, and an ExecStartPost to start it.
-  //   Prepare runs in ExecStart, ahead of either: one process less for systemd to start.
+  //   --detach would race). With podgen-unit (native/, built by npm install when a C compiler is
+  //   there) that is one exec: it runs runc create, sends MAINPID=, waits on an sd_notify
+  //   barrier, sends READY=1, lets the container run and exits. Without it: Type=forking,
+  //   PIDFile= read when runc create exits, and an ExecStartPost to start it. Prepare runs in
+  //   ExecStart, ahead of either: one process less for systemd to start.
   // - Notify=true: `runc run --detach` must be the unit's main process until runc relays the
   //   container's READY=1 and MAINPID= (with Node in between, systemd took the wrong main PID
   //   about half the time), so prepare stays an ExecStartPre.
+  // - with the restart manager, an automatic restart first waits out Docker's back-off
+  //   (podgen-unit start/wait, before anything else), and the start is recorded.
   const layout = { runtime, stateRoot: RUNTIME_ROOT, bundle, name };
-  const helper = !detached && def.runtime === 'runc' ? ctx.startHelper : undefined;
-  const takeOver = detached ? [runtime, ...state, 'run', '--detach', '--bundle', bundle, name] : helper ? startArgv(helper, layout) : createArgv(layout);
+  const helper = !detached && def.runtime === 'runc' ? ctx.nativeHelper : undefined;
+  const record = manager ? RECORD_IN_UNIT : undefined;
+  const takeOver = detached ? [runtime, ...state, 'run', '--detach', '--bundle', bundle, name] : helper ? startArgv(helper, layout, record) : createArgv(layout);
   const then = detached ? [] : ['--then', helper ? 'start' : 'create'];
-  const prepare = [...podgen, 'prepare', ...scope, '--name', name, '--runtime', def.runtime, ...(fast ? ['--fast-key', key] : []), ...then, '--', ...containerArgs];
+  const prepare = [...podgen, 'prepare', ...scope, '--name', name, '--runtime', def.runtime, ...(fast ? ['--fast-key', key] : []), ...(helper && record ? ['--record', record] : []), ...then, '--', ...containerArgs];
+  // Full prepare: behind the back-off wait when the manager waits in front of Node (podgen-unit wait).
+  const prepareStep = manager ? hook.wait(manager, prepare) : prepare;
   // Fast: the last stop's cleanup left this exact bundle with a fresh writable layer mounted,
   // behind a marker named after these very arguments, so the runtime can start straight away. A
   // changed definition, a reboot (/run), a pull or a failed re-arm leave no marker: full prepare.
   const ready = `[ -e ${shellWord(`${bundle}/ready-${key}`)} ]`;
   const orPrepare = literal('; exec "$0" "$@"');
   if (detached) {
-    service.addCommand('Service', 'ExecStartPre', fast ? ['/bin/sh', '-c', `${ready} && exit 0${orPrepare}`, ...prepare] : prepare);
+    const pre = fast ? ['/bin/sh', '-c', `${ready} && exit 0${orPrepare}`, ...prepare] : prepare;
+    service.addCommand('Service', 'ExecStartPre', manager ? hook.wait(manager, pre) : pre);
     service.addCommand('Service', 'ExecStart', takeOver);
   } else {
-    service.addCommand('Service', 'ExecStart', fast ? ['/bin/sh', '-c', `${ready} && exec ${takeOver.map(shellWord).join(' ')}${orPrepare}`, ...prepare] : prepare);
+    service.addCommand('Service', 'ExecStart', fast ? ['/bin/sh', '-c', `${ready} && exec ${takeOver.map(shellWord).join(' ')}${orPrepare}`, ...prepareStep] : prepareStep);
   }
   if (helper) {
     service.set('Service', 'Type', 'notify');
-    // Node's path runs podgen-start as its child: MAINPID= then comes from a process other than the main one.
+    // Node's path runs podgen-unit as its child: MAINPID= then comes from a process other than the main one.
     service.set('Service', 'NotifyAccess', 'all');
   } else if (!detached) {
     service.set('Service', 'Type', 'forking');
@@ -140,10 +157,16 @@ export function planPodgen(def: ContainerDefinition, ctx: PlanContext, problems:
   addResourceLimits(def, service);
   const reloadSignal = lookupNonEmpty(u, C, 'ReloadSignal');
   if (reloadSignal) service.addCommand('Service', 'ExecReload', [runtime, ...state, 'kill', name, reloadSignal]);
-  service.addCommand('Service', 'ExecStopPost', [...podgen, 'cleanup', ...scope, '--name', name, '--runtime', def.runtime, ...(fast ? ['--keep-bundle'] : [])]);
-
-  applyRestartPolicy(service, def.restart);
-  return { service, name, image };
+  const cleanup = [...podgen, 'cleanup', ...scope, '--name', name, '--runtime', def.runtime, ...(fast ? ['--keep-bundle'] : [])];
+  if (manager) {
+    service.addCommand('Service', 'ExecStop', hook.stop(manager, { grace, signal: service.lookup('Service', 'KillSignal') ?? 'SIGTERM' }));
+    // The cleanup's failure is its journal's business: `ended` must run after it whatever happens.
+    service.addCommand('Service', 'ExecStopPost', fast ? fastCleanupArgv(manager, layout, cleanup) : cleanup, '-');
+  } else {
+    service.addCommand('Service', 'ExecStopPost', cleanup);
+  }
+  const wantedBy = applyRestartPolicy(service, def, ctx, { manager, graceful: true }, problems);
+  return { service, name, image, wantedBy };
 }
 
 /** Memory=, PidsLimit=, CPUs= as systemd settings on the unit (the container's cgroup is inside it). */

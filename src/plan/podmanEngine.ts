@@ -6,8 +6,8 @@
 
 import type { ContainerDefinition } from '../decode/decodeContainer';
 import { lookup, lookupAll, lookupAllArgs, lookupAllStrv, lookupBooleanOr, lookupLastArgs, lookupNonEmpty } from '../parse/lookup';
-import type { PlanContext, PlanProblems } from './context';
-import { applyRestartPolicy } from './restart';
+import type { PlanContext, PlannedService, PlanProblems } from './context';
+import { applyRestartPolicy } from './restartPolicy';
 import { containerName, imageArgument, runFlags } from './runFlags';
 import type { ServiceFile } from './serviceFile';
 import { serviceSkeleton } from './skeleton';
@@ -23,7 +23,7 @@ function basePodman(def: ContainerDefinition, ctx: PlanContext): string[] {
   ];
 }
 
-export function planPodman(def: ContainerDefinition, ctx: PlanContext, problems: PlanProblems): { service: ServiceFile; name: string; image: string | undefined } {
+export function planPodman(def: ContainerDefinition, ctx: PlanContext, problems: PlanProblems): PlannedService {
   const u = def.unit;
   const service = serviceSkeleton(def, ctx.user ? 'podman-user-wait-network-online.service' : 'network-online.target', problems);
   service.add('Unit', 'RequiresMountsFor', '%t/containers');
@@ -87,8 +87,11 @@ export function planPodman(def: ContainerDefinition, ctx: PlanContext, problems:
   if (exec) podman.push(...exec);
   service.addCommand('Service', 'ExecStart', podman);
 
-  applyRestartPolicy(service, def.restart);
-  return { service, name, image };
+  // Only a definition that asks for a Docker policy gets podgen's restart manager: every other
+  // unit stays exactly what Quadlet writes.
+  const manager = def.restart && def.restart.kind !== 'systemd' ? ctx.nativeHelper : undefined;
+  const wantedBy = applyRestartPolicy(service, def, ctx, { manager, graceful: false }, problems);
+  return { service, name, image, wantedBy };
 }
 
 /** AuthFile=: a path, or a Quadlet .login unit that writes one. */

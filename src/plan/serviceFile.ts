@@ -40,9 +40,14 @@ export class ServiceFile {
     this.section(section).entries.push({ key, value });
   }
 
-  /** Argument vector as one Exec line, quoted so systemd splits it back into exactly these words. */
-  addCommand(section: string, key: string, argv: readonly string[]): void {
-    this.add(section, key, escapeExecArgs(argv));
+  /** Argument vector as one Exec line, quoted so systemd splits it back into exactly these words; prefix: "-" (failure ignored), ... */
+  addCommand(section: string, key: string, argv: readonly string[], prefix = ''): void {
+    this.add(section, key, `${prefix}${escapeExecArgs(argv)}`);
+  }
+
+  /** The same, as the first line of key (ahead of the definition's own). */
+  prependCommand(section: string, key: string, argv: readonly string[]): void {
+    this.prepend(section, key, escapeExecArgs(argv));
   }
 
   prepend(section: string, key: string, value: string): void {

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { PodgenError } from '../errors';
 import { parseManifest } from '../image/manifest';
 import { ImageStore, type StoredImage } from '../image/store';
-import { mountRootfs, unmountRootfs } from '../image/unpack';
+import { mountRootfs, overlayLowerdir, unmountRootfs } from '../image/unpack';
 import { run } from '../process/run';
 import { readIfExists } from '../resolve/readIfExists';
 import { dropRestartMarkers } from './kept';
@@ -19,7 +19,7 @@ import { attach, detach, members, networkFor, stopUnfinishedAdds } from './netwo
 import { type ImageConfig, ociSpec, type ResolvedDevice, type ResolvedMount } from './ociSpec';
 import { type ContainerPaths, containerPaths, isMounted } from './paths';
 import { parseRunArgs, type PortMapping, type RunArgs } from './runArgs';
-import { createArgv, START_HELPER, startArgv } from './takeOver';
+import { createArgv, NATIVE_HELPER, overlayFileOf, startArgv } from './takeOver';
 
 export interface PrepareRequest {
   readonly name: string;
@@ -349,8 +349,12 @@ async function prepareIn(req: PrepareRequest, args: RunArgs, paths: ContainerPat
     });
     (spec.root as { path: string }).path = paths.rootfs;
     writeAtomic(path.join(paths.bundle, 'config.json'), `${JSON.stringify(spec, null, 2)}\n`);
-    // Written last: a prepare that failed leaves no marker.
-    if (req.fastKey) fs.writeFileSync(path.join(paths.bundle, `ready-${req.fastKey}`), '');
+    if (req.fastKey) {
+      // For the Node-free cleanup (podgen-unit cleanup): where the writable layer is, and what it lies on.
+      fs.writeFileSync(overlayFileOf(paths.bundle), `${paths.containerDir}\n${overlayLowerdir(lowers)}\n`);
+      // Written last: a prepare that failed leaves no marker.
+      fs.writeFileSync(path.join(paths.bundle, `ready-${req.fastKey}`), '');
+    }
     return { paths, args, ip };
   } catch (e) {
     await cleanup({ name: req.name, user: req.user, runtime: undefined }).catch(() => undefined);
@@ -389,18 +393,19 @@ async function rearm(paths: ContainerPaths, lowers: readonly string[] | undefine
 
 /**
  * The OCI runtime taking over a prepared bundle, as the unit's ExecStart would (podgenEngine.ts):
- * `runc create`, or podgen-start running it and then starting the container (`start`).
+ * `runc create`, or podgen-unit start running it and then starting the container (`start`),
+ * marking the restart manager's RECORD when there is one.
  */
-export function takeOverArgv(paths: ContainerPaths, runtime: string, then: 'create' | 'start'): string[] {
+export function takeOverArgv(paths: ContainerPaths, runtime: string, then: 'create' | 'start', record?: string): string[] {
   const layout = { runtime, stateRoot: paths.runtimeState, bundle: paths.bundle, name: paths.name };
   const create = createArgv(layout);
   // Socket activation: LISTEN_PID names us; runc takes the fds only when it names runc (an sh
   // that sets it to its own PID, then execs runc, keeps that PID).
   if (then === 'create') return process.env.LISTEN_PID === String(process.pid) ? ['/bin/sh', '-c', 'export LISTEN_PID=$$; exec "$0" "$@"', ...create] : create;
-  if (!fs.existsSync(START_HELPER)) {
-    throw new PodgenError(`${START_HELPER} is missing`, { kind: 'unavailable', hint: 'run npm install in podgen\'s directory again (it builds podgen-start with the C compiler), or generate and install the unit again' });
+  if (!fs.existsSync(NATIVE_HELPER)) {
+    throw new PodgenError(`${NATIVE_HELPER} is missing`, { kind: 'unavailable', hint: 'run npm install in podgen\'s directory again (it builds podgen-unit with the C compiler), or generate and install the unit again' });
   }
-  return startArgv(START_HELPER, layout);
+  return startArgv(NATIVE_HELPER, layout, record);
 }
 
 export interface CleanupRequest {
