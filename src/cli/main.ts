@@ -32,6 +32,7 @@ const NAMES_OR_FILE = (a: { names?: unknown; file?: unknown }): true | string =>
 const USER_OPTION = { type: 'boolean' as const, default: false, describe: 'your user manager (systemctl --user) and per-user directories' };
 const JSON_OPTION = { type: 'boolean' as const, default: false, describe: 'print the result as JSON' };
 const TIMEOUT_OPTION = { type: 'number' as const, describe: 'seconds to wait for systemd to finish the jobs (default 300); on expiry podgen says which are still pending' };
+const GRACE_OPTION = { alias: 't', type: 'number' as const, describe: 'seconds between the stop signal and SIGKILL for this stop (docker stop -t; default: the definition\'s StopTimeout=, else 10)' };
 const REPLACE_OPTION = { type: 'boolean' as const, default: false, describe: 'replace (or remove) a unit of the same name that podgen did not write' };
 
 interface GenerateArgs {
@@ -155,7 +156,7 @@ async function runInstall(args: InstallArgs): Promise<void> {
 
 async function runUninstall(args: { names: string[]; user: boolean; force: boolean }): Promise<void> {
   const { uninstall } = await import('../commands/install');
-  const r = await withSystemd(args.user, (systemd) => uninstall(args.names, defaultUnitDir(args.user), args.force, systemd), true);
+  const r = await withSystemd(args.user, (systemd) => uninstall(args.names, defaultUnitDir(args.user), args.force, systemd, args.user), true);
   for (const u of r.removed) process.stdout.write(`${u}: disabled and removed\n`);
   for (const u of r.missing) process.stdout.write(`${u}: not installed\n`);
 }
@@ -166,10 +167,12 @@ function printReports(reports: Reports): void {
   for (const r of reports) {
     const st = r.status;
     const state = st ? `${st.activeState}/${st.subState}${st.mainPid ? `, pid ${st.mainPid}` : ''}` : 'unknown';
-    if (r.ok) process.stdout.write(`${r.unit}: ${r.job ?? 'already running'} (${state})\n`);
+    const container = r.container ? `${r.container}; ` : '';
+    if (r.ok) process.stdout.write(`${r.unit}: ${r.job ?? 'already running'} (${container}${state})\n`);
     else {
-      // A unit that is restarting has had Result and ExecMainStatus reset: NRestarts says it is crash-looping.
-      const why = st ? ` (ActiveState=${st.activeState} SubState=${st.subState} Result=${st.result} ExecMainStatus=${st.execMainStatus}${st.nRestarts > 0 ? ` NRestarts=${st.nRestarts}` : ''})` : ' (not started)';
+      // A unit that is restarting has had Result and ExecMainStatus reset: the record says how it went.
+      const restarts = r.restartCount ? `, ${r.restartCount} restart${r.restartCount === 1 ? '' : 's'}` : st && st.nRestarts > 0 ? ` NRestarts=${st.nRestarts}` : '';
+      const why = st ? ` (${container}ActiveState=${st.activeState} SubState=${st.subState} Result=${st.result} ExecMainStatus=${st.execMainStatus}${restarts})` : ' (not started)';
       process.stdout.write(`${r.unit}: ${r.job ?? 'not running'}${why}\n`);
       if (r.journal) process.stdout.write(`${r.journal.split('\n').map((l) => `    ${l}`).join('\n')}\n`);
     }
@@ -275,13 +278,28 @@ async function runDown(args: { names: string[]; user: boolean; force: boolean; t
   for (const r of reports) process.stdout.write(`${r.unit}: stopped, disabled and removed\n`);
 }
 
-async function runJob(verb: 'StartUnit' | 'StopUnit' | 'RestartUnit', args: { names: string[]; user: boolean; timeout?: number }): Promise<void> {
+async function runJob(verb: 'StartUnit' | 'StopUnit' | 'RestartUnit', args: { names: string[]; user: boolean; timeout?: number; time?: number }): Promise<void> {
   const { jobs, failureOf } = await import('../commands/lifecycle');
   const ms = timeoutMs(args.timeout);
-  const reports = await withSystemd(args.user, (systemd) => jobs(verb, args.names, systemd, args.user, defaultUnitDir(args.user), ms), true);
+  if (args.time !== undefined && (!Number.isFinite(args.time) || args.time < 0)) {
+    throw new PodgenError(`-t takes the seconds to wait before SIGKILL, 0 or more (got ${args.time})`, { kind: 'usage', hint: 'e.g. podgen stop -t 30 web' });
+  }
+  const reports = await withSystemd(args.user, (systemd) => jobs(verb, args.names, systemd, args.user, defaultUnitDir(args.user), { timeoutMs: ms, stopGraceSeconds: args.time }), true);
   printReports(reports);
   const failure = failureOf(verb === 'StopUnit' ? [] : reports);
   if (failure) throw failure;
+}
+
+async function runUpdate(args: { names: string[]; user: boolean; restart: string; json: boolean }): Promise<void> {
+  const { updateRestart } = await import('../commands/update');
+  const { machineContext } = await import('../commands/generate');
+  const helper = machineContext(args.user).nativeHelper;
+  const changes = await withSystemd(args.user, (systemd) => updateRestart({ policy: args.restart, names: args.names, unitDir: defaultUnitDir(args.user), systemd, user: args.user, helper }), true);
+  if (args.json) {
+    process.stdout.write(`${JSON.stringify(changes, null, 2)}\n`);
+    return;
+  }
+  for (const c of changes) process.stdout.write(`${c.unit}: restart policy ${c.after} (was ${c.before})${c.enabledBy ? `; now wanted by ${c.enabledBy}, so it comes back at boot` : ''}\n`);
 }
 
 async function runPs(args: { user: boolean; all: boolean; json: boolean }): Promise<void> {
@@ -506,9 +524,36 @@ export async function main(argv: string[]): Promise<void> {
           .epilog(EXIT_CODES),
       (args) => runDown(args),
     )
-    .command<{ names: string[]; user: boolean; timeout?: number }>('start <names..>', 'start units and wait (a spent on-failure:N budget is reset, as Docker does)', (y) => y.option('user', { type: 'boolean', default: false }).option('timeout', TIMEOUT_OPTION), (args) => runJob('StartUnit', args))
-    .command<{ names: string[]; user: boolean; timeout?: number }>('stop <names..>', 'stop units and wait', (y) => y.option('user', { type: 'boolean', default: false }).option('timeout', TIMEOUT_OPTION), (args) => runJob('StopUnit', args))
-    .command<{ names: string[]; user: boolean; timeout?: number }>('restart <names..>', 'restart units and wait', (y) => y.option('user', { type: 'boolean', default: false }).option('timeout', TIMEOUT_OPTION), (args) => runJob('RestartUnit', args))
+    .command<{ names: string[]; user: boolean; timeout?: number }>(
+      'start <names..>',
+      'start containers and wait; a start by hand resets the restart count and back-off (a spent on-failure:N budget), as Docker does',
+      (y) => y.options({ user: USER_OPTION, timeout: TIMEOUT_OPTION }).epilog(EXIT_CODES),
+      (args) => runJob('StartUnit', args),
+    )
+    .command<{ names: string[]; user: boolean; timeout?: number; time?: number }>(
+      'stop <names..>',
+      'stop containers and wait: the stop signal, then SIGKILL after the grace period; a stop by hand is not a failure, and unless-stopped ones stay down, also across reboots',
+      (y) => y.options({ user: USER_OPTION, timeout: TIMEOUT_OPTION, time: GRACE_OPTION }).epilog(EXIT_CODES),
+      (args) => runJob('StopUnit', args),
+    )
+    .command<{ names: string[]; user: boolean; timeout?: number; time?: number }>(
+      'restart <names..>',
+      'restart containers and wait (a restart by hand resets the restart count and back-off)',
+      (y) => y.options({ user: USER_OPTION, timeout: TIMEOUT_OPTION, time: GRACE_OPTION }).epilog(EXIT_CODES),
+      (args) => runJob('RestartUnit', args),
+    )
+    .command<{ names: string[]; user: boolean; restart: string; json: boolean }>(
+      'update <names..>',
+      'change installed containers live, as docker update does: --restart POLICY (no restart of a running container; the definition file is not edited)',
+      (y) =>
+        y
+          .positional('names', { describe: 'container (unit) names', type: 'string', array: true })
+          .option('restart', { type: 'string', demandOption: true, describe: 'the new restart policy: no, always, unless-stopped, on-failure or on-failure:N' })
+          .options({ user: USER_OPTION, json: JSON_OPTION })
+          .example('$0 update --restart unless-stopped web db', 'web and db come back after crashes and reboots, unless stopped by hand')
+          .epilog(EXIT_CODES),
+      (args) => runUpdate(args),
+    )
     .command<{ name: string; user: boolean; json: boolean }>(
       'status <name>',
       'one unit: systemd state, PID, restarts, last exit, unit file, last journal lines',

@@ -13,6 +13,8 @@ import { trace } from '../trace';
 import { lookup } from '../parse/lookup';
 import { parseUnitText } from '../parse/parseUnitFile';
 import { readIfExists } from '../resolve/readIfExists';
+import { recordPath } from '../restart/record';
+import { updateDropinPath } from '../restart/update';
 import { removeKeptBundle } from '../runtime/kept';
 import { GENERATED_MARK, serviceUnitName as unitName } from '../resolve/unitName';
 export { defaultUnitDir } from '../resolve/searchPaths';
@@ -53,6 +55,8 @@ export async function install(
   });
   const changed = plan.filter((p) => p.state !== 'unchanged');
   if (changed.length > 0) writeUnits(req.unitDir, changed.map((p) => ({ unitName: p.unit, text: p.text, symlinks: [] })));
+  // A changed definition is the truth again: `podgen update --restart`'s policy goes.
+  for (const p of changed) removeUpdateDropin(req.unitDir, p.unit);
   trace('install: written');
   if (changed.length > 0) await req.systemd.reload();
   trace('install: reloaded');
@@ -69,7 +73,7 @@ export interface UninstallResult {
 }
 
 /** Disable and remove units podgen wrote (NAME, NAME.service or a definition path), then reload once. */
-export async function uninstall(names: readonly string[], unitDir: string, force: boolean, systemd: SystemdManager): Promise<UninstallResult> {
+export async function uninstall(names: readonly string[], unitDir: string, force: boolean, systemd: SystemdManager, user = false): Promise<UninstallResult> {
   const units = names.map(unitName);
   const present = units.filter((u) => {
     const file = path.join(unitDir, u);
@@ -80,11 +84,29 @@ export async function uninstall(names: readonly string[], unitDir: string, force
   const missing = units.filter((u) => !present.includes(u));
   const kept = keptBundles(unitDir, present);
   const disableChanges = present.length > 0 ? await systemd.disable(present) : [];
-  for (const u of present) fs.rmSync(path.join(unitDir, u), { force: true });
+  for (const u of present) {
+    fs.rmSync(path.join(unitDir, u), { force: true });
+    removeUpdateDropin(unitDir, u);
+  }
   if (present.length > 0) await systemd.reload();
+  // What the restart manager remembered of a container that is gone (its record and side files).
+  for (const u of present) {
+    const record = recordPath(u, user);
+    for (const suffix of ['', '.lock', '.stop-timeout']) fs.rmSync(`${record}${suffix}`, { force: true });
+  }
   // A stopped container of a removed unit keeps nothing ready (a running one: its cleanup does it).
   for (const k of kept) await removeKeptBundle(k.name, k.user);
   return { removed: present, missing, disableChanges };
+}
+
+function removeUpdateDropin(unitDir: string, unit: string): void {
+  const dropin = updateDropinPath(unitDir, unit);
+  fs.rmSync(dropin, { force: true });
+  try {
+    fs.rmdirSync(path.dirname(dropin)); // only when nothing else is in UNIT.d
+  } catch {
+    // the user's own drop-ins are there, or it never existed
+  }
 }
 
 /** The containers of podgen-engine units that keep their bundle between starts (cleanup --keep-bundle). */

@@ -4,7 +4,6 @@
 // its last journal lines.
 
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { PodgenError } from '../errors';
 import type { JobOutcome, JobVerb, SystemdManager, UnitStatus } from '../manage/systemd';
@@ -16,7 +15,10 @@ import { generate, type GenerateRequest } from './generate';
 import { readIfExists } from '../resolve/readIfExists';
 import { trace } from '../trace';
 import { install, type InstallResult, keptBundles, uninstall } from './install';
-import { dropRestartMarkers } from '../runtime/kept';
+import { readRecord, recordPath } from '../restart/record';
+import { containerState } from '../restart/state';
+import { effectivePolicy, isManaged, updateDropinPath } from '../restart/update';
+import { dropReadyMarkers } from '../runtime/kept';
 import { containerPaths } from '../runtime/paths';
 import { GENERATED_MARK, serviceUnitName as unitName } from '../resolve/unitName';
 
@@ -24,31 +26,15 @@ export { unitName };
 
 export const JOB_TIMEOUT_MS = 5 * 60_000;
 
-/**
- * Where `podgen stop` marks unless-stopped containers as stopped by hand: the
- * `ConditionPathExists=!%S/podgen/stopped/%n` of their unit keeps them down,
- * also at boot, until `podgen start`/`up` removes the mark (%S is /var/lib, or
- * ~/.local/state for user units; PODGEN_STATE_DIR overrides it, for tests).
- */
-export function stoppedMarker(unit: string, user: boolean, env: NodeJS.ProcessEnv = process.env): string {
-  const state = env.PODGEN_STATE_DIR || (user ? path.join(env.XDG_STATE_HOME || path.join(os.homedir(), '.local', 'state')) : '/var/lib');
-  return path.join(state, 'podgen', 'stopped', unit);
-}
-
-function isUnlessStopped(unitDir: string, unit: string): boolean {
-  const text = readIfExists(path.join(unitDir, unit));
-  return text !== undefined && lookup(parseUnitText(text, unit, unit).unit, 'X-Container', 'RestartPolicy') === 'unless-stopped';
-}
-
-function clearStopped(units: readonly string[], user: boolean): void {
-  for (const u of units) fs.rmSync(stoppedMarker(u, user), { force: true });
-}
-
 export interface UnitReport {
   readonly unit: string;
   readonly ok: boolean;
   readonly job: string | undefined;
   readonly status: UnitStatus | undefined;
+  /** The container as Docker users read it: "running", "restarting (in 3.2s)", "gave up after 3 restarts", ... */
+  readonly container: string | undefined;
+  /** Docker's RestartCount (the restart manager's record), when there is one. */
+  readonly restartCount: number | undefined;
   /** Last journal lines of a unit that failed. */
   readonly journal: string | undefined;
 }
@@ -90,6 +76,13 @@ async function settle(systemd: SystemdManager, units: readonly string[]): Promis
   }
 }
 
+/** The container's Docker-like summary and restart count, from systemd's view and the record. */
+function containerOf(unit: string, status: UnitStatus | undefined, user: boolean): { container: string | undefined; restartCount: number | undefined } {
+  if (!status) return { container: undefined, restartCount: undefined };
+  const record = readRecord(unit, user);
+  return { container: containerState(status, record, Date.now()).summary, restartCount: record?.restartCount };
+}
+
 async function report(systemd: SystemdManager, outcomes: readonly JobOutcome[], user: boolean, verb: JobVerb = 'StartUnit'): Promise<UnitReport[]> {
   const units = outcomes.map((o) => o.unit);
   const statuses = verb === 'StopUnit' ? await systemd.status(units) : await settle(systemd, units);
@@ -98,7 +91,7 @@ async function report(systemd: SystemdManager, outcomes: readonly JobOutcome[], 
       const s = statuses[i];
       const ok = o.result === 'done' && (verb === 'StopUnit' || s?.activeState === 'active' || s?.activeState === 'reloading');
       const job = o.result === 'done' && !ok ? 'failed' : o.result;
-      return { unit: o.unit, ok, job, status: s, journal: ok ? undefined : await journalTail(o.unit, 15, user) };
+      return { unit: o.unit, ok, job, status: s, ...containerOf(o.unit, s, user), journal: ok ? undefined : await journalTail(o.unit, 15, user) };
     }),
   );
 }
@@ -145,14 +138,13 @@ export async function up(
       try {
         await req.ensureImage(image);
       } catch (e) {
-        for (const u of needing) pullFailures.push({ unit: u, ok: false, job: 'pull failed', status: undefined, journal: `podgen: ${(e as Error).message}` });
+        for (const u of needing) pullFailures.push({ unit: u, ok: false, job: 'pull failed', status: undefined, container: undefined, restartCount: undefined, journal: `podgen: ${(e as Error).message}` });
       }
     }
     const failed = new Set(pullFailures.map((f) => f.unit));
     start = start.filter((u) => !failed.has(u));
     restart = restart.filter((u) => !failed.has(u));
   }
-  clearStopped([...start, ...restart], req.user);
   // Reset only what failed (Docker resets a spent on-failure:N budget on a manual start).
   for (const u of start.filter((x) => states[units.findIndex((y) => y.unit === x)] === 'failed')) await req.systemd.resetFailed(u);
   trace('up: images ready');
@@ -166,7 +158,7 @@ export async function up(
   trace('up: settled');
   const touched = new Set([...start, ...restart, ...pullFailures.map((f) => f.unit)]);
   const already = units.filter((u) => !touched.has(u.unit));
-  const quiet = (await req.systemd.status(already.map((u) => u.unit))).map((s) => ({ unit: s.unit, ok: s.activeState === 'active', job: undefined, status: s, journal: undefined }));
+  const quiet = (await req.systemd.status(already.map((u) => u.unit))).map((s) => ({ unit: s.unit, ok: s.activeState === 'active', job: undefined, status: s, ...containerOf(s.unit, s, req.user), journal: undefined }));
   return { install: installed, units: [...pullFailures, ...reports, ...quiet] };
 }
 
@@ -174,29 +166,46 @@ export async function up(
 export async function down(names: readonly string[], unitDir: string, force: boolean, systemd: SystemdManager, user: boolean, timeoutMs = JOB_TIMEOUT_MS): Promise<UnitReport[]> {
   const units = names.map(unitName).filter((u) => fs.existsSync(path.join(unitDir, u)));
   // Their stop's cleanup would mount the next start's root again: it removes everything instead.
-  for (const k of keptBundles(unitDir, units)) dropRestartMarkers(containerPaths(k.name, k.user));
+  for (const k of keptBundles(unitDir, units)) dropReadyMarkers(containerPaths(k.name, k.user));
   const outcomes = units.length ? await systemd.runJobs('StopUnit', units, timeoutMs) : [];
   const reports = await report(systemd, outcomes, user, 'StopUnit');
-  await uninstall(names, unitDir, force, systemd);
+  await uninstall(names, unitDir, force, systemd, user);
   return reports;
 }
 
-export async function jobs(verb: JobVerb, names: readonly string[], systemd: SystemdManager, user: boolean, unitDir: string, timeoutMs = JOB_TIMEOUT_MS): Promise<UnitReport[]> {
+export interface JobOptions {
+  readonly timeoutMs?: number;
+  /** stop: the container's grace period for this stop, in seconds (docker stop -t). */
+  readonly stopGraceSeconds?: number;
+}
+
+/**
+ * start / stop / restart. A start by hand resets a spent on-failure:N budget and the back-off (the
+ * restart manager's start sees no pending automatic restart, as Docker's manual start resets its
+ * restart manager); a stop by hand is recorded by the unit's own ExecStop= (so also for
+ * systemctl stop), which also applies -t: the grace period goes where it reads it.
+ */
+export async function jobs(verb: JobVerb, names: readonly string[], systemd: SystemdManager, user: boolean, unitDir: string, opts: JobOptions = {}): Promise<UnitReport[]> {
   const units = names.map(unitName);
   if (verb !== 'StopUnit') {
-    clearStopped(units, user);
-    // A manual start clears a spent on-failure:N budget, as Docker's does.
+    // Units written without the restart manager use systemd's start-rate limit for on-failure:N.
     for (const u of units) await systemd.resetFailed(u);
   }
-  const reports = await report(systemd, await systemd.runJobs(verb, units, timeoutMs), user, verb);
-  if (verb === 'StopUnit') {
-    for (const u of units.filter((x) => isUnlessStopped(unitDir, x))) {
-      const marker = stoppedMarker(u, user);
-      fs.mkdirSync(path.dirname(marker), { recursive: true });
-      fs.writeFileSync(marker, `stopped by podgen stop at ${new Date().toISOString()}\n`);
+  if (verb !== 'StartUnit' && opts.stopGraceSeconds !== undefined) {
+    for (const u of units) {
+      const text = readIfExists(path.join(unitDir, u));
+      if (text === undefined || !isManaged(text)) {
+        throw new PodgenError(`${u}: -t needs the restart manager's stop (podgen-unit), which this unit was generated without`, {
+          kind: 'usage',
+          hint: 'install podgen with a C compiler (npm install), run podgen up again, or leave out -t (the unit\'s StopTimeout= applies)',
+        });
+      }
+      const file = `${recordPath(u, user)}.stop-timeout`;
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, `${opts.stopGraceSeconds}\n`);
     }
   }
-  return reports;
+  return report(systemd, await systemd.runJobs(verb, units, opts.timeoutMs ?? JOB_TIMEOUT_MS), user, verb);
 }
 
 /** Exit non-zero (after reporting everything) when any unit failed. */
@@ -245,8 +254,12 @@ export async function inspectUnit(name: string, unitDir: string, systemd: System
   const parsed = parseUnitText(text, file, unit).unit;
   const [status] = await systemd.status([unit]);
   const fragmentPath = await systemd.fragmentPath(unit);
+  const record = readRecord(unit, user);
   return {
     unit,
+    State: status ? containerState(status, record, Date.now()).state : undefined,
+    restartPolicy: effectivePolicy(text, readIfExists(updateDropinPath(unitDir, unit))),
+    restartManager: isManaged(text) ? { record: recordPath(unit, user), ...record } : undefined,
     unitFile: file,
     definition: lookup(parsed, 'Unit', 'SourcePath'),
     dropins: [...text.matchAll(/^# {3}drop-in: (.*)$/gm)].map((m) => m[1]),

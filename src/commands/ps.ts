@@ -4,6 +4,9 @@
 
 import * as path from 'node:path';
 import { unitStatuses, type StatusQuery, type UnitStatus } from '../manage/unitStatus';
+import { readRecord } from '../restart/record';
+import { containerState, type DockerState } from '../restart/state';
+import { effectivePolicy, updateDropinPath } from '../restart/update';
 import { defaultUnitDir } from '../resolve/searchPaths';
 import { lookup } from '../parse/lookup';
 import { parseUnitText } from '../parse/parseUnitFile';
@@ -15,19 +18,27 @@ export interface PsRow {
   readonly unit: string;
   readonly active: string;
   readonly sub: string;
+  /** Docker's view: "running", "restarting (in 3.2s)", "exited (1) 5 min ago", "gave up after 3 restarts", ... */
+  readonly status: string;
   readonly uptimeSeconds: number | undefined;
   readonly mainPid: number;
+  /** Docker's RestartCount: automatic restarts since the last start by hand (the restart manager's record). */
+  readonly restartCount: number;
+  /** systemd's NRestarts (every automatic restart since the unit was loaded). */
   readonly restarts: number;
   readonly lastExit: number;
   readonly image: string;
+  /** The policy in force (a podgen update --restart drop-in wins over the definition). */
   readonly restartPolicy: string;
   readonly ports: readonly string[];
+  /** docker inspect's State. */
+  readonly state: DockerState;
 }
 
 const RUNNING = new Set(['active', 'activating', 'reloading', 'deactivating']);
 
 /** Every unit podgen wrote in unitDir, with systemd's view of it (one round of pipelined D-Bus calls). */
-export async function ps(unitDir: string, status: (units: readonly string[], query: StatusQuery) => Promise<UnitStatus[]>, all: boolean): Promise<PsRow[]> {
+export async function ps(unitDir: string, status: (units: readonly string[], query: StatusQuery) => Promise<UnitStatus[]>, all: boolean, user = false): Promise<PsRow[]> {
   const ours = listDir(unitDir)
     .filter((n) => n.endsWith('.service'))
     .map((n) => ({ n, text: readIfExists(path.join(unitDir, n)) }))
@@ -35,21 +46,26 @@ export async function ps(unitDir: string, status: (units: readonly string[], que
   trace(`ps: ${ours.length} unit files read`);
   const statuses = await status(ours.map((x) => x.n), { withoutResult: true, detailsWhen: all ? undefined : (state) => RUNNING.has(state) });
   trace('ps: statuses');
-  const now = Date.now() * 1000;
-  const rows = ours.map(({ n, text }, i) => {
+  const nowMs = Date.now();
+  const rows = ours.map(({ n, text }, i): PsRow => {
     const unit = parseUnitText(text, n, n).unit;
     const s = statuses[i] as UnitStatus;
+    const record = readRecord(n, user);
+    const { state, summary } = containerState(s, record, nowMs);
     return {
       unit: n,
       active: s.activeState,
       sub: s.subState,
-      uptimeSeconds: s.activeState === 'active' && s.mainStartTimestamp > 0 ? Math.round((now - s.mainStartTimestamp) / 1e6) : undefined,
+      status: summary,
+      uptimeSeconds: s.activeState === 'active' && s.mainStartTimestamp > 0 ? Math.round((nowMs * 1000 - s.mainStartTimestamp) / 1e6) : undefined,
       mainPid: s.mainPid,
+      restartCount: state.RestartCount,
       restarts: s.nRestarts,
-      lastExit: s.execMainStatus,
+      lastExit: state.ExitCode,
       image: lookup(unit, 'X-Container', 'Image') ?? '',
-      restartPolicy: lookup(unit, 'X-Container', 'RestartPolicy') ?? lookup(unit, 'Service', 'Restart') ?? 'no',
+      restartPolicy: effectivePolicy(text, readIfExists(updateDropinPath(unitDir, n))),
       ports: unit.sections.find((x) => x.name === 'X-Container')?.entries.filter((e) => e.key === 'PublishPort').map((e) => e.value) ?? [],
+      state,
     };
   });
   return all ? rows : rows.filter((r) => RUNNING.has(r.active));
@@ -57,14 +73,14 @@ export async function ps(unitDir: string, status: (units: readonly string[], que
 
 /** `podgen ps [-a] [--json] [--user]`: the table, or JSON. */
 export async function psCommand(args: { user: boolean; all: boolean; json: boolean }, out: NodeJS.WritableStream): Promise<void> {
-  const rows = await ps(defaultUnitDir(args.user), (units, query) => unitStatuses(args.user, units, query), args.all);
+  const rows = await ps(defaultUnitDir(args.user), (units, query) => unitStatuses(args.user, units, query), args.all, args.user);
   if (args.json) {
     out.write(`${JSON.stringify(rows, null, 2)}\n`);
     return;
   }
   const table = [
-    ['UNIT', 'STATE', 'UPTIME', 'PID', 'RESTARTS', 'EXIT', 'POLICY', 'IMAGE', 'PORTS'],
-    ...rows.map((r) => [r.unit, `${r.active}/${r.sub}`, r.uptimeSeconds === undefined ? '-' : `${r.uptimeSeconds}s`, String(r.mainPid || '-'), String(r.restarts), String(r.lastExit), r.restartPolicy, r.image, r.ports.join(',')]),
+    ['UNIT', 'STATUS', 'UPTIME', 'PID', 'RESTARTS', 'POLICY', 'IMAGE', 'PORTS'],
+    ...rows.map((r) => [r.unit, r.status, r.uptimeSeconds === undefined ? '-' : `${r.uptimeSeconds}s`, String((r.state.Running && !r.state.Restarting && r.mainPid) || '-'), String(r.restartCount), r.restartPolicy, r.image, r.ports.join(',')]),
   ];
   const widths = table[0]?.map((_, c) => Math.max(...table.map((r) => (r[c] ?? '').length))) ?? [];
   for (const r of table) out.write(`${r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()}\n`);

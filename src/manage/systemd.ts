@@ -43,6 +43,8 @@ export interface SystemdManager {
   reload(): Promise<void>;
   enable(units: readonly string[]): Promise<UnitFileChange[]>;
   disable(units: readonly string[]): Promise<UnitFileChange[]>;
+  /** Make TARGET want the units (`systemctl add-wants`): they start with it, at boot. */
+  addWants(target: string, units: readonly string[]): Promise<UnitFileChange[]>;
   unitFileState(unit: string): Promise<string | undefined>;
   /** Queue a job for each unit and wait until systemd reports every one finished (onFinished as each does). */
   runJobs(verb: JobVerb, units: readonly string[], timeoutMs: number, onFinished?: (outcome: JobOutcome) => void, queue?: (unit: string) => Promise<unknown>): Promise<JobOutcome[]>;
@@ -86,6 +88,7 @@ export async function connectSystemd(user: boolean): Promise<SystemdManager> {
     ResetFailedUnit: 's',
     EnableUnitFiles: 'asbb',
     DisableUnitFiles: 'asb',
+    AddDependencyUnitFiles: 'asssbb',
     GetUnitFileState: 's',
   };
   const call = async (method: string, ...args: unknown[]): Promise<unknown> => {
@@ -233,6 +236,9 @@ export async function connectSystemd(user: boolean): Promise<SystemdManager> {
     },
     async disable(units) {
       return changes(await call('DisableUnitFiles', [...units], false));
+    },
+    async addWants(target, units) {
+      return changes(await call('AddDependencyUnitFiles', [...units], target, 'Wants', false, false));
     },
     async unitFileState(unit) {
       try {

@@ -1,5 +1,5 @@
 // What a stopped host/none-network container keeps for its next start without
-// Node (podgenEngine.ts): its bundle, a restart marker, and a fresh writable
+// Node (podgenEngine.ts): its bundle, a ready marker, and a fresh writable
 // layer already mounted over the image's layers. These undo that, for pulls
 // and removals of layers (the marker goes) and for removed units (all of it).
 
@@ -13,15 +13,15 @@ import { type ContainerPaths, containerPaths, isMounted, preparedContainers, run
  * No Node-free start for this container: its next stop's cleanup removes its bundle and root
  * instead of re-arming them. Returns the markers' names (cleanup puts them back once re-armed).
  */
-export function dropRestartMarkers(p: ContainerPaths): string[] {
+export function dropReadyMarkers(p: ContainerPaths): string[] {
   const markers = listDir(p.bundle).filter((f) => f.startsWith('ready-'));
   for (const m of markers) fs.rmSync(path.join(p.bundle, m), { force: true });
   return markers;
 }
 
-/** Drop the restart markers, and unmount the ready root of a container that is not running. */
+/** Drop the ready markers, and unmount the ready root of a container that is not running. */
 async function disarm(p: ContainerPaths): Promise<boolean> {
-  dropRestartMarkers(p);
+  dropReadyMarkers(p);
   // A running container's root is its own; cleanup deals with it when it stops.
   if (runtimeHolds(p)) return false;
   if (isMounted(p.rootfs)) await unmountRootfs(p.containerDir);

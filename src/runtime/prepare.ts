@@ -14,7 +14,7 @@ import { ImageStore, type StoredImage } from '../image/store';
 import { mountRootfs, overlayLowerdir, unmountRootfs } from '../image/unpack';
 import { run } from '../process/run';
 import { readIfExists } from '../resolve/readIfExists';
-import { dropRestartMarkers } from './kept';
+import { dropReadyMarkers } from './kept';
 import { attach, detach, members, networkFor, stopUnfinishedAdds } from './network';
 import { type ImageConfig, ociSpec, type ResolvedDevice, type ResolvedMount } from './ociSpec';
 import { type ContainerPaths, containerPaths, isMounted } from './paths';
@@ -421,9 +421,9 @@ export interface CleanupRequest {
 export async function cleanup(req: CleanupRequest): Promise<void> {
   const paths = containerPaths(req.name, req.user);
   const problems: string[] = [];
-  // The restart marker means "bundle ready, fresh writable layer mounted": it goes first and
+  // The ready marker means "bundle ready, fresh writable layer mounted": it goes first and
   // comes back only when this cleanup has made that true again.
-  const markers = req.keepBundle ? dropRestartMarkers(paths) : [];
+  const markers = req.keepBundle ? dropReadyMarkers(paths) : [];
   const runtimes = req.runtime ? [req.runtime] : ['/usr/bin/runc', '/usr/bin/crun'].filter((r) => fs.existsSync(r));
   for (const rt of runtimes) {
     const r = await run([rt, '--root', paths.runtimeState, 'delete', '--force', req.name], { allowFailure: true }).catch((e: unknown) => ({ status: -1, stderr: (e as Error).message, stdout: '' }));

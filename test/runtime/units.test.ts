@@ -8,31 +8,14 @@ import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { podgen, REPO_ROOT } from '../support/cli';
-import { compress, diffIdOf, imageOf, pushImage, tarOf } from '../support/images';
+import { pushImage } from '../support/images';
+import { runtimeImage } from '../support/runtimeImage';
 import { TestRegistry } from '../support/registry';
 import { freePort } from '../support/ports';
 import { hostSideEnv, useSandbox } from '../support/sandbox';
 
-
-/** busybox + pgtest in one layer. */
-function runtimeImage() {
-  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'pgtest-')), 'pgtest');
-  const cc = spawnSync('gcc', ['-static', '-O2', '-o', out, path.join(REPO_ROOT, 'test/fixtures/helpers/pgtest.c')], { encoding: 'utf8' });
-  assert.equal(cc.status, 0, `building the pgtest helper: ${cc.stderr}`);
-  const tar = tarOf({
-    'bin/busybox': { copy: '/bin/busybox' },
-    'bin/sh': { symlink: 'busybox' },
-    'bin/pgtest': { copy: out },
-    'etc/passwd': 'root:x:0:0:root:/root:/bin/sh\nwww:x:33:33:www:/srv:/bin/sh\n',
-    'etc/group': 'root:x:0:\nwww:x:33:\n',
-    'srv/.keep': '',
-  });
-  fs.rmSync(path.dirname(out), { recursive: true, force: true });
-  return imageOf([compress(tar, 'gzip')], [diffIdOf(tar)]);
-}
 
 describe('podgen engine: containers run by runc under systemd (sandbox)', function () {
   this.timeout(180_000);

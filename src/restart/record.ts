@@ -1,0 +1,71 @@
+// The restart manager's record of a unit, read (never written: native/record.c
+// is its one writer, under its lock). key=value lines; unknown keys are
+// ignored, missing ones take their defaults, so either side can grow.
+
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { readIfExists } from '../resolve/readIfExists';
+import { RECORD_DIR } from './unitSettings';
+
+/** Where the container is in its life, as the hooks last wrote it. */
+export type Phase = 'starting' | 'running' | 'waiting' | 'exited' | 'gave-up' | 'stopped' | 'shutdown';
+const PHASES: readonly Phase[] = ['starting', 'running', 'waiting', 'exited', 'gave-up', 'stopped', 'shutdown'];
+
+export interface RestartRecord {
+  readonly phase: Phase | undefined;
+  /** The boot (kernel boot ID) it was last written in. */
+  readonly boot: string;
+  readonly policy: string;
+  /** Docker's RestartCount: automatic restarts since the last start by hand. */
+  readonly restartCount: number;
+  /** Docker's current back-off step, in ms (0 before the first). */
+  readonly backoffMs: number;
+  /** The last run's exit code, Docker's way (137 = SIGKILL); undefined before any run ended. */
+  readonly exitCode: number | undefined;
+  /** ms since the epoch; undefined when never. */
+  readonly startedAt: number | undefined;
+  readonly finishedAt: number | undefined;
+  /** Waiting: when the restart is due (ms since the epoch). */
+  readonly restartAt: number | undefined;
+}
+
+/** %S of the unit's manager: /var/lib, or ~/.local/state for --user (PODGEN_STATE_DIR overrides both, for tests). */
+export function stateDir(user: boolean, env: NodeJS.ProcessEnv = process.env): string {
+  return env.PODGEN_STATE_DIR || (user ? env.XDG_STATE_HOME || path.join(os.homedir(), '.local', 'state') : '/var/lib');
+}
+
+/** The record of UNIT, as the unit's hooks name it (%S/podgen/state/%n). */
+export function recordPath(unit: string, user: boolean, env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(stateDir(user, env), RECORD_DIR, unit);
+}
+
+const msOf = (us: string | undefined): number | undefined => {
+  const n = Number(us ?? 0);
+  return Number.isFinite(n) && n > 0 ? Math.round(n / 1000) : undefined;
+};
+
+export function parseRecord(text: string): RestartRecord {
+  const kv = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq > 0) kv.set(line.slice(0, eq), line.slice(eq + 1));
+  }
+  const phase = kv.get('phase');
+  const exit = Number(kv.get('exit_code') ?? -1);
+  return {
+    phase: PHASES.find((p) => p === phase),
+    boot: kv.get('boot') ?? '',
+    policy: kv.get('policy') ?? '',
+    restartCount: Number(kv.get('count') ?? 0) || 0,
+    backoffMs: Number(kv.get('backoff_ms') ?? 0) || 0,
+    exitCode: Number.isInteger(exit) && exit >= 0 ? exit : undefined,
+    startedAt: msOf(kv.get('started_rt')),
+    finishedAt: msOf(kv.get('ended_rt')),
+    restartAt: msOf(kv.get('not_before_rt')),
+  };
+}
+
+export function readRecord(unit: string, user: boolean, env: NodeJS.ProcessEnv = process.env): RestartRecord | undefined {
+  const text = readIfExists(recordPath(unit, user, env));
+  return text === undefined ? undefined : parseRecord(text);
+}
