@@ -44,7 +44,8 @@ export class RestartHarness {
 
   /** podgen on the host, managing the sandbox. */
   run(args: readonly string[], extraEnv: NodeJS.ProcessEnv = {}): CliResult {
-    return podgen(args, { cwd: this.defs, env: { ...hostSideEnv(this.sb, this.defs), ...extraEnv } });
+    // The staging directory is gone once useSandbox's own after-hook has run: clean-up still works.
+    return podgen(args, { cwd: fs.existsSync(this.defs) ? this.defs : '/', env: { ...hostSideEnv(this.sb, this.defs), ...extraEnv } });
   }
 
   /** podgen inside the sandbox (where the containers' mounts are). */
