@@ -5,7 +5,7 @@
  * and "stop this unit" (an on-failure:N budget spent). Like systemctl, it
  * talks to the manager's private socket (/run/systemd/private; a user
  * manager's under $XDG_RUNTIME_DIR), a direct connection: EXTERNAL auth, no
- * Hello, no bus daemon. Messages are little-endian (x86, arm64), as systemd
+ * Hello, no bus daemon. Health checks also queue restarts and stops through it. Messages are little-endian (x86, arm64), as systemd
  * sends them there. The D-Bus specification, "Message Protocol", has the layout.
  */
 #include "unit.h"
@@ -298,16 +298,18 @@ int sdbus_system_state(sdbus *b, char *state, size_t len) {
   return r;
 }
 
-/* Queue a stop job for UNIT (mode "replace"); its completion is not awaited. */
-int sdbus_stop_unit(sdbus *b, const char *unit) {
+/* Queue a job for UNIT (METHOD: StopUnit, RestartUnit, StartUnit; mode "replace"); its completion is not awaited. */
+int sdbus_unit_action(sdbus *b, const char *method, const char *unit) {
   const char *args[] = {unit, "replace"};
   unsigned char *body;
   size_t blen;
   char sig[32];
-  if (call(b, "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager", "StopUnit", "ss", args, &body, &blen, sig) < 0) return -1;
+  if (call(b, "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager", method, "ss", args, &body, &blen, sig) < 0) return -1;
   free(body);
   return 0;
 }
+
+int sdbus_stop_unit(sdbus *b, const char *unit) { return sdbus_unit_action(b, "StopUnit", unit); }
 
 /* Whether the manager is shutting down (a stop now is the machine's, not somebody's by hand). */
 bool system_stopping(void) {

@@ -10,7 +10,8 @@
  *   stop     ExecStop: note a stop by hand (or a shutdown), stop gracefully
  *   ended    ExecStopPost (last): Docker's restart rules, the record, the verdict
  *   cleanup  ExecStopPost: the Node-free cleanup of host/none-network containers
- *   notify   sd_notify with a barrier (Notify=healthy's READY=1)
+ *   notify   sd_notify with a barrier
+ *   health   a health check (UNIT-health.timer), or checks until healthy (Notify=healthy)
  *
  * The record (record.c) is the restart manager's memory: one small file per
  * unit under %S/podgen/state, written only here (podgen's CLI reads it).
@@ -59,6 +60,7 @@ void sdbus_close(sdbus *b);
 int sdbus_unit_job(sdbus *b, const char *unit, char *type, size_t len);
 int sdbus_system_state(sdbus *b, char *state, size_t len);
 int sdbus_stop_unit(sdbus *b, const char *unit);
+int sdbus_unit_action(sdbus *b, const char *method, const char *unit);
 bool system_stopping(void);
 
 /* ---- rules.c: Docker's restart rules (moby restartmanager), pure ---- */
@@ -109,6 +111,7 @@ int cmd_stop(int argc, char **argv);
 int cmd_ended(int argc, char **argv);
 int cmd_cleanup(int argc, char **argv);
 int cmd_notify(int argc, char **argv);
+int cmd_health(int argc, char **argv);
 
 /* begin a start (start.c and wait): the back-off wait of an automatic restart, or the reset of a start by hand. */
 int begin_start(const char *record_path);

@@ -46,7 +46,7 @@ interface GenerateArgs {
 function printGenerated(result: GenerateResult, args: GenerateArgs): void {
   for (const w of result.warnings) process.stderr.write(`${formatDiagnostic(w)}\n`);
   if (args.format === 'json') {
-    const units = result.units.map((u) => ({ ...u.plan, text: u.text }));
+    const units = result.units.map((u) => ({ ...u.plan, text: u.text, companions: u.companions }));
     process.stdout.write(`${JSON.stringify({ units, written: result.written }, null, 2)}\n`);
     return;
   }
@@ -55,9 +55,9 @@ function printGenerated(result: GenerateResult, args: GenerateArgs): void {
     else process.stderr.write(`wrote ${result.units.length} units (${result.written.length} files and links) to ${args.output}\n`);
     return;
   }
-  const several = result.units.length > 1;
-  result.units.forEach((u, i) => {
-    if (several) process.stdout.write(`${i > 0 ? '\n' : ''}---${u.plan.unitName}---\n`);
+  const texts = result.units.flatMap((u) => [{ unitName: u.plan.unitName, text: u.text }, ...u.companions]);
+  texts.forEach((u, i) => {
+    if (texts.length > 1) process.stdout.write(`${i > 0 ? '\n' : ''}---${u.unitName}---\n`);
     process.stdout.write(u.text);
   });
 }

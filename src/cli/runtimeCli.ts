@@ -10,14 +10,15 @@ export const RUNTIME_COMMANDS = ['prepare', 'cleanup', 'run', 'exec', 'top', 'st
 export type RuntimeCommand = (typeof RUNTIME_COMMANDS)[number];
 
 const HELP: Readonly<Record<RuntimeCommand, string>> = {
-  prepare: `podgen prepare [--user] --name NAME [--runtime runc|crun] [--fast-key KEY] [--record FILE] [--then create|start] -- [docker run flags] IMAGE [COMMAND...]
+  prepare: `podgen prepare [--user] --name NAME [--runtime runc|crun] [--fast-key KEY] [--record FILE] [--then-exec-json ARGV] [--then create|start] -- [docker run flags] IMAGE [COMMAND...]
 
 Prepare a container for the OCI runtime: the image (pulled when missing), a
 fresh overlay rootfs, volumes, /etc/hosts, resolv.conf, the network, and the
 bundle's config.json. With --then, hand the bundle to the runtime and exit
 with its status: create runs runc create; start runs podgen-unit start, which
 creates the container, makes it the systemd unit's main process and lets it
-run (--record: the restart manager's record, marked running). Units generated
+run (--record: the restart manager's record, marked running; --then-exec-json:
+what podgen-unit execs once the container runs, e.g. Notify=healthy's check). Units generated
 with --engine podgen run it first thing in their start; you rarely need it by
 hand.`,
   cleanup: `podgen cleanup [--user] --name NAME [--runtime runc|crun] [--keep-bundle]
@@ -71,6 +72,13 @@ export async function runRuntimeCommand(command: RuntimeCommand, rest: readonly 
       const fastKey = flagValue(own, ['--fast-key']);
       const then = flagValue(own, ['--then']);
       const record = flagValue(own, ['--record']);
+      const thenExecJson = flagValue(own, ['--then-exec-json']);
+      let thenExec: string[] | undefined;
+      if (thenExecJson !== undefined) {
+        const parsed: unknown = JSON.parse(thenExecJson);
+        if (!Array.isArray(parsed) || !parsed.every((w): w is string => typeof w === 'string')) throw new PodgenError('--then-exec-json takes a JSON array of strings', { kind: 'usage' });
+        thenExec = parsed;
+      }
       if (!name || own.length > 0) throw new PodgenError(`usage: ${HELP.prepare.split('\n')[0]}`, { kind: 'usage' });
       if (then !== undefined && then !== 'create' && then !== 'start') throw new PodgenError(`--then ${then}: expected create or start`, { kind: 'usage' });
       const runtimePath = RUNTIME_PATHS[runtime];
@@ -80,7 +88,7 @@ export async function runRuntimeCommand(command: RuntimeCommand, rest: readonly 
       if (then === undefined) return 0;
       // The runtime's own messages go to our stderr (the unit's journal); its status is ours.
       const { runAttached } = await import('../process/run');
-      return runAttached(takeOverArgv(paths, runtimePath, then, record));
+      return runAttached(takeOverArgv(paths, runtimePath, then, record, thenExec));
     }
     case 'cleanup': {
       const own = [...rest];

@@ -9,7 +9,7 @@ import { writeUnits } from '../output/writeUnits';
 import type { PlanContext } from '../plan/context';
 import { planUnit } from '../plan/planUnit';
 import type { UnitPlan } from '../plan/unitPlan';
-import { renderUnit } from '../render/renderUnit';
+import { renderCompanion, renderUnit } from '../render/renderUnit';
 import { loadDefinition } from '../resolve/loadDefinition';
 import { NATIVE_HELPER } from '../runtime/takeOver';
 import type { SearchEnv } from '../resolve/searchPaths';
@@ -26,6 +26,8 @@ export interface GenerateRequest {
 export interface GeneratedUnit {
   readonly plan: UnitPlan;
   readonly text: string;
+  /** The units that go with it (its health check's timer and service), rendered. */
+  readonly companions: ReadonlyArray<{ readonly unitName: string; readonly text: string }>;
 }
 
 export interface GenerateResult {
@@ -62,14 +64,15 @@ export function generate(req: GenerateRequest): GenerateResult {
       continue;
     }
     seen.set(planned.plan.unitName, loaded.sourcePath);
-    units.push({ plan: planned.plan, text: renderUnit(planned.plan, PODGEN_VERSION) });
+    const plan = planned.plan;
+    units.push({ plan, text: renderUnit(plan, PODGEN_VERSION), companions: plan.companions.map((c) => ({ unitName: c.unitName, text: renderCompanion(plan, c, PODGEN_VERSION) })) });
   }
   const warnings = diagnostics.filter((d) => d.severity === 'warning');
   if (diagnostics.some((d) => d.severity === 'error')) throw definitionError(diagnostics);
   const written = req.output
     ? writeUnits(
         path.resolve(req.search.cwd, req.output),
-        units.map((u) => ({ unitName: u.plan.unitName, text: u.text, symlinks: u.plan.symlinks })),
+        units.flatMap((u) => [{ unitName: u.plan.unitName, text: u.text, symlinks: u.plan.symlinks }, ...u.companions.map((c) => ({ ...c, symlinks: [] }))]),
       )
     : [];
   return { units: units.map((u) => ({ ...u, plan: { ...u.plan, warnings: warnings.filter((w) => w.file === u.plan.source) } })), warnings, written };

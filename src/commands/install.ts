@@ -13,6 +13,7 @@ import { trace } from '../trace';
 import { lookup } from '../parse/lookup';
 import { parseUnitText } from '../parse/parseUnitFile';
 import { readIfExists } from '../resolve/readIfExists';
+import { healthUnitNames } from '../plan/health';
 import { recordPath } from '../restart/record';
 import { updateDropinPath } from '../restart/update';
 import { removeKeptBundle } from '../runtime/kept';
@@ -50,11 +51,16 @@ export async function install(
     const file = path.join(req.unitDir, u.plan.unitName);
     const before = readIfExists(file);
     refuseForeign(file, before, req.force);
-    const state: InstallState = before === undefined ? 'installed' : before === u.text ? 'unchanged' : 'updated';
-    return { unit: u.plan.unitName, state, path: file, text: u.text, enable: u.plan.symlinks.length > 0 };
+    for (const c of u.companions) refuseForeign(path.join(req.unitDir, c.unitName), readIfExists(path.join(req.unitDir, c.unitName)), req.force);
+    const stale = companionsOf(req.unitDir, u.plan.unitName).filter((c) => !u.companions.some((x) => x.unitName === c));
+    const same = before === u.text && stale.length === 0 && u.companions.every((c) => readIfExists(path.join(req.unitDir, c.unitName)) === c.text);
+    const state: InstallState = before === undefined ? 'installed' : same ? 'unchanged' : 'updated';
+    return { unit: u.plan.unitName, state, path: file, text: u.text, companions: u.companions, stale, enable: u.plan.symlinks.length > 0 };
   });
   const changed = plan.filter((p) => p.state !== 'unchanged');
-  if (changed.length > 0) writeUnits(req.unitDir, changed.map((p) => ({ unitName: p.unit, text: p.text, symlinks: [] })));
+  if (changed.length > 0) writeUnits(req.unitDir, changed.flatMap((p) => [{ unitName: p.unit, text: p.text, symlinks: [] }, ...p.companions.map((c) => ({ ...c, symlinks: [] }))]));
+  // A health check the definition no longer has goes with it.
+  for (const p of changed) for (const c of p.stale) fs.rmSync(path.join(req.unitDir, c), { force: true });
   // A changed definition is the truth again: `podgen update --restart`'s policy goes.
   for (const p of changed) removeUpdateDropin(req.unitDir, p.unit);
   trace('install: written');
@@ -85,6 +91,7 @@ export async function uninstall(names: readonly string[], unitDir: string, force
   const kept = keptBundles(unitDir, present);
   const disableChanges = present.length > 0 ? await systemd.disable(present) : [];
   for (const u of present) {
+    for (const c of companionsOf(unitDir, u)) fs.rmSync(path.join(unitDir, c), { force: true });
     fs.rmSync(path.join(unitDir, u), { force: true });
     removeUpdateDropin(unitDir, u);
   }
@@ -92,11 +99,17 @@ export async function uninstall(names: readonly string[], unitDir: string, force
   // What the restart manager remembered of a container that is gone (its record and side files).
   for (const u of present) {
     const record = recordPath(u, user);
-    for (const suffix of ['', '.lock', '.stop-timeout']) fs.rmSync(`${record}${suffix}`, { force: true });
+    for (const suffix of ['', '.lock', '.stop-timeout', '.health', '.health.lock']) fs.rmSync(`${record}${suffix}`, { force: true });
   }
   // A stopped container of a removed unit keeps nothing ready (a running one: its cleanup does it).
   for (const k of kept) await removeKeptBundle(k.name, k.user);
   return { removed: present, missing, disableChanges };
+}
+
+/** The units podgen wrote to go with UNIT (its health check's timer and service) that are in unitDir. */
+function companionsOf(unitDir: string, unit: string): string[] {
+  const names = healthUnitNames(unit);
+  return [names.timer, names.service].filter((n) => readIfExists(path.join(unitDir, n))?.startsWith(`${GENERATED_MARK} `) && readIfExists(path.join(unitDir, n))?.includes(`(health check of ${unit})`));
 }
 
 function removeUpdateDropin(unitDir: string, unit: string): void {

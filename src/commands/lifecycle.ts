@@ -15,6 +15,7 @@ import { generate, type GenerateRequest } from './generate';
 import { readIfExists } from '../resolve/readIfExists';
 import { trace } from '../trace';
 import { install, type InstallResult, keptBundles, uninstall } from './install';
+import { readHealth } from '../restart/health';
 import { readRecord, recordPath } from '../restart/record';
 import { containerState } from '../restart/state';
 import { effectivePolicy, isManaged, updateDropinPath } from '../restart/update';
@@ -80,7 +81,7 @@ async function settle(systemd: SystemdManager, units: readonly string[]): Promis
 function containerOf(unit: string, status: UnitStatus | undefined, user: boolean): { container: string | undefined; restartCount: number | undefined } {
   if (!status) return { container: undefined, restartCount: undefined };
   const record = readRecord(unit, user);
-  return { container: containerState(status, record, Date.now()).summary, restartCount: record?.restartCount };
+  return { container: containerState(status, record, Date.now(), readHealth(unit, user, record)).summary, restartCount: record?.restartCount };
 }
 
 async function report(systemd: SystemdManager, outcomes: readonly JobOutcome[], user: boolean, verb: JobVerb = 'StartUnit'): Promise<UnitReport[]> {
@@ -257,7 +258,7 @@ export async function inspectUnit(name: string, unitDir: string, systemd: System
   const record = readRecord(unit, user);
   return {
     unit,
-    State: status ? containerState(status, record, Date.now()).state : undefined,
+    State: status ? containerState(status, record, Date.now(), readHealth(unit, user, record)).state : undefined,
     restartPolicy: effectivePolicy(text, readIfExists(updateDropinPath(unitDir, unit))),
     restartManager: isManaged(text) ? { record: recordPath(unit, user), ...record } : undefined,
     unitFile: file,

@@ -4,6 +4,7 @@
 
 import * as path from 'node:path';
 import { unitStatuses, type StatusQuery, type UnitStatus } from '../manage/unitStatus';
+import { readHealth } from '../restart/health';
 import { readRecord } from '../restart/record';
 import { containerState, type DockerState } from '../restart/state';
 import { effectivePolicy, updateDropinPath } from '../restart/update';
@@ -35,6 +36,9 @@ export interface PsRow {
   readonly state: DockerState;
 }
 
+/** A container's unit (not the units that go with one, such as its health check): "(engine podgen)" in the header's first line. */
+const CONTAINER_HEADER = /^[^\n]*\(engine \w+\)/;
+
 const RUNNING = new Set(['active', 'activating', 'reloading', 'deactivating']);
 
 /** Every unit podgen wrote in unitDir, with systemd's view of it (one round of pipelined D-Bus calls). */
@@ -42,7 +46,7 @@ export async function ps(unitDir: string, status: (units: readonly string[], que
   const ours = listDir(unitDir)
     .filter((n) => n.endsWith('.service'))
     .map((n) => ({ n, text: readIfExists(path.join(unitDir, n)) }))
-    .filter((x): x is { n: string; text: string } => x.text?.startsWith(GENERATED_MARK) === true && !x.n.endsWith('@.service'));
+    .filter((x): x is { n: string; text: string } => x.text?.startsWith(GENERATED_MARK) === true && CONTAINER_HEADER.test(x.text) && !x.n.endsWith('@.service'));
   trace(`ps: ${ours.length} unit files read`);
   const statuses = await status(ours.map((x) => x.n), { withoutResult: true, detailsWhen: all ? undefined : (state) => RUNNING.has(state) });
   trace('ps: statuses');
@@ -51,7 +55,7 @@ export async function ps(unitDir: string, status: (units: readonly string[], que
     const unit = parseUnitText(text, n, n).unit;
     const s = statuses[i] as UnitStatus;
     const record = readRecord(n, user);
-    const { state, summary } = containerState(s, record, nowMs);
+    const { state, summary } = containerState(s, record, nowMs, readHealth(n, user, record));
     return {
       unit: n,
       active: s.activeState,

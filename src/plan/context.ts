@@ -28,6 +28,8 @@ export interface PlannedService {
   readonly image: string | undefined;
   /** A target the restart policy made the unit wanted by (no [Install] of its own). */
   readonly wantedBy: string | undefined;
+  /** Units that go with this one (its health check's timer and service). */
+  readonly companions?: ReadonlyArray<import('./health').CompanionUnit>;
 }
 
 /** Collects problems found while planning (references that cannot be resolved, ...). */

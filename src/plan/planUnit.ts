@@ -42,6 +42,7 @@ export function planUnit(def: ContainerDefinition, engine: Engine, ctx: PlanCont
       image: built.image,
       restartPolicy: def.restart ? describeRestartPolicy(def.restart) : undefined,
       sections: built.service.sections,
+      companions: (built.companions ?? []).map((c) => ({ unitName: c.unitName, sections: c.service.sections })),
       symlinks: installSymlinks(def.unit, unitName, built.wantedBy),
       warnings: [],
     },

@@ -28,6 +28,7 @@ import { literal, shellWord } from '../render/escape';
 import { hook, RECORD_IN_UNIT } from '../restart/unitSettings';
 import { createArgv, execFifoOf, fastCleanupArgv, pidFileOf, startArgv } from '../runtime/takeOver';
 import type { PlanContext, PlannedService, PlanProblems } from './context';
+import { healthArgv, healthOf, healthUnits } from './health';
 import { applyRestartPolicy } from './restartPolicy';
 import { containerName, imageArgument, runFlags } from './runFlags';
 import type { ServiceFile } from './serviceFile';
@@ -89,8 +90,15 @@ export function planPodgen(def: ContainerDefinition, ctx: PlanContext, problems:
       problems.error(`Network=${network} is not supported by the podgen engine`, 'Network', 'use host, none or bridge (the podgen0 bridge, the default), or --engine podman for named networks');
     }
   }
-  if (lookup(u, C, 'Notify') === 'healthy') problems.error('Notify=healthy needs health checks, which the podgen engine does not run', 'Notify', 'use Notify=true (the container sends READY=1), or --engine podman');
-  const flags = runFlags(input);
+  const health = healthOf(def, problems);
+  const healthy = lookup(u, C, 'Notify') === 'healthy';
+  if ((health || healthy) && !ctx.nativeHelper) {
+    problems.error('health checks are run by podgen-unit, which was not built (no C compiler when podgen was installed)', health ? 'HealthCmd' : 'Notify', 'apt-get install gcc libc6-dev, then npm install in podgen\'s directory; or --engine podman');
+  }
+  if (healthy && !health) problems.error('Notify=healthy needs a health check to wait for', 'Notify', 'set HealthCmd= (and HealthInterval= for how often), or use Notify=true');
+  if (healthy && def.runtime !== 'runc') problems.error('Notify=healthy needs Runtime=runc with the podgen engine', 'Notify');
+  // The health flags stay out of prepare's docker run flags: the checks run beside the container (plan/health.ts).
+  const flags = runFlags(input, { health: false });
   const exec = lookupLastArgs(u, C, 'Exec');
   const containerArgs = [...flags, ...(image !== undefined ? [image] : []), ...(exec ?? [])];
   // Containers on the host network or none can restart without Node: each stop's cleanup leaves
@@ -118,9 +126,27 @@ export function planPodgen(def: ContainerDefinition, ctx: PlanContext, problems:
   const layout = { runtime, stateRoot: RUNTIME_ROOT, bundle, name };
   const helper = !detached && def.runtime === 'runc' ? ctx.nativeHelper : undefined;
   const record = manager ? RECORD_IN_UNIT : undefined;
-  const takeOver = detached ? [runtime, ...state, 'run', '--detach', '--bundle', bundle, name] : helper ? startArgv(helper, layout, record) : createArgv(layout);
+  const unitName = `${def.serviceName}.service`;
+  const healthTarget = ctx.nativeHelper ? { helper: ctx.nativeHelper, unit: templateAware(unitName), runtime, stateRoot: RUNTIME_ROOT, name: literalName(name, unitName) } : undefined;
+  // Notify=healthy: after the start, podgen-unit checks the container's health until it passes, then READY=1.
+  const readyBy = healthy && health && healthTarget ? healthArgv(health, healthTarget, true) : undefined;
+  const takeOver = detached ? [runtime, ...state, 'run', '--detach', '--bundle', bundle, name] : helper ? [...startArgv(helper, layout, record), ...(readyBy ? ['--then-exec', ...readyBy] : [])] : createArgv(layout);
   const then = detached ? [] : ['--then', helper ? 'start' : 'create'];
-  const prepare = [...podgen, 'prepare', ...scope, '--name', name, '--runtime', def.runtime, ...(fast ? ['--fast-key', key] : []), ...(helper && record ? ['--record', record] : []), ...then, '--', ...containerArgs];
+  const prepare = [
+    ...podgen,
+    'prepare',
+    ...scope,
+    '--name',
+    name,
+    '--runtime',
+    def.runtime,
+    ...(fast ? ['--fast-key', key] : []),
+    ...(helper && record ? ['--record', record] : []),
+    ...(readyBy ? ['--then-exec-json', JSON.stringify(readyBy)] : []),
+    ...then,
+    '--',
+    ...containerArgs,
+  ];
   // Full prepare: behind the back-off wait when the manager waits in front of Node (podgen-unit wait).
   const prepareStep = manager ? hook.wait(manager, prepare) : prepare;
   // Fast: the last stop's cleanup left this exact bundle with a fresh writable layer mounted,
@@ -166,7 +192,18 @@ export function planPodgen(def: ContainerDefinition, ctx: PlanContext, problems:
     service.addCommand('Service', 'ExecStopPost', cleanup);
   }
   const wantedBy = applyRestartPolicy(service, def, ctx, { manager, graceful: true }, problems);
-  return { service, name, image, wantedBy };
+  const companions = health && healthTarget ? healthUnits(health, healthTarget, unitName, service) : [];
+  return { service, name, image, wantedBy, companions };
+}
+
+/** A template's unit as its companions name it (web@.service -> web@%i.service). */
+function templateAware(unitName: string): string {
+  return unitName.replace(/@\.service$/, '@%i.service');
+}
+
+/** The container's name for another unit: %N there would be that unit's own name. */
+function literalName(name: string, unitName: string): string {
+  return name.replace(/%N/g, templateAware(unitName).replace(/\.service$/, ''));
 }
 
 /** Memory=, PidsLimit=, CPUs= as systemd settings on the unit (the container's cgroup is inside it). */

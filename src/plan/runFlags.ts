@@ -228,7 +228,7 @@ function mountFlag(input: FlagInput, value: string): string | undefined {
 }
 
 /** All run flags of a definition, in Quadlet's order, between `run --name ...` and the image. */
-export function runFlags(input: FlagInput): string[] {
+export function runFlags(input: FlagInput, opts: { readonly health?: boolean } = {}): string[] {
   const { def, ctx } = input;
   const u = def.unit;
   const out: string[] = [];
@@ -323,8 +323,9 @@ export function runFlags(input: FlagInput): string[] {
     const m = mountFlag(input, mount);
     if (m !== undefined) add('--mount', m);
   }
-  // Health commands are passed verbatim, quotes included: podman parses them itself.
-  for (const [key, name] of HEALTH_FLAGS) {
+  // Health commands are passed verbatim, quotes included: podman parses them itself. (The podgen
+  // engine runs its checks beside the container: plan/health.ts.)
+  for (const [key, name] of opts.health === false ? [] : HEALTH_FLAGS) {
     const v = lookupLastEntry(u, C, key)?.value.trimEnd();
     if (v) add(`--health-${name}`, v);
   }

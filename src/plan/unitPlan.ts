@@ -24,6 +24,8 @@ export interface UnitPlan {
   /** Docker spelling of the restart policy, or undefined when none was given. */
   readonly restartPolicy: string | undefined;
   readonly sections: readonly PlanSection[];
+  /** Units that go with this one and are written, installed and removed with it (its health check's timer and service). */
+  readonly companions: ReadonlyArray<{ readonly unitName: string; readonly sections: readonly PlanSection[] }>;
   /** [Install] applied the way `systemctl enable` would, for writing next to the unit. */
   readonly symlinks: readonly Symlink[];
   readonly warnings: readonly Diagnostic[];

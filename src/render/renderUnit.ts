@@ -23,9 +23,20 @@ function template(): HandlebarsTemplateDelegate {
 export function renderUnit(plan: UnitPlan, version: string): string {
   return template()({
     version,
-    engine: plan.engine,
+    role: `engine ${plan.engine}`,
     source: singleLineValue(plan.source),
     dropins: plan.dropins.map(singleLineValue),
     sections: plan.sections,
+  });
+}
+
+/** A unit that goes with PLAN's (its health check's timer or service): the same header, saying whose it is. */
+export function renderCompanion(plan: UnitPlan, companion: UnitPlan['companions'][number], version: string): string {
+  return template()({
+    version,
+    role: `health check of ${plan.unitName}`,
+    source: singleLineValue(plan.source),
+    dropins: [],
+    sections: companion.sections,
   });
 }

@@ -58,12 +58,19 @@ export function containerState(s: SystemdView, r: RestartRecord | undefined, now
     case 'active':
     case 'reloading':
     case 'deactivating':
-      return { state: { ...base, Status: 'running', Running: true, Restarting: false }, summary: s.activeState === 'deactivating' ? 'stopping' : 'running' };
+      return {
+        state: { ...base, Status: 'running', Running: true, Restarting: false },
+        summary: s.activeState === 'deactivating' ? 'stopping' : health ? `running (${health.Status})` : 'running',
+      };
     case 'activating':
       if (r?.phase === 'waiting') {
         return { state: { ...base, Status: 'restarting', Running: true, Restarting: true }, summary: `restarting (in ${duration((r.restartAt ?? nowMs) - nowMs)})` };
       }
-      return { state: { ...base, Status: r && r.restartCount > 0 ? 'restarting' : 'created', Running: false, Restarting: r !== undefined && r.restartCount > 0 }, summary: 'starting' };
+      return {
+        state: { ...base, Status: r && r.restartCount > 0 ? 'restarting' : 'created', Running: false, Restarting: r !== undefined && r.restartCount > 0 },
+        // Notify=healthy: the unit is activating while the container runs and its checks have not passed yet.
+        summary: r?.phase === 'running' && health ? `starting (${health.Status})` : 'starting',
+      };
     default: {
       const code = r?.exitCode ?? s.execMainStatus;
       if (!r?.phase) return exited(s.activeState === 'failed' ? `exited (${code}), failed` : 'not started');

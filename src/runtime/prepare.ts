@@ -396,7 +396,7 @@ async function rearm(paths: ContainerPaths, lowers: readonly string[] | undefine
  * `runc create`, or podgen-unit start running it and then starting the container (`start`),
  * marking the restart manager's RECORD when there is one.
  */
-export function takeOverArgv(paths: ContainerPaths, runtime: string, then: 'create' | 'start', record?: string): string[] {
+export function takeOverArgv(paths: ContainerPaths, runtime: string, then: 'create' | 'start', record?: string, thenExec?: readonly string[]): string[] {
   const layout = { runtime, stateRoot: paths.runtimeState, bundle: paths.bundle, name: paths.name };
   const create = createArgv(layout);
   // Socket activation: LISTEN_PID names us; runc takes the fds only when it names runc (an sh
@@ -405,7 +405,7 @@ export function takeOverArgv(paths: ContainerPaths, runtime: string, then: 'crea
   if (!fs.existsSync(NATIVE_HELPER)) {
     throw new PodgenError(`${NATIVE_HELPER} is missing`, { kind: 'unavailable', hint: 'run npm install in podgen\'s directory again (it builds podgen-unit with the C compiler), or generate and install the unit again' });
   }
-  return startArgv(NATIVE_HELPER, layout, record);
+  return [...startArgv(NATIVE_HELPER, layout, record), ...(thenExec ? ['--then-exec', ...thenExec] : [])];
 }
 
 export interface CleanupRequest {

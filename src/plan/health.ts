@@ -1,0 +1,132 @@
+// Health checks for --engine podgen: the Health* keys (through the one parser,
+// runtime/healthConfig.ts), and the two units that run them next to the
+// container's: NAME-health.timer (bound to the container's unit: it runs while
+// the container's unit does) and NAME-health.service (podgen-unit health, one
+// check). Notify=healthy also runs the check inside the container's own unit
+// until it passes (podgenEngine.ts). Pure.
+
+import { lookupLastEntry } from '../parse/lookup';
+import { RECORD_DIR } from '../restart/unitSettings';
+import { HEALTH_OPTIONS, type HealthConfig, type HealthOption, type HealthOptions, parseHealth, testArgv } from '../runtime/healthConfig';
+import { templateParts } from '../resolve/unitName';
+import type { ContainerDefinition } from '../decode/decodeContainer';
+import type { PlanProblems } from './context';
+import { ServiceFile } from './serviceFile';
+
+/** Quadlet's key for each docker run health option (HealthCmd= for --health-cmd, ...). */
+export function healthKey(option: HealthOption): string {
+  return `Health${option.replace(/(^|-)(\w)/g, (_, __, c: string) => c.toUpperCase())}`;
+}
+
+/** The definition's health check, or undefined; a bad value is an error at its line. */
+export function healthOf(def: ContainerDefinition, problems: PlanProblems): HealthConfig | undefined {
+  const options: Record<string, string> = {};
+  for (const option of HEALTH_OPTIONS) {
+    const entry = lookupLastEntry(def.unit, 'Container', healthKey(option));
+    if (entry) options[option] = entry.value.trim();
+  }
+  const parsed = parseHealth(options as HealthOptions);
+  if (!parsed.ok) {
+    problems.error(`${healthKey(parsed.option)}=: ${parsed.message}`, healthKey(parsed.option));
+    return undefined;
+  }
+  return parsed.config;
+}
+
+/** The names around a container's unit: NAME-health.timer and NAME-health.service (templates keep their instance). */
+export function healthUnitNames(unitName: string): { timer: string; service: string } {
+  const { prefix, instance, isTemplate } = templateParts(unitName);
+  const base = `${prefix}-health${isTemplate ? `@${instance}` : ''}`;
+  return { timer: `${base}.timer`, service: `${base}.service` };
+}
+
+export interface HealthTarget {
+  readonly helper: string;
+  /** The container's unit, as the companions name it (web.service, or web@%i.service for a template). */
+  readonly unit: string;
+  readonly runtime: string;
+  readonly stateRoot: string;
+  /** The container's name, literal (no %N: that means the companion's own name there). */
+  readonly name: string;
+}
+
+/** podgen-unit health's arguments: the same for the timer's checks and Notify=healthy's. */
+export function healthArgv(h: HealthConfig, t: HealthTarget, untilHealthy: boolean): string[] {
+  const startup = h.startup
+    ? [
+        '--startup-interval',
+        String(h.startup.intervalMs),
+        '--startup-timeout',
+        String(h.startup.timeoutMs),
+        '--startup-retries',
+        String(h.startup.retries),
+        '--startup-success',
+        String(h.startup.successes),
+        '--startup-cmd',
+        String(testArgv(h.startup.test).length),
+        ...testArgv(h.startup.test),
+      ]
+    : [];
+  return [
+    t.helper,
+    'health',
+    ...(untilHealthy ? ['--until-healthy'] : []),
+    t.unit,
+    `%S/${RECORD_DIR}/${t.unit}`,
+    t.runtime,
+    t.stateRoot,
+    t.name,
+    '--interval',
+    String(h.intervalMs),
+    '--timeout',
+    String(h.timeoutMs),
+    '--retries',
+    String(h.retries),
+    '--start-period',
+    String(h.startPeriodMs),
+    '--on-failure',
+    h.onFailure,
+    '--log-count',
+    String(h.maxLogCount),
+    '--log-size',
+    String(h.maxLogSize),
+    ...startup,
+    '--',
+    ...testArgv(h.test),
+  ];
+}
+
+export interface CompanionUnit {
+  readonly unitName: string;
+  readonly service: ServiceFile;
+}
+
+/** The timer and the service that check a container's health; the container's unit wants the timer. */
+export function healthUnits(h: HealthConfig, t: HealthTarget, containerUnitName: string, container: ServiceFile): CompanionUnit[] {
+  const names = healthUnitNames(containerUnitName);
+  const { isTemplate } = templateParts(containerUnitName);
+  container.add('Unit', 'Wants', isTemplate ? names.timer.replace(/@\.timer$/, '@%i.timer') : names.timer);
+  // One timer serves both checks: a run that is not due returns at once (~1 ms of podgen-unit).
+  const tickMs = Math.min(h.intervalMs, h.startup?.intervalMs ?? h.intervalMs);
+  const timer = new ServiceFile();
+  timer.add('Unit', 'Description', `health check of ${t.unit} (podgen)`);
+  timer.add('Unit', 'BindsTo', t.unit);
+  timer.add('Unit', 'After', t.unit);
+  timer.add('Timer', 'OnActiveSec', `${tickMs}ms`);
+  timer.add('Timer', 'OnUnitInactiveSec', `${tickMs}ms`);
+  timer.add('Timer', 'AccuracySec', '100ms');
+  const service = new ServiceFile();
+  service.add('Unit', 'Description', `health check of ${t.unit} (podgen)`);
+  // A check every second is fine: systemd's start-rate limit (5 in 10 s) must not stop the checks.
+  service.add('Unit', 'StartLimitIntervalSec', '0');
+  service.add('Service', 'Type', 'oneshot');
+  // A check every few seconds: systemd's "Starting"/"Finished" lines would drown the journal. The
+  // check's own notices (healthy, unhealthy, what it did) are kept.
+  service.add('Service', 'LogLevelMax', 'notice');
+  service.add('Service', 'SyslogLevel', 'notice');
+  service.addCommand('Service', 'ExecStart', healthArgv(h, t, false));
+  return [
+    { unitName: names.timer, service: timer },
+    { unitName: names.service, service },
+  ];
+}
