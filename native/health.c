@@ -4,7 +4,7 @@
  * (src/plan/health.ts); each run is cheap, so one timer serves both the
  * startup check and the regular one (a run that is not due returns at once).
  *
- *   podgen-unit health [--until-healthy] UNIT RECORD RUNTIME STATE_ROOT NAME OPTION VALUE ... [--startup-cmd N ARG...] -- CMD...
+ *   podgen-unit health [--until-healthy] UNIT STATE BUNDLE RUNTIME STATE_ROOT NAME OPTION VALUE ... [--startup-cmd N ARG...] -- CMD...
  *
  * OPTIONs (milliseconds, counts): --interval --timeout --retries --start-period
  * --on-failure none|kill|restart|stop --log-count --log-size --startup-interval
@@ -16,12 +16,16 @@
  * check passes; --retries failures in a row make it "unhealthy"; failures in
  * the start period do not count until one check has passed. --on-failure acts
  * when it turns unhealthy: kill (the container dies: a crash, for its restart
- * policy), restart, stop (systemd jobs). A startup check (podman) runs first
- * until it passed --startup-success times; --startup-retries failures restart
- * the container.
+ * policy), restart, stop (systemd jobs on UNIT; with UNIT "-", a container
+ * podgen run keeps in the foreground, both kill it). A startup check (podman)
+ * runs first until it passed --startup-success times; --startup-retries
+ * failures restart the container.
  *
- * State: RECORD.health (key=value; src/restart/health.ts reads it), per run of
- * the container (the record's start time), under RECORD.health.lock.
+ * Which run of the container this is, and since when it runs: its init
+ * (BUNDLE/pid) and that process's start time (/proc/PID/stat), so a check
+ * never runs while the container is down (a restart's back-off) and every run
+ * starts healthy-unknown again. State: STATE (key=value; src/restart/health.ts
+ * reads it), under STATE.lock.
  *
  * --until-healthy (Notify=healthy): inside the container's unit, check until
  * healthy, then tell systemd READY=1 and exit.
@@ -56,7 +60,8 @@ struct log_entry {
 };
 
 struct health_state {
-  int64_t run;       /* the record's started_rt: which run of the container this is about */
+  int64_t run;       /* the container's init's start (CLOCK_BOOTTIME µs): which run this is about */
+  long pid;          /* and its PID */
   char status[16];   /* starting, healthy, unhealthy */
   long streak;       /* failures in a row */
   bool passed_once;  /* a check has passed in this run (start period rule) */
@@ -82,6 +87,7 @@ static void state_read(const char *path, struct health_state *s) {
     *eq = 0;
     const char *k = line, *v = eq + 1;
     if (strcmp(k, "run") == 0) s->run = strtoll(v, NULL, 10);
+    else if (strcmp(k, "pid") == 0) s->pid = strtol(v, NULL, 10);
     else if (strcmp(k, "status") == 0) snprintf(s->status, sizeof s->status, "%s", v);
     else if (strcmp(k, "streak") == 0) s->streak = strtol(v, NULL, 10);
     else if (strcmp(k, "passed_once") == 0) s->passed_once = *v == '1';
@@ -109,7 +115,7 @@ static int state_write(const char *path, const struct health_state *s) {
   for (int i = 0; i < s->nlog; i++) cap += strlen(s->log[i].output) + 64;
   char *text = malloc(cap);
   if (!text) return fail("malloc");
-  int n = snprintf(text, cap, "status=%s\nstreak=%ld\nrun=%lld\npassed_once=%d\nstartup_done=%d\nstartup_ok=%ld\nstartup_fail=%ld\nlast_bt=%lld\n", s->status, s->streak, (long long)s->run,
+  int n = snprintf(text, cap, "status=%s\nstreak=%ld\nrun=%lld\npid=%ld\npassed_once=%d\nstartup_done=%d\nstartup_ok=%ld\nstartup_fail=%ld\nlast_bt=%lld\n", s->status, s->streak, (long long)s->run, s->pid,
                    s->passed_once, s->startup_done, s->startup_ok, s->startup_fail, (long long)s->last_bt);
   for (int i = 0; i < s->nlog; i++)
     n += snprintf(text + n, cap - (size_t)n, "log=%lld %lld %d %s\n", (long long)s->log[i].start_rt, (long long)s->log[i].end_rt, s->log[i].exit_code, s->log[i].output);
@@ -223,9 +229,9 @@ static int unit_job(const char *method, const char *unit) {
   return r;
 }
 
-/* HealthOnFailure=: what to do when the container turns unhealthy. */
+/* HealthOnFailure=: what to do when the container turns unhealthy (without a unit, only killing it is possible). */
 static void act(const char *action, const char *unit, const char *runtime, const char *state_root, const char *name) {
-  if (strcmp(action, "kill") == 0) {
+  if (strcmp(action, "kill") == 0 || strcmp(unit, "-") == 0) {
     char *const argv[] = {(char *)runtime, "--root", (char *)state_root, "kill", (char *)name, "KILL", NULL};
     run_wait(argv, false);
   } else if (strcmp(action, "restart") == 0) unit_job("RestartUnit", unit);
@@ -233,31 +239,53 @@ static void act(const char *action, const char *unit, const char *runtime, const
 }
 
 struct target {
-  const char *unit, *record, *runtime, *state_root, *name, *health;
+  const char *unit, *health, *bundle, *runtime, *state_root, *name;
 };
+
+/* The container's init: its PID and start time (CLOCK_BOOTTIME µs), from BUNDLE/pid and /proc; 0 when not running. */
+static pid_t container_init(const char *bundle, int64_t *started_bt) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/pid", bundle);
+  char *text = read_text(path, 31);
+  long pid = text ? strtol(text, NULL, 10) : 0;
+  free(text);
+  if (pid <= 0) return 0;
+  snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+  char *stat = read_text(path, 4096);
+  char *close_paren = stat ? strrchr(stat, ')') : NULL;
+  unsigned long long ticks = 0;
+  char state = 0;
+  /* After "(comm)": state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt utime stime cutime cstime priority nice num_threads itrealvalue starttime. */
+  bool ok = close_paren && sscanf(close_paren + 2, "%c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu", &state, &ticks) == 2 && state != 'Z';
+  free(stat);
+  if (!ok) return 0;
+  *started_bt = (int64_t)(ticks * 1000000ULL / (unsigned long long)sysconf(_SC_CLK_TCK));
+  return (pid_t)pid;
+}
 
 /*
  * One check if one is due: 0 when it ran or was not due; 1 when the container is not running.
  * *healthy tells whether it is healthy now.
  */
 static int check_once(const struct target *t, const struct health_opts *o, bool *healthy, int64_t *next_due_bt) {
-  record r;
-  record_read(t->record, &r);
+  int64_t started_bt = 0;
   *healthy = false;
-  if (r.phase != PHASE_RUNNING) return 1; /* not running: nothing to check (starting, waiting to restart, stopped) */
+  pid_t init = container_init(t->bundle, &started_bt);
+  if (init == 0) return 1; /* not running: nothing to check (starting, waiting to restart, stopped) */
   int lock = record_lock(t->health);
   struct health_state s;
-  state_init(&s, r.started_rt);
+  state_init(&s, started_bt);
   state_read(t->health, &s);
-  if (s.run != r.started_rt) { /* a new run of the container: its health starts over */
+  if (s.run != started_bt || s.pid != (long)init) { /* a new run of the container: its health starts over */
     for (int i = 0; i < s.nlog; i++) free(s.log[i].output);
-    state_init(&s, r.started_rt);
+    state_init(&s, started_bt);
+    s.pid = (long)init;
   }
   bool startup = o->startup_cmd && !s.startup_done;
   int64_t interval = (startup ? o->startup_interval_ms : o->interval_ms) * 1000;
   int64_t now = now_us(CLOCK_BOOTTIME);
   /* The first check comes one interval after the start, then one interval after each check. */
-  int64_t due = (s.last_bt ? s.last_bt : r.started_bt) + interval;
+  int64_t due = (s.last_bt ? s.last_bt : started_bt) + interval;
   if (now + 200000 < due) { /* not due (a shared timer, or the other checker got there first) */
     *healthy = strcmp(s.status, "healthy") == 0;
     *next_due_bt = due;
@@ -294,7 +322,7 @@ static int check_once(const struct target *t, const struct health_opts *o, bool 
     s.streak = 0;
     s.passed_once = true;
   } else {
-    bool in_start_period = (now - r.started_bt) < o->start_period_ms * 1000 && !s.passed_once;
+    bool in_start_period = (now - started_bt) < o->start_period_ms * 1000 && !s.passed_once;
     if (!in_start_period && ++s.streak >= o->retries) snprintf(s.status, sizeof s.status, "unhealthy");
   }
   state_write(t->health, &s);
@@ -315,13 +343,10 @@ static int64_t number(const char *v) { return strtoll(v, NULL, 10); }
 int cmd_health(int argc, char **argv) {
   bool until_healthy = argc > 1 && strcmp(argv[1], "--until-healthy") == 0;
   int i = until_healthy ? 2 : 1;
-  if (argc - i < 6) return complain("usage: podgen-unit health [--until-healthy] UNIT RECORD RUNTIME STATE_ROOT NAME [OPTION VALUE]... [--startup-cmd N ARG...] -- CMD...");
-  struct target t = {.unit = argv[i], .record = argv[i + 1], .runtime = argv[i + 2], .state_root = argv[i + 3], .name = argv[i + 4]};
-  char health[4096];
-  snprintf(health, sizeof health, "%s.health", t.record);
-  t.health = health;
+  if (argc - i < 7) return complain("usage: podgen-unit health [--until-healthy] UNIT STATE BUNDLE RUNTIME STATE_ROOT NAME [OPTION VALUE]... [--startup-cmd N ARG...] -- CMD...");
+  struct target t = {.unit = argv[i], .health = argv[i + 1], .bundle = argv[i + 2], .runtime = argv[i + 3], .state_root = argv[i + 4], .name = argv[i + 5]};
   struct health_opts o = {.interval_ms = 30000, .timeout_ms = 30000, .startup_interval_ms = 30000, .startup_timeout_ms = 30000, .retries = 3, .log_count = 5, .log_size = 500, .startup_success = 1, .on_failure = "none"};
-  for (i += 5; i < argc; i++) {
+  for (i += 6; i < argc; i++) {
     const char *k = argv[i];
     if (strcmp(k, "--") == 0) {
       o.cmd = argv + i + 1;
@@ -360,10 +385,7 @@ int cmd_health(int argc, char **argv) {
   for (;;) {
     int r = check_once(&t, &o, &healthy, &next);
     if (healthy) break;
-    if (r == 1) {
-      /* Not running yet (the record is written as the container starts) or gone: look again shortly. */
-      next = now_us(CLOCK_BOOTTIME) + 100000;
-    }
+    if (r == 1) next = now_us(CLOCK_BOOTTIME) + 100000; /* not running yet, or gone: look again shortly */
     int64_t left = next - now_us(CLOCK_BOOTTIME);
     if (left < 10000) left = 10000;
     struct timespec ts = {.tv_sec = left / 1000000, .tv_nsec = (left % 1000000) * 1000};

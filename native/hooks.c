@@ -186,6 +186,7 @@ int cmd_ended(int argc, char **argv) {
       r.exit_code = code;
       r.ended_rt = now_rt;
     }
+    r.pid = 0;
     r.phase = strcmp(stop, "shutdown") == 0 ? PHASE_SHUTDOWN : PHASE_STOPPED;
     r.stop[0] = 0;
     record_write(path, &r, true);
@@ -202,6 +203,7 @@ int cmd_ended(int argc, char **argv) {
 
   r.exit_code = code;
   r.ended_rt = now_rt;
+  r.pid = 0;
   bool restart = false;
   if (p.kind == POLICY_SYSTEMD) {
     r.phase = PHASE_EXITED;

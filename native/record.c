@@ -74,6 +74,7 @@ int record_read(const char *path, record *r) {
     else if (strcmp(k, "not_before_bt") == 0) r->not_before_bt = strtoll(v, NULL, 10);
     else if (strcmp(k, "not_before_rt") == 0) r->not_before_rt = strtoll(v, NULL, 10);
     else if (strcmp(k, "exit_code") == 0) r->exit_code = (int)strtol(v, NULL, 10);
+    else if (strcmp(k, "pid") == 0) r->pid = strtol(v, NULL, 10);
     else if (strcmp(k, "stop") == 0) snprintf(r->stop, sizeof r->stop, "%s", v);
     else if (strcmp(k, "policy") == 0) snprintf(r->policy, sizeof r->policy, "%s", v);
   }
@@ -84,9 +85,9 @@ int record_read(const char *path, record *r) {
 int record_write(const char *path, const record *r, bool durable) {
   char text[1024];
   int n = snprintf(text, sizeof text,
-                   "phase=%s\nboot=%s\npolicy=%s\ncount=%ld\nbackoff_ms=%ld\nexit_code=%d\nstop=%s\n"
+                   "phase=%s\nboot=%s\npolicy=%s\ncount=%ld\nbackoff_ms=%ld\nexit_code=%d\npid=%ld\nstop=%s\n"
                    "started_bt=%lld\nstarted_rt=%lld\nended_rt=%lld\nnot_before_bt=%lld\nnot_before_rt=%lld\n",
-                   phase_name(r->phase), r->boot, r->policy, r->count, r->backoff_ms, r->exit_code, r->stop, (long long)r->started_bt,
+                   phase_name(r->phase), r->boot, r->policy, r->count, r->backoff_ms, r->exit_code, r->pid, r->stop, (long long)r->started_bt,
                    (long long)r->started_rt, (long long)r->ended_rt, (long long)r->not_before_bt, (long long)r->not_before_rt);
   if (n < 0 || n >= (int)sizeof text) return complain("record too long");
   if (ensure_dir(path) != 0) return 1;

@@ -99,6 +99,7 @@ int begin_start(const char *path) {
     r.backoff_ms = 0;
   }
   r.phase = PHASE_STARTING;
+  r.pid = 0;
   r.started_bt = now_us(CLOCK_BOOTTIME);
   r.started_rt = now_us(CLOCK_REALTIME);
   r.stop[0] = 0;
@@ -110,12 +111,13 @@ int begin_start(const char *path) {
 }
 
 /* The container runs: say so in the record (ps, and how long it ran when it ends). */
-static void mark_running(const char *path) {
+static void mark_running(const char *path, pid_t init) {
   int lock = record_lock(path);
   record r;
   record_read(path, &r);
   if (r.phase == PHASE_STARTING) {
     r.phase = PHASE_RUNNING;
+    r.pid = (long)init;
     r.started_bt = now_us(CLOCK_BOOTTIME);
     r.started_rt = now_us(CLOCK_REALTIME);
     record_write(path, &r, false);
@@ -197,7 +199,7 @@ int cmd_start(int argc, char **argv) {
   struct stat st;
   if (stat(fifo, &st) == 0 && S_ISFIFO(st.st_mode)) {
     int started = let_run(fifo, init);
-    if (started == 0 && record_path) mark_running(record_path);
+    if (started == 0 && record_path) mark_running(record_path, init);
     if (notify_barrier(&n) != 0 || started != 0) return 1;
     if (!then) return 0;
     execv(then[0], then);
@@ -213,7 +215,7 @@ int cmd_start(int argc, char **argv) {
   for (; k < count && strcmp(create[k], "create") != 0; k++) start[k] = create[k];
   start[k] = "start";
   start[k + 1] = create[count - 1];
-  if (record_path) mark_running(record_path);
+  if (record_path) mark_running(record_path, init);
   execv(start[0], start);
   return fail(start[0]);
 }

@@ -89,6 +89,7 @@ typedef struct {
   int64_t not_before_bt;/* waiting: restart at this CLOCK_BOOTTIME µs */
   int64_t not_before_rt;
   int exit_code;        /* the last run's exit code, Docker's way (128+n for signal n); -1 unknown */
+  long pid;             /* the running container's init, when podgen-unit start started it */
   char stop[12];        /* "hand" or "shutdown" while a stop of the current run is under way */
   char policy[32];      /* the policy in force when last written */
 } record;

@@ -42,13 +42,20 @@ export function healthUnitNames(unitName: string): { timer: string; service: str
 
 export interface HealthTarget {
   readonly helper: string;
-  /** The container's unit, as the companions name it (web.service, or web@%i.service for a template). */
+  /** The container's unit, as the companions name it (web.service, or web@%i.service for a template); "-": none (podgen run). */
   readonly unit: string;
+  /** Where the checks keep their state (native/health.c; src/restart/health.ts reads it). */
+  readonly state: string;
+  /** The container's bundle: its init's PID file says whether and since when it runs. */
+  readonly bundle: string;
   readonly runtime: string;
   readonly stateRoot: string;
   /** The container's name, literal (no %N: that means the companion's own name there). */
   readonly name: string;
 }
+
+/** A unit's health state file, as its units name it: next to the restart manager's record. */
+export const healthStateOf = (unit: string): string => `%S/${RECORD_DIR}/${unit}.health`;
 
 /** podgen-unit health's arguments: the same for the timer's checks and Notify=healthy's. */
 export function healthArgv(h: HealthConfig, t: HealthTarget, untilHealthy: boolean): string[] {
@@ -72,7 +79,8 @@ export function healthArgv(h: HealthConfig, t: HealthTarget, untilHealthy: boole
     'health',
     ...(untilHealthy ? ['--until-healthy'] : []),
     t.unit,
-    `%S/${RECORD_DIR}/${t.unit}`,
+    t.state,
+    t.bundle,
     t.runtime,
     t.stateRoot,
     t.name,

@@ -28,7 +28,7 @@ import { literal, shellWord } from '../render/escape';
 import { hook, RECORD_IN_UNIT } from '../restart/unitSettings';
 import { createArgv, execFifoOf, fastCleanupArgv, pidFileOf, startArgv } from '../runtime/takeOver';
 import type { PlanContext, PlannedService, PlanProblems } from './context';
-import { healthArgv, healthOf, healthUnits } from './health';
+import { healthArgv, healthOf, healthStateOf, healthUnits } from './health';
 import { applyRestartPolicy } from './restartPolicy';
 import { containerName, imageArgument, runFlags } from './runFlags';
 import type { ServiceFile } from './serviceFile';
@@ -127,10 +127,13 @@ export function planPodgen(def: ContainerDefinition, ctx: PlanContext, problems:
   const helper = !detached && def.runtime === 'runc' ? ctx.nativeHelper : undefined;
   const record = manager ? RECORD_IN_UNIT : undefined;
   const unitName = `${def.serviceName}.service`;
-  const healthTarget = ctx.nativeHelper ? { helper: ctx.nativeHelper, unit: templateAware(unitName), runtime, stateRoot: RUNTIME_ROOT, name: literalName(name, unitName) } : undefined;
+  const containerLiteral = literalName(name, unitName);
+  const healthTarget = ctx.nativeHelper
+    ? { helper: ctx.nativeHelper, unit: templateAware(unitName), state: healthStateOf(templateAware(unitName)), bundle: `${BUNDLE_ROOT}/${containerLiteral}`, runtime, stateRoot: RUNTIME_ROOT, name: containerLiteral }
+    : undefined;
   // Notify=healthy: after the start, podgen-unit checks the container's health until it passes, then READY=1.
   const readyBy = healthy && health && healthTarget ? healthArgv(health, healthTarget, true) : undefined;
-  const takeOver = detached ? [runtime, ...state, 'run', '--detach', '--bundle', bundle, name] : helper ? [...startArgv(helper, layout, record), ...(readyBy ? ['--then-exec', ...readyBy] : [])] : createArgv(layout);
+  const takeOver = detached ? [runtime, ...state, 'run', '--detach', '--pid-file', pidFileOf(layout), '--bundle', bundle, name] : helper ? [...startArgv(helper, layout, record), ...(readyBy ? ['--then-exec', ...readyBy] : [])] : createArgv(layout);
   const then = detached ? [] : ['--then', helper ? 'start' : 'create'];
   const prepare = [
     ...podgen,

@@ -30,8 +30,8 @@ export function parseHealth(text: string, record: RestartRecord | undefined): He
     const m = /^(\d+) (\d+) (-?\d+) ?(.*)$/.exec(value);
     if (m) log.push({ Start: iso(m[1]), End: iso(m[2]), ExitCode: Number(m[3]), Output: unescape(m[4] ?? '') });
   }
-  const run = Math.round(Number(kv.get('run') ?? 0) / 1000);
-  if (record?.startedAt !== undefined && run !== record.startedAt) return { Status: 'starting', FailingStreak: 0, Log: [] };
+  // Checks of an earlier run of the container (before a restart) say nothing about this one.
+  if (record?.pid !== undefined && Number(kv.get('pid') ?? 0) !== record.pid) return { Status: 'starting', FailingStreak: 0, Log: [] };
   const status = kv.get('status');
   return { Status: status === 'healthy' || status === 'unhealthy' ? status : 'starting', FailingStreak: Number(kv.get('streak') ?? 0) || 0, Log: log };
 }

@@ -22,6 +22,8 @@ export interface RestartRecord {
   readonly backoffMs: number;
   /** The last run's exit code, Docker's way (137 = SIGKILL); undefined before any run ended. */
   readonly exitCode: number | undefined;
+  /** The running container's init (a PID of the unit's manager), when podgen-unit start started it. */
+  readonly pid: number | undefined;
   /** ms since the epoch; undefined when never. */
   readonly startedAt: number | undefined;
   readonly finishedAt: number | undefined;
@@ -59,6 +61,7 @@ export function parseRecord(text: string): RestartRecord {
     restartCount: Number(kv.get('count') ?? 0) || 0,
     backoffMs: Number(kv.get('backoff_ms') ?? 0) || 0,
     exitCode: Number.isInteger(exit) && exit >= 0 ? exit : undefined,
+    pid: Number(kv.get('pid') ?? 0) > 0 ? Number(kv.get('pid')) : undefined,
     startedAt: msOf(kv.get('started_rt')),
     finishedAt: msOf(kv.get('ended_rt')),
     restartAt: msOf(kv.get('not_before_rt')),

@@ -45,6 +45,9 @@ export function duration(ms: number): string {
   return `${Math.round(s / 86400)} days`;
 }
 
+/** Docker's words for health in a status line: (healthy), (unhealthy), (health: starting). */
+const healthWord = (h: HealthState): string => (h.Status === 'starting' ? 'health: starting' : h.Status);
+
 /** The state, and the one-line summary `podgen ps` shows ("restarting (in 3.2s)", "gave up after 3 restarts", ...). */
 export function containerState(s: SystemdView, r: RestartRecord | undefined, nowMs: number, health?: HealthState): { state: DockerState; summary: string } {
   const exitCode = r?.exitCode ?? s.execMainStatus;
@@ -60,7 +63,7 @@ export function containerState(s: SystemdView, r: RestartRecord | undefined, now
     case 'deactivating':
       return {
         state: { ...base, Status: 'running', Running: true, Restarting: false },
-        summary: s.activeState === 'deactivating' ? 'stopping' : health ? `running (${health.Status})` : 'running',
+        summary: s.activeState === 'deactivating' ? 'stopping' : health ? `running (${healthWord(health)})` : 'running',
       };
     case 'activating':
       if (r?.phase === 'waiting') {
@@ -69,7 +72,7 @@ export function containerState(s: SystemdView, r: RestartRecord | undefined, now
       return {
         state: { ...base, Status: r && r.restartCount > 0 ? 'restarting' : 'created', Running: false, Restarting: r !== undefined && r.restartCount > 0 },
         // Notify=healthy: the unit is activating while the container runs and its checks have not passed yet.
-        summary: r?.phase === 'running' && health ? `starting (${health.Status})` : 'starting',
+        summary: r?.phase === 'running' && health ? `starting (${healthWord(health)})` : 'starting',
       };
     default: {
       const code = r?.exitCode ?? s.execMainStatus;
