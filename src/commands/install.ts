@@ -13,7 +13,7 @@ import { trace } from '../trace';
 import { lookup } from '../parse/lookup';
 import { parseUnitText } from '../parse/parseUnitFile';
 import { readIfExists } from '../resolve/readIfExists';
-import { healthUnitNames } from '../plan/health';
+import { healthUnitNames } from '../runtime/healthCheck';
 import { recordPath } from '../restart/record';
 import { updateDropinPath } from '../restart/update';
 import { removeKeptBundle } from '../runtime/kept';

@@ -39,6 +39,14 @@ export interface TransientService {
   readonly killSignal: number;
 }
 
+/** A transient timer's service: a oneshot command, checked every tickMs while bindsTo runs (podgen run -d's health check). */
+export interface TransientTimer {
+  readonly description: string;
+  readonly bindsTo: string;
+  readonly tickMs: number;
+  readonly execStart: readonly string[];
+}
+
 export interface SystemdManager {
   reload(): Promise<void>;
   enable(units: readonly string[]): Promise<UnitFileChange[]>;
@@ -50,6 +58,11 @@ export interface SystemdManager {
   runJobs(verb: JobVerb, units: readonly string[], timeoutMs: number, onFinished?: (outcome: JobOutcome) => void, queue?: (unit: string) => Promise<unknown>): Promise<JobOutcome[]>;
   /** Start a transient service (podgen run -d) and wait for its start job. */
   startTransient(unit: string, spec: TransientService): Promise<JobOutcome>;
+  /**
+   * A transient timer and the service it runs (what `systemd-run --on-active=` creates): the timer
+   * fires after tickMs, then tickMs after each run of the service ends, and stops with bindsTo.
+   */
+  startTransientTimer(timer: string, service: string, spec: TransientTimer): Promise<void>;
   /** Reset the failed state (and start-rate counters), as `systemctl reset-failed`. */
   resetFailed(unit: string): Promise<void>;
   /** States of many units: one ListUnitsByNames plus a few Gets per unit. */
@@ -161,6 +174,30 @@ export async function connectSystemd(user: boolean): Promise<SystemdManager> {
         return job;
       });
       return outcome ?? { unit, result: 'unknown' };
+    },
+    async startTransientTimer(timer, service, spec) {
+      const us = (ms: number): bigint => BigInt(Math.round(ms * 1000));
+      const timerProperties = [
+        ['Description', new dbus.Variant('s', spec.description)],
+        ['BindsTo', new dbus.Variant('as', [spec.bindsTo])],
+        ['After', new dbus.Variant('as', [spec.bindsTo])],
+        ['TimersMonotonic', new dbus.Variant('a(st)', [['OnActiveSec', us(spec.tickMs)], ['OnUnitInactiveSec', us(spec.tickMs)]])],
+        ['AccuracyUSec', new dbus.Variant('t', us(100))],
+      ];
+      const serviceProperties = [
+        ['Description', new dbus.Variant('s', spec.description)],
+        ['Type', new dbus.Variant('s', 'oneshot')],
+        ['ExecStart', new dbus.Variant('a(sasb)', [[spec.execStart[0], [...spec.execStart], false]])],
+        ['StartLimitIntervalUSec', new dbus.Variant('t', 0n)],
+        // As the generated health units: systemd's per-check "Starting"/"Finished" lines stay out of the journal.
+        ['LogLevelMax', new dbus.Variant('i', 5)],
+        ['SyslogLevel', new dbus.Variant('i', 5)],
+      ];
+      try {
+        await rawCall(PATH, MANAGER, 'StartTransientUnit', 'ssa(sv)a(sa(sv))', [timer, 'fail', timerProperties, [[service, serviceProperties]]]);
+      } catch (e) {
+        throw busError(e, user);
+      }
     },
     async runJobs(verb, units, timeoutMs, onFinished, queue) {
       // Listen before queueing: a fast job can finish before StartUnit even returns.

@@ -9,8 +9,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PodgenError } from '../errors';
-import { runAttached } from '../process/run';
-import { containerPaths } from './paths';
+import { recordPath } from '../restart/record';
+import { run, runAttached } from '../process/run';
+import type { HealthConfig } from './healthConfig';
+import { healthArgv, healthUnitNames } from './healthCheck';
+import { containerPaths, type ContainerPaths } from './paths';
+import { NATIVE_HELPER } from './takeOver';
 import { cleanup, prepare } from './prepare';
 import { parseRunArgs, type RunArgs } from './runArgs';
 
@@ -33,12 +37,46 @@ export async function runContainer(argv: readonly string[], out: NodeJS.Writable
   const { name, argv: full, args } = withName(argv);
   if (args.detach) return runDetached(name, full, args, out);
   if (process.getuid?.() !== 0) throw new PodgenError('podgen run needs root for now', { kind: 'auth', hint: 'run it with sudo; rootless containers are not supported by the podgen engine yet' });
+  if (args.health) requireHelper();
   const prepared = await prepare({ name, user: false, argv: full, cgroupsPath: `/podgen/${name}`, applyLimits: true, runtime: RUNC });
+  const stopChecks = args.health ? checkInForeground(args.health, prepared.paths) : undefined;
   try {
-    return await runAttached([RUNC, '--root', prepared.paths.runtimeState, 'run', '--bundle', prepared.paths.bundle, name], { forwardSignals: true });
+    const pidFile = path.join(prepared.paths.bundle, 'pid');
+    return await runAttached([RUNC, '--root', prepared.paths.runtimeState, 'run', '--pid-file', pidFile, '--bundle', prepared.paths.bundle, name], { forwardSignals: true });
   } finally {
+    stopChecks?.();
     await cleanup({ name, user: false, runtime: RUNC });
   }
+}
+
+function requireHelper(): void {
+  if (!fs.existsSync(NATIVE_HELPER)) {
+    throw new PodgenError(`health checks are run by ${NATIVE_HELPER}, which is missing`, { kind: 'unavailable', hint: "apt-get install gcc libc6-dev, then npm install in podgen's directory" });
+  }
+}
+
+/** The health check's argv for a container podgen run started (no unit of its own in the foreground: "-"). */
+function healthCommand(h: HealthConfig, paths: ContainerPaths, unit: string, state: string): string[] {
+  return healthArgv(h, { helper: NATIVE_HELPER, unit, state, bundle: paths.bundle, runtime: RUNC, stateRoot: paths.runtimeState, name: paths.name }, false);
+}
+
+/**
+ * In the foreground, podgen itself is there to run the checks: podgen-unit health every tick
+ * (it knows which are due). HealthOnFailure= kill and stop both kill the container here; restart
+ * needs a supervisor (podgen run -d).
+ */
+function checkInForeground(h: HealthConfig, paths: ContainerPaths): () => void {
+  const argv = healthCommand(h, paths, '-', path.join(paths.bundle, 'health'));
+  const tick = Math.min(h.intervalMs, h.startup?.intervalMs ?? h.intervalMs);
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    void run(argv, { allowFailure: true }).finally(() => {
+      running = false;
+    });
+  }, tick);
+  return () => clearInterval(timer);
 }
 
 function signalNumber(sig: string): number {
@@ -57,6 +95,7 @@ async function runDetached(name: string, argv: readonly string[], args: RunArgs,
   // -d stays in the flags: prepare then gives the container no terminal (there is none to attach).
   const dockerArgs = [...argv];
   const unit = `podgen-${name}.service`;
+  if (args.health) requireHelper();
   const systemd = await connectSystemd(false);
   try {
     const outcome = await systemd.startTransient(unit, {
@@ -72,6 +111,23 @@ async function runDetached(name: string, argv: readonly string[], args: RunArgs,
     if (outcome.result !== 'done') {
       const { journalTail } = await import('../commands/lifecycle');
       throw new PodgenError(`${unit} did not start (${outcome.result})`, { kind: 'unavailable', hint: 'journalctl -u ' + unit, stderr: await journalTail(unit, 15, false) });
+    }
+    if (args.health) {
+      // As a generated unit's NAME-health.timer: a transient timer bound to the container's unit.
+      const names = healthUnitNames(unit);
+      const tickMs = Math.min(args.health.intervalMs, args.health.startup?.intervalMs ?? args.health.intervalMs);
+      try {
+        await systemd.startTransientTimer(names.timer, names.service, {
+          description: `health check of ${unit} (podgen)`,
+          bindsTo: unit,
+          tickMs,
+          execStart: healthCommand(args.health, paths, unit, `${recordPath(unit, false)}.health`),
+        });
+      } catch (e) {
+        // A container asked to be checked does not run unchecked.
+        await systemd.runJobs('StopUnit', [unit], 60_000);
+        throw e;
+      }
     }
     out.write(`${name}\n`);
     return 0;

@@ -4,6 +4,7 @@
 // refused by name, never skipped.
 
 import { PodgenError } from '../errors';
+import { HEALTH_OPTIONS, type HealthConfig, type HealthOptions, parseHealth } from './healthConfig';
 
 export interface PortMapping {
   readonly hostIp: string;
@@ -74,6 +75,8 @@ export interface RunArgs {
   readonly timezone: string | undefined;
   readonly restart: string | undefined;
   readonly pull: string | undefined;
+  /** --health-cmd and friends, through the one health parser (healthConfig.ts). */
+  readonly health: HealthConfig | undefined;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] extends ReadonlyArray<infer E> ? E[] : T[K] };
@@ -170,6 +173,7 @@ const VALUE_FLAGS = new Set([
   '--annotation', '-l', '--label', '--network', '--net', '--network-alias', '--ip', '--dns', '--dns-option', '--dns-search',
   '--add-host', '-p', '--publish', '--expose', '-v', '--volume', '--tmpfs', '--stop-signal', '--stop-timeout', '--sysctl', '--tz',
   '--restart', '--pull', '--retry', '--retry-delay',
+  ...HEALTH_OPTIONS.map((o) => `--health-${o}`),
 ]);
 const BOOL_FLAGS = new Set(['-d', '--detach', '-t', '--tty', '-i', '--interactive', '--rm', '--init', '--read-only', '--read-only-tmpfs', '--env-host']);
 /** Flags podman knows that podgen's runtime does not honour: refused by name. */
@@ -179,7 +183,6 @@ const REFUSED: Readonly<Record<string, string>> = {
   '--pod': 'pods are not supported by the podgen engine; use --engine podman',
   '--userns': 'user namespaces are not supported by the podgen engine yet; use --engine podman',
   '--ip6': 'IPv6 addresses are not supported by podgen bridge networks yet',
-  '--health-cmd': 'health checks need podman; use --engine podman',
 };
 
 /** Parse `[docker run flags] IMAGE [COMMAND...]`. */
@@ -191,8 +194,9 @@ export function parseRunArgs(argv: readonly string[]): RunArgs {
     memory: undefined, pidsLimit: undefined, cpus: undefined, shmSize: undefined, devices: [], annotations: [], labels: [],
     network: 'bridge', networkAliases: [], ip: undefined, dns: [], dnsOptions: [], dnsSearch: [], addHosts: [], publish: [],
     expose: [], volumes: [], tmpfs: [], init: false, stopSignal: undefined, stopTimeout: undefined, sysctls: [], timezone: undefined,
-    restart: undefined, pull: undefined,
+    restart: undefined, pull: undefined, health: undefined,
   };
+  const health: Record<string, string> = {};
   let i = 0;
   for (; i < argv.length; i++) {
     const arg = argv[i] as string;
@@ -232,8 +236,12 @@ export function parseRunArgs(argv: readonly string[]): RunArgs {
       if (i + 1 >= argv.length) throw usage(`${flag} needs a value`);
       value = argv[++i] as string;
     }
-    setValue(a, flag, value);
+    if (flag.startsWith('--health-')) health[flag.slice('--health-'.length)] = value;
+    else setValue(a, flag, value);
   }
+  const parsedHealth = parseHealth(health as HealthOptions);
+  if (!parsedHealth.ok) throw usage(`--health-${parsedHealth.option}: ${parsedHealth.message}`);
+  a.health = parsedHealth.config;
   const image = argv[i];
   if (image === undefined || image === '') throw usage('no image given', 'podgen run [FLAGS] IMAGE [COMMAND [ARG...]]');
   a.image = image;
