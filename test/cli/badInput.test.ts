@@ -65,6 +65,24 @@ const CASES: readonly BadCase[] = [
     stderr: [/:3: RestartPolicy=: restart count "-1" in "on-failure:-1" must be a whole number/],
   },
   {
+    name: 'RestartPolicy=on-failure:x',
+    input: `${good}RestartPolicy=on-failure:x\n`,
+    exit: 65,
+    stderr: [/:3: RestartPolicy=: restart count "x" in "on-failure:x" must be a whole number from 0 to 1000000/],
+  },
+  {
+    name: 'RestartSec= next to RestartPolicy= (the restart manager sets the delays)',
+    input: `${good}RestartPolicy=always\n[Service]\nRestartSec=5\n`,
+    exit: 65,
+    stderr: [/:5: RestartSec= conflicts with RestartPolicy=always, whose restart manager sets the delays and limits itself/],
+  },
+  {
+    name: 'a health check with a bad duration',
+    input: `${good}HealthCmd=true\nHealthStartPeriod=1 minute\n`,
+    exit: 65,
+    stderr: [/:4: HealthStartPeriod=: "1 minute" is not a duration/],
+  },
+  {
     name: 'RestartPolicy=sometimes',
     input: `${good}RestartPolicy=sometimes\n`,
     exit: 65,

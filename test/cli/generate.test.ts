@@ -25,13 +25,16 @@ describe('podgen generate', function () {
     assert.match(unit, new RegExp(`from ${REPO_ROOT}/units/nginx.container`));
     // Bridged: Node prepares every start, then hands over to podgen-start (npm install built it:
     // native/build.sh), which runs runc create, makes the container the main process and starts it.
-    assert.match(unit, /^ExecStart=\S+ \S+ prepare --name nginx --runtime runc --then start -- .*-v \/data:\/data --publish 80:80 --env NGINX_VERSION=1\.16 docker\.io\/library\/nginx:1\.16\.0$/m);
+    // The restart manager's back-off wait in front of Node's prepare; the container's record named in both.
+    assert.match(unit, /^ExecStart=\S+podgen-unit wait %S\/podgen\/state\/%n -- \S+ \S+ prepare --name nginx --runtime runc --record %S\/podgen\/state\/%n --then start -- .*-v \/data:\/data --publish 80:80 --env NGINX_VERSION=1\.16 docker\.io\/library\/nginx:1\.16\.0$/m);
+    assert.match(unit, /^Environment=PODGEN_RESTART_POLICY=always$/m);
+    assert.match(unit, /^ExecStopPost=\S+podgen-unit ended %S\/podgen\/state\/%n %n$/m);
     assert.doesNotMatch(unit, /^(ExecStartPre|ExecStartPost|PIDFile)=/m);
     assert.match(unit, /^Type=notify$/m);
     assert.match(unit, /^NotifyAccess=all$/m);
     // Where no C compiler built podgen-start: runc create, then ExecStartPost (runc start's work
     // in sh, or runc start itself) lets the container's init, waiting on runc's exec.fifo, run.
-    const plain = podgen(['generate', 'nginx'], { cwd: dir, env: { QUADLET_UNIT_DIRS: dir, PODGEN_NO_START_HELPER: '1' } }).stdout;
+    const plain = podgen(['generate', 'nginx'], { cwd: dir, env: { QUADLET_UNIT_DIRS: dir, PODGEN_NO_NATIVE_HELPER: '1' } }).stdout;
     assert.match(plain, /^ExecStart=\S+ \S+ prepare --name nginx --runtime runc --then create -- /m);
     assert.match(plain, /^ExecStartPost=\/bin\/sh -c "f='%t\/podgen\/runc\/nginx\/exec\.fifo'; .*" \/usr\/bin\/runc --root %t\/podgen\/runc start nginx$/m);
     assert.match(plain, /^PIDFile=%t\/podgen\/containers\/nginx\/pid$/m);
@@ -177,7 +180,7 @@ describe('podgen generate --user', function () {
     assert.equal(own.status, 0, own.stderr);
     assert.match(own.stderr, /warning: the podgen engine runs containers as root only for now: this user unit will not start\n.*hint: generate it with --engine podman/);
     assert.doesNotMatch(own.stdout, /network-online/);
-    assert.match(own.stdout, / prepare --user --name %N --runtime runc --then start -- docker.io\/library\/busybox:1.36$/m);
+    assert.match(own.stdout, / prepare --user --name %N --runtime runc --record %S\/podgen\/state\/%n --then start -- docker.io\/library\/busybox:1.36$/m);
     const system = podgen(['generate', 'mine'], { cwd: home, env });
     assert.equal(system.status, 66, 'a user definition must not be found for the system manager');
   });

@@ -5,8 +5,7 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RestartHarness, sleep, until } from '../support/restartHarness';
-import { useSandbox } from '../support/sandbox';
+import { useRestartHarness, sleep, until } from '../support/restartHarness';
 
 interface Case {
   readonly name: string;
@@ -36,31 +35,23 @@ const CASES: readonly Case[] = [
 
 describe('restart policies across a reboot (sandbox systemd halted and booted again)', function () {
   this.timeout(600_000);
-  const env = useSandbox('podgen-restart-boot-');
-  let h: RestartHarness;
+  const env = useRestartHarness('podgen-restart-boot-');
 
-  before(async function () {
-    h = await RestartHarness.create(env.sb, env.staging);
-  });
   after(function () {
-    try {
-      h?.down(...CASES.map((c) => c.name));
-    } finally {
-      h?.stop();
-    }
+    env.h.down(...CASES.map((c) => c.name));
   });
 
   it('each policy comes back, or stays down, as Docker\'s rules say', async function () {
-    for (const c of CASES) h.define(c.name, c.script, `RestartPolicy=${c.policy}\n`, c.install ? '\n[Install]\nWantedBy=multi-user.target\n' : '');
-    const installed = h.run(['install', ...CASES.map((c) => c.name)]);
+    for (const c of CASES) env.h.define(c.name, c.script, `RestartPolicy=${c.policy}\n`, c.install ? '\n[Install]\nWantedBy=multi-user.target\n' : '');
+    const installed = env.h.run(['install', ...CASES.map((c) => c.name)]);
     assert.equal(installed.status, 0, installed.stderr);
-    for (const c of CASES) h.sb.execOk(['systemctl', 'start', '--no-block', `${c.name}.service`]);
-    await until(() => CASES.every((c) => h.starts(c.name).length >= 1), 60_000, 'every container to start');
+    for (const c of CASES) env.h.sb.execOk(['systemctl', 'start', '--no-block', `${c.name}.service`]);
+    await until(() => CASES.every((c) => env.h.starts(c.name).length >= 1), 60_000, 'every container to start');
     await sleep(1500);
-    for (const c of CASES.filter((x) => x.before === 'stopped by hand')) h.sb.execOk(['systemctl', 'stop', `${c.name}.service`]);
-    for (const c of CASES.filter((x) => x.before === 'waiting to restart')) h.seedRecord(c.name, 'backoff_ms', '25600'); // the next wait: 51.2 s
+    for (const c of CASES.filter((x) => x.before === 'stopped by hand')) env.h.sb.execOk(['systemctl', 'stop', `${c.name}.service`]);
+    for (const c of CASES.filter((x) => x.before === 'waiting to restart')) env.h.seedRecord(c.name, 'backoff_ms', '25600'); // the next wait: 51.2 s
     const settled = (c: Case): boolean => {
-      const phase = h.record(c.name)?.phase;
+      const phase = env.h.record(c.name)?.phase;
       switch (c.before) {
         case 'running':
           return phase === 'running';
@@ -74,23 +65,23 @@ describe('restart policies across a reboot (sandbox systemd halted and booted ag
           return phase === 'waiting';
       }
     };
-    await until(() => CASES.every(settled), 30_000, 'every container in its state before the reboot', () => CASES.map((c) => `${c.name}: ${h.record(c.name)?.phase}`).join('\n'));
-    const startsBefore = Object.fromEntries(CASES.map((c) => [c.name, h.starts(c.name).length]));
+    await until(() => CASES.every(settled), 30_000, 'every container in its state before the reboot', () => CASES.map((c) => `${c.name}: ${env.h.record(c.name)?.phase}`).join('\n'));
+    const startsBefore = Object.fromEntries(CASES.map((c) => [c.name, env.h.starts(c.name).length]));
 
     env.sb.reboot();
-    await until(() => CASES.filter((c) => c.comesBack).every((c) => h.starts(c.name).length > (startsBefore[c.name] as number)), 60_000, 'the containers that come back', () =>
-      CASES.map((c) => `${c.name}: ${h.starts(c.name).length - (startsBefore[c.name] as number)} new starts, ${h.active(c.name)}`).join('\n'),
+    await until(() => CASES.filter((c) => c.comesBack).every((c) => env.h.starts(c.name).length > (startsBefore[c.name] as number)), 60_000, 'the containers that come back', () =>
+      CASES.map((c) => `${c.name}: ${env.h.starts(c.name).length - (startsBefore[c.name] as number)} new starts, ${env.h.active(c.name)}`).join('\n'),
     );
     await sleep(2000); // anything that should stay down has had its chance to start by now
-    const verdicts = CASES.map((c) => `${c.name} (${c.policy}, ${c.before}): ${h.starts(c.name).length > (startsBefore[c.name] as number) ? 'came back' : 'stayed down'}`);
+    const verdicts = CASES.map((c) => `${c.name} (${c.policy}, ${c.before}): ${env.h.starts(c.name).length > (startsBefore[c.name] as number) ? 'came back' : 'stayed down'}`);
     const expected = CASES.map((c) => `${c.name} (${c.policy}, ${c.before}): ${c.comesBack ? 'came back' : 'stayed down'}`);
     assert.deepEqual(verdicts, expected);
     // Those kept down by the policy say why, and a start by hand still works.
-    assert.match(h.journal('us-stopped'), /not started at boot: RestartPolicy=unless-stopped and the container was stopped by hand/);
-    assert.equal(h.active('us-stopped'), 'inactive');
-    const start = h.run(['start', 'us-stopped']);
+    assert.match(env.h.journal('us-stopped'), /not started at boot: RestartPolicy=unless-stopped and the container was stopped by hand/);
+    assert.equal(env.h.active('us-stopped'), 'inactive');
+    const start = env.h.run(['start', 'us-stopped']);
     assert.equal(start.status, 0, start.stderr + start.stdout);
-    assert.equal(h.active('us-stopped'), 'active');
+    assert.equal(env.h.active('us-stopped'), 'active');
     // A restart policy implies coming back at boot: the definition had no [Install], podgen made it wanted.
     assert.ok(fs.lstatSync(path.join(env.sb.unitDir, 'multi-user.target.wants', 'al-running.service')).isSymbolicLink());
   });

@@ -12,7 +12,7 @@ import { podgen, REPO_ROOT, type CliResult } from './cli';
 import { pushImage } from './images';
 import { TestRegistry } from './registry';
 import { runtimeImage } from './runtimeImage';
-import { hostSideEnv, type Sandbox } from './sandbox';
+import { hostSideEnv, type Sandbox, useSandbox } from './sandbox';
 
 /** Inside the sandbox: where containers log their starts (bind-mounted at /log). */
 const LOG_DIR = '/srv/podgen-restart-log';
@@ -157,4 +157,31 @@ export function uptime(): number {
 export function pids(pattern: string): number[] {
   const r = spawnSync('pgrep', ['-f', pattern], { encoding: 'utf8' });
   return r.stdout.trim().split('\n').filter(Boolean).map(Number);
+}
+
+/**
+ * Register a describe() block's hooks: the shared sandbox, a harness with the test image in the
+ * sandbox's store (created before the tests, its registry stopped after them).
+ */
+export function useRestartHarness(stagingPrefix: string): { readonly h: RestartHarness; readonly sb: Sandbox; readonly staging: string } {
+  const env = useSandbox(stagingPrefix);
+  let harness: RestartHarness | undefined;
+  before(async function () {
+    harness = await RestartHarness.create(env.sb, env.staging);
+  });
+  after(function () {
+    harness?.stop();
+  });
+  return {
+    get h(): RestartHarness {
+      if (!harness) throw new Error('the harness is used before its before() hook ran');
+      return harness;
+    },
+    get sb(): Sandbox {
+      return env.sb;
+    },
+    get staging(): string {
+      return env.staging;
+    },
+  };
 }
