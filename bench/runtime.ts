@@ -13,7 +13,7 @@ import { openBus, type RawBus } from '../src/manage/bus';
 import { freePort } from '../test/support/ports';
 import { TestRegistry } from '../test/support/registry';
 import { Sandbox } from '../test/support/sandbox';
-import { bareRuncUnit, busyboxEverywhere, median, overheadKiB, PODGEN, PODMAN_IMAGE, PODMAN_KEYS, untilAnswering } from './support';
+import { bareRuncUnit, busyboxEverywhere, pinUnits, median, overheadKiB, PODGEN, PODMAN_IMAGE, PODMAN_KEYS, untilAnswering } from './support';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
 
@@ -44,7 +44,7 @@ async function main(): Promise<void> {
     }
 
     // The bare reference: podgen's own config.json, on a plain rootfs, run by `runc run` as the whole unit.
-    bareRuncUnit(sb, { from: 'pgweb', rootfs, unit: 'bare', port: pBare, service: '' });
+    bareRuncUnit(sb, { from: 'pgweb', rootfs, unit: 'bare', port: pBare, unitSection: '', service: '' });
 
     // StartUnit itself, over the sandbox's bus: the clock starts at the call, not at a systemctl
     // process starting up (which took ~20 ms here and would dilute every ratio).
@@ -52,6 +52,7 @@ async function main(): Promise<void> {
     const M = ['org.freedesktop.systemd1', '/org/freedesktop/systemd1', 'org.freedesktop.systemd1.Manager'] as const;
     const startBus = await openBus('system', (b) => b.call(...M, 'GetDefaultTarget', '', []), (e) => e as Error);
     bus = startBus;
+    await pinUnits(startBus, ['pgweb.service', 'bare.service', 'pmweb.service']);
     const timeStart = async (unit: string, port: number): Promise<number> => {
       const t0 = process.hrtime.bigint();
       await startBus.call(...M, 'StartUnit', 'ss', [unit, 'replace']);

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { compress, diffIdOf, imageOf, pushImage, tarOf } from '../test/support/images';
 import type { TestRegistry } from '../test/support/registry';
 import type { Sandbox } from '../test/support/sandbox';
+import type { RawBus } from '../src/manage/bus';
 
 export const REPO = path.resolve(__dirname, '..', '..');
 export const PODGEN = path.join(REPO, 'bin', 'podgen');
@@ -56,22 +57,29 @@ export async function busyboxEverywhere(reg: TestRegistry, sb: Sandbox): Promise
   return { image: `${reg.address}/bench/bb:1`, rootfs };
 }
 
-/** Resident KiB of the unit's processes other than the container's own (podgen/runc, or podman/conmon). */
-export function overheadKiB(sb: Sandbox, unit: string, containerComm: string): { kib: number; processes: string[] } {
+/**
+ * Resident KiB of the unit's processes other than the container's own (podgen/runc, or
+ * podman/conmon): VmRSS, and of it the private part (RssAnon: what is not shared file pages).
+ */
+export function overheadKiB(sb: Sandbox, unit: string, containerComm: string): { kib: number; privateKib: number; processes: string[] } {
   const cg = sb.execOk(['systemctl', 'show', '-p', 'ControlGroup', '--value', unit]).trim();
-  if (!cg) return { kib: 0, processes: [] };
-  const out = sb.execOk(['sh', '-c', `for p in $(find /sys/fs/cgroup${cg} -name cgroup.procs -exec cat {} + 2>/dev/null); do echo "$(cat /proc/$p/comm) $(awk '/^VmRSS/ {print $2}' /proc/$p/status)"; done`]);
-  const rows = out.trim().split('\n').filter(Boolean).map((l) => l.split(' ') as [string, string]);
+  if (!cg) return { kib: 0, privateKib: 0, processes: [] };
+  const out = sb.execOk(['sh', '-c', `for p in $(find /sys/fs/cgroup${cg} -name cgroup.procs -exec cat {} + 2>/dev/null); do echo "$(cat /proc/$p/comm) $(awk '/^VmRSS/ {r=$2} /^RssAnon/ {a=$2} END {print r, a}' /proc/$p/status)"; done`]);
+  const rows = out.trim().split('\n').filter(Boolean).map((l) => l.split(' ') as [string, string, string]);
   const others = rows.filter(([comm]) => comm !== containerComm);
-  return { kib: others.reduce((s, [, kb]) => s + Number(kb || 0), 0), processes: others.map(([c, kb]) => `${c} ${kb} KiB`) };
+  return {
+    kib: others.reduce((s, [, kb]) => s + Number(kb || 0), 0),
+    privateKib: others.reduce((s, [, , anon]) => s + Number(anon || 0), 0),
+    processes: others.map(([c, kb, anon]) => `${c} ${kb} KiB, ${anon} KiB private`),
+  };
 }
 
 /**
  * The bare reference unit: podgen's own config.json for the container FROM (started once to
  * write it), on a plain copy of the root file system, run by `runc run` as the whole unit
- * UNIT.service, busybox httpd on PORT; SERVICE adds [Service] lines (Restart=...).
+ * UNIT.service, busybox httpd on PORT; UNITSECTION and SERVICE add [Unit] and [Service] lines.
  */
-export function bareRuncUnit(sb: Sandbox, o: { from: string; rootfs: string; unit: string; port: number; service: string }): void {
+export function bareRuncUnit(sb: Sandbox, o: { from: string; rootfs: string; unit: string; port: number; unitSection: string; service: string }): void {
   if (sb.exec(['systemctl', 'start', `${o.from}.service`]).status !== 0) throw new Error(sb.exec(['journalctl', '-u', `${o.from}.service`, '--no-pager', '-n', '30']).stdout);
   type Config = { root: { path: string }; process: { args: string[] }; linux: { cgroupsPath: string }; mounts: Array<{ destination: string }> };
   const config = JSON.parse(sb.execOk(['cat', `/run/podgen/containers/${o.from}/config.json`])) as Config;
@@ -86,7 +94,20 @@ export function bareRuncUnit(sb: Sandbox, o: { from: string; rootfs: string; uni
   fs.writeFileSync(path.join(sb.root, bare, 'config.json'), JSON.stringify(config));
   fs.writeFileSync(
     path.join(sb.unitDir, `${o.unit}.service`),
-    `[Unit]\nStartLimitIntervalSec=0\n\n[Service]\nDelegate=yes\nKillMode=mixed\nTimeoutStopSec=1\nExecStart=/usr/bin/runc --root /run/bench-runc run --bundle ${bare} ${o.unit}\nExecStopPost=/usr/bin/runc --root /run/bench-runc delete -f ${o.unit}\n${o.service}`,
+    `[Unit]\n${o.unitSection}\n[Service]\nDelegate=yes\nKillMode=mixed\nTimeoutStopSec=1\nExecStart=/usr/bin/runc --root /run/bench-runc run --bundle ${bare} ${o.unit}\nExecStopPost=/usr/bin/runc --root /run/bench-runc delete -f ${o.unit}\n${o.service}`,
   );
   sb.execOk(['systemctl', 'daemon-reload']);
+}
+
+/**
+ * Keep units loaded in systemd for as long as BUS is connected (Unit.Ref). systemd unloads an
+ * inactive unit nothing refers to, and loads it again (reading its files) at the next start: a
+ * unit whose stop ended cleanly would pay ~5 ms there that one whose stop "failed" does not, so a
+ * fair start-latency comparison pins them all.
+ */
+export async function pinUnits(bus: RawBus, units: readonly string[]): Promise<void> {
+  for (const unit of units) {
+    const [objectPath] = await bus.call('org.freedesktop.systemd1', '/org/freedesktop/systemd1', 'org.freedesktop.systemd1.Manager', 'LoadUnit', 's', [unit]);
+    await bus.call('org.freedesktop.systemd1', String(objectPath), 'org.freedesktop.systemd1.Unit', 'Ref', '', []);
+  }
 }

@@ -3,7 +3,8 @@
  * across restarts and reboots in %S/podgen/state/UNIT (key=value lines, replaced
  * atomically), with UNIT.lock serialising read-modify-write among the hooks.
  * podgen's CLI only reads it (src/restart/record.ts); keys it does not know are
- * ignored on both sides, so either can grow.
+ * ignored on both sides, so either can grow. The side files' names (.lock here,
+ * .stop-timeout in hooks.c) are listed there too, as RECORD_SIDE_FILES.
  */
 #include "unit.h"
 
@@ -39,8 +40,8 @@ static int ensure_dir(const char *path) {
 int record_lock(const char *path) {
   char lock[4096];
   snprintf(lock, sizeof lock, "%s.lock", path);
-  if (ensure_dir(lock) != 0) return -1;
   int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0 && errno == ENOENT && ensure_dir(lock) == 0) fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) {
     fail(lock);
     return -1;
@@ -90,6 +91,7 @@ int record_write(const char *path, const record *r, bool durable) {
                    phase_name(r->phase), r->boot, r->policy, r->count, r->backoff_ms, r->exit_code, r->pid, r->stop, (long long)r->started_bt,
                    (long long)r->started_rt, (long long)r->ended_rt, (long long)r->not_before_bt, (long long)r->not_before_rt);
   if (n < 0 || n >= (int)sizeof text) return complain("record too long");
-  if (ensure_dir(path) != 0) return 1;
+  /* The directory exists once the lock file does (record_lock); only a write without it makes it. */
+  if (access(path, F_OK) != 0 && errno == ENOENT && ensure_dir(path) != 0) return 1;
   return write_atomic(path, text, durable);
 }

@@ -3,6 +3,13 @@
  * process, in one exec, without losing its exit status and without staying.
  *
  *   podgen-unit start [--record R] PIDFILE FIFO -- RUNTIME [ARGS...] create ... NAME [--then-exec CMD...]
+ *   podgen-unit start [--record R] --ready MARKER PIDFILE FIFO -- RUNTIME [ARGS...] create ... NAME -- CMD...
+ *
+ * --ready: the Node-free restart of a host/none container (src/plan/podgenEngine.ts): only when
+ * MARKER exists (the last stop left the bundle and a fresh root ready); otherwise exec CMD
+ * instead (podgen-unit wait ... -- podgen prepare ...: the full start). CMD comes last because it
+ * holds the definition's words, which systemd may expand into any number of words; the runtime's
+ * create arguments never hold a bare "--".
  *
  * 0. with a record, begin the start (below): an automatic restart first waits
  *    out its back-off; a start by hand resets the restart count;
@@ -166,18 +173,32 @@ int cmd_start(int argc, char **argv) {
     record_path = argv[i + 1];
     i += 2;
   }
+  const char *marker = NULL;
+  if (i + 1 < argc && strcmp(argv[i], "--ready") == 0) {
+    marker = argv[i + 1];
+    i += 2;
+  }
   if (argc - i < 5 || strcmp(argv[i + 2], "--") != 0) {
-    return complain("usage: podgen-unit start [--record R] PIDFILE FIFO -- RUNTIME [ARGS...] create ... NAME [--then-exec COMMAND...]");
+    return complain("usage: podgen-unit start [--record R] [--ready MARKER] PIDFILE FIFO -- RUNTIME [ARGS...] create ... NAME [--then-exec COMMAND... | -- COMMAND...]");
   }
   const char *pidfile = argv[i], *fifo = argv[i + 1];
   char **create = argv + i + 3;
   char **then = NULL;
-  for (char **a = create; *a; a++)
-    if (strcmp(*a, "--then-exec") == 0) {
+  for (char **a = create; *a; a++) {
+    if (marker && strcmp(*a, "--") == 0) {
+      *a = NULL; /* create ends here; what follows is the full start */
+      if (access(marker, F_OK) != 0) {
+        execv(a[1], a + 1);
+        return fail(a[1] ? a[1] : "the full start");
+      }
+      break;
+    }
+    if (!marker && strcmp(*a, "--then-exec") == 0) {
       *a = NULL;
       then = a + 1;
       break;
     }
+  }
   if (record_path && begin_start(record_path) != 0) return 0;
   int status = run_wait(create, true);
   if (status != 0) return status;
@@ -199,8 +220,9 @@ int cmd_start(int argc, char **argv) {
   struct stat st;
   if (stat(fifo, &st) == 0 && S_ISFIFO(st.st_mode)) {
     int started = let_run(fifo, init);
-    if (started == 0 && record_path) mark_running(record_path, init);
+    /* The barrier first: systemd has READY=1 (the start job's end) before podgen's bookkeeping runs. */
     if (notify_barrier(&n) != 0 || started != 0) return 1;
+    if (record_path) mark_running(record_path, init);
     if (!then) return 0;
     execv(then[0], then);
     return fail(then[0]);

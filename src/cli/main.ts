@@ -309,16 +309,21 @@ async function runPs(args: { user: boolean; all: boolean; json: boolean }): Prom
 
 async function runStatus(args: { name: string; user: boolean; json: boolean }): Promise<void> {
   const { unitName, journalTail } = await import('../commands/lifecycle');
+  const { readRecord } = await import('../restart/record');
+  const { readHealth } = await import('../restart/health');
+  const { containerState } = await import('../restart/state');
   const unit = unitName(args.name);
   const [st, fragmentPath] = await withSystemd(args.user, async (systemd) => [(await systemd.status([unit]))[0], await systemd.fragmentPath(unit)] as const);
   if (!st || st.loadState === 'not-found') throw new PodgenError(`${unit} is not installed`, { kind: 'not-found', hint: 'podgen ps -a lists the units podgen manages' });
+  const record = readRecord(unit, args.user);
+  const container = containerState(st, record, Date.now(), readHealth(unit, args.user, record));
   const journal = await journalTail(unit, 10, args.user);
   if (args.json) {
-    process.stdout.write(`${JSON.stringify({ ...st, fragmentPath, journal: journal.split('\n') }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ ...st, fragmentPath, container: container.summary, State: container.state, journal: journal.split('\n') }, null, 2)}\n`);
     return;
   }
   process.stdout.write(
-    `${unit}: ${st.activeState}/${st.subState}${st.mainPid ? `, pid ${st.mainPid}` : ''}, restarts ${st.nRestarts}, last exit ${st.execMainStatus}, result ${st.result}\n  unit file: ${fragmentPath}\n${journal ? `${journal.split('\n').map((l) => `  ${l}`).join('\n')}\n` : ''}`,
+    `${unit}: ${st.activeState}/${st.subState}${st.mainPid ? `, pid ${st.mainPid}` : ''}, restarts ${st.nRestarts}, last exit ${st.execMainStatus}, result ${st.result}\n  container: ${container.summary}${record ? `, restart count ${container.state.RestartCount}, policy ${record.policy}` : ''}\n  unit file: ${fragmentPath}\n${journal ? `${journal.split('\n').map((l) => `  ${l}`).join('\n')}\n` : ''}`,
   );
 }
 

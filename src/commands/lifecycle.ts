@@ -16,7 +16,7 @@ import { readIfExists } from '../resolve/readIfExists';
 import { trace } from '../trace';
 import { install, type InstallResult, keptBundles, uninstall } from './install';
 import { readHealth } from '../restart/health';
-import { readRecord, recordPath } from '../restart/record';
+import { readRecord, RECORD_SIDE_FILES, recordPath } from '../restart/record';
 import { containerState } from '../restart/state';
 import { effectivePolicy, isManaged, updateDropinPath } from '../restart/update';
 import { dropReadyMarkers } from '../runtime/kept';
@@ -201,7 +201,7 @@ export async function jobs(verb: JobVerb, names: readonly string[], systemd: Sys
           hint: 'install podgen with a C compiler (npm install), run podgen up again, or leave out -t (the unit\'s StopTimeout= applies)',
         });
       }
-      const file = `${recordPath(u, user)}.stop-timeout`;
+      const file = `${recordPath(u, user)}${RECORD_SIDE_FILES.stopTimeout}`;
       fs.mkdirSync(path.dirname(file), { recursive: true });
       fs.writeFileSync(file, `${opts.stopGraceSeconds}\n`);
     }

@@ -6,6 +6,7 @@
 // until it passes (podgenEngine.ts). Pure.
 
 import { lookupLastEntry } from '../parse/lookup';
+import { RECORD_SIDE_FILES } from '../restart/record';
 import { RECORD_DIR } from '../restart/unitSettings';
 import { HEALTH_OPTIONS, type HealthConfig, type HealthOption, type HealthOptions, parseHealth } from '../runtime/healthConfig';
 import { healthArgv, type HealthTarget, healthUnitNames } from '../runtime/healthCheck';
@@ -35,7 +36,7 @@ export function healthOf(def: ContainerDefinition, problems: PlanProblems): Heal
 }
 
 /** A unit's health state file, as its units name it: next to the restart manager's record. */
-export const healthStateOf = (unit: string): string => `%S/${RECORD_DIR}/${unit}.health`;
+export const healthStateOf = (unit: string): string => `%S/${RECORD_DIR}/${unit}${RECORD_SIDE_FILES.health}`;
 
 export interface CompanionUnit {
   readonly unitName: string;

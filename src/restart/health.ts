@@ -4,7 +4,7 @@
 
 import { readIfExists } from '../resolve/readIfExists';
 import type { RestartRecord } from './record';
-import { recordPath } from './record';
+import { RECORD_SIDE_FILES, recordPath } from './record';
 import type { HealthState } from './state';
 
 /** Undo native/health.c's escaping of a check's output (\\n, \\t, \\\\, \\xHH). */
@@ -38,6 +38,6 @@ export function parseHealth(text: string, record: RestartRecord | undefined): He
 
 /** The health of UNIT's container, when it has a health check that has run. */
 export function readHealth(unit: string, user: boolean, record: RestartRecord | undefined, env: NodeJS.ProcessEnv = process.env): HealthState | undefined {
-  const text = readIfExists(`${recordPath(unit, user, env)}.health`);
+  const text = readIfExists(`${recordPath(unit, user, env)}${RECORD_SIDE_FILES.health}`);
   return text === undefined ? undefined : parseHealth(text, record);
 }

@@ -36,6 +36,12 @@ export function stateDir(user: boolean, env: NodeJS.ProcessEnv = process.env): s
   return env.PODGEN_STATE_DIR || (user ? env.XDG_STATE_HOME || path.join(os.homedir(), '.local', 'state') : '/var/lib');
 }
 
+/**
+ * The files beside a record (native/ writes them under these names): its lock, the grace period
+ * `podgen stop -t` leaves for one stop, the health checks' state and that state's lock.
+ */
+export const RECORD_SIDE_FILES = { lock: '.lock', stopTimeout: '.stop-timeout', health: '.health', healthLock: '.health.lock' } as const;
+
 /** The record of UNIT, as the unit's hooks name it (%S/podgen/state/%n). */
 export function recordPath(unit: string, user: boolean, env: NodeJS.ProcessEnv = process.env): string {
   return path.join(stateDir(user, env), RECORD_DIR, unit);

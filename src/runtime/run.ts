@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PodgenError } from '../errors';
-import { recordPath } from '../restart/record';
+import { RECORD_SIDE_FILES, recordPath } from '../restart/record';
 import { run, runAttached } from '../process/run';
 import type { HealthConfig } from './healthConfig';
 import { healthArgv, healthUnitNames } from './healthCheck';
@@ -121,7 +121,7 @@ async function runDetached(name: string, argv: readonly string[], args: RunArgs,
           description: `health check of ${unit} (podgen)`,
           bindsTo: unit,
           tickMs,
-          execStart: healthCommand(args.health, paths, unit, `${recordPath(unit, false)}.health`),
+          execStart: healthCommand(args.health, paths, unit, `${recordPath(unit, false)}${RECORD_SIDE_FILES.health}`),
         });
       } catch (e) {
         // A container asked to be checked does not run unchecked.

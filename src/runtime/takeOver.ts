@@ -34,6 +34,15 @@ export function startArgv(helper: string, l: BundleLayout, record: string | unde
   return [helper, 'start', ...(record ? ['--record', record] : []), pidFileOf(l), execFifoOf(l), '--', ...createArgv(l)];
 }
 
+/**
+ * The same only when MARKER exists (a Node-free restart's ready bundle), else exec OTHERWISE (the
+ * full start). OTHERWISE goes last: it holds the definition's words, which systemd may expand
+ * into more or fewer words ($VAR).
+ */
+export function readyStartArgv(helper: string, l: BundleLayout, record: string | undefined, marker: string, otherwise: readonly string[]): string[] {
+  return [helper, 'start', ...(record ? ['--record', record] : []), '--ready', marker, pidFileOf(l), execFifoOf(l), '--', ...createArgv(l), '--', ...otherwise];
+}
+
 /** podgen-unit cleanup: the Node-free stop of a host/none container, or FALLBACK (podgen cleanup) when anything is unusual. */
 export function fastCleanupArgv(helper: string, l: BundleLayout, fallback: readonly string[]): string[] {
   return [helper, 'cleanup', l.bundle, l.runtime, l.stateRoot, l.name, '--', ...fallback];
