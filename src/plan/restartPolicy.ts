@@ -60,6 +60,13 @@ export function applyRestartPolicy(service: ServiceFile, def: ContainerDefinitio
     service.addCommand('Service', 'ExecStopPost', hook.ended(manager));
   } else {
     apply(service, staticSettings(policy), true);
+    if (restarts(policy) && !ctx.nativeHelper) {
+      problems.warning(
+        `podgen-unit was not built (no C compiler when podgen was installed): RestartPolicy=${policyWord(policy)} gets systemd's fixed 100 ms delay, without Docker's back-off, limits reset by a start by hand, or boot rules`,
+        'RestartPolicy',
+        "apt-get install gcc libc6-dev, then npm install in podgen's directory, and generate again (docs/restart-policies.md lists what differs)",
+      );
+    }
   }
   const installed = ['WantedBy', 'RequiredBy', 'UpheldBy'].some((k) => lookupAllStrv(def.unit, 'Install', k).length > 0);
   if (!restarts(policy) || installed) return undefined;

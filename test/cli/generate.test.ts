@@ -32,9 +32,15 @@ describe('podgen generate', function () {
     assert.doesNotMatch(unit, /^(ExecStartPre|ExecStartPost|PIDFile)=/m);
     assert.match(unit, /^Type=notify$/m);
     assert.match(unit, /^NotifyAccess=all$/m);
-    // Where no C compiler built podgen-start: runc create, then ExecStartPost (runc start's work
+    // Where no C compiler built podgen-unit: runc create, then ExecStartPost (runc start's work
     // in sh, or runc start itself) lets the container's init, waiting on runc's exec.fifo, run.
-    const plain = podgen(['generate', 'nginx'], { cwd: dir, env: { QUADLET_UNIT_DIRS: dir, PODGEN_NO_NATIVE_HELPER: '1' } }).stdout;
+    const without = podgen(['generate', 'nginx'], { cwd: dir, env: { QUADLET_UNIT_DIRS: dir, PODGEN_NO_NATIVE_HELPER: '1' } });
+    const plain = without.stdout;
+    // ...and the restart policy falls back to systemd's static settings, saying so.
+    assert.match(without.stderr, /nginx\.container:\d+: warning: podgen-unit was not built .*RestartPolicy=always gets systemd's fixed 100 ms delay/);
+    assert.match(plain, /^Restart=always$/m);
+    assert.match(plain, /^RestartSec=100ms$/m);
+    assert.doesNotMatch(plain, /PODGEN_RESTART_POLICY|podgen-unit/);
     assert.match(plain, /^ExecStart=\S+ \S+ prepare --name nginx --runtime runc --then create -- /m);
     assert.match(plain, /^ExecStartPost=\/bin\/sh -c "f='%t\/podgen\/runc\/nginx\/exec\.fifo'; .*" \/usr\/bin\/runc --root %t\/podgen\/runc start nginx$/m);
     assert.match(plain, /^PIDFile=%t\/podgen\/containers\/nginx\/pid$/m);
