@@ -5,6 +5,15 @@
 
 import { parseReference } from '../image/reference';
 import { parseBoolean } from '../parse/lookup';
+import { parseCapability } from '../values/capability';
+import { parseCpus } from '../values/cpus';
+import { parseDuration } from '../values/duration';
+import { problemOf } from '../values/parsed';
+import { parsePublish } from '../values/port';
+import { parseSignal } from '../values/signal';
+import { parseSize } from '../values/size';
+import { parseUlimit } from '../values/ulimit';
+import { parseVolume } from '../values/volume';
 
 export type Check = (value: string) => string | undefined;
 
@@ -37,114 +46,29 @@ export const unsignedInt: Check = guard((value) => (/^\d+$/.test(value) ? undefi
 
 export const signedInt: Check = guard((value) => (/^-?\d+$/.test(value) ? undefined : `"${value}" is not a whole number (-1 means unlimited)`));
 
-// Go time.ParseDuration syntax, which podman uses: 30s, 1m30s, 500ms, 1h.
-const GO_DURATION = /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/;
-export const duration: Check = guard((value) =>
-  GO_DURATION.test(value) || /^\d+$/.test(value) ? undefined : `"${value}" is not a duration; write it like 30s, 1m30s or 500ms`,
-);
+// Go time.ParseDuration syntax, which podman uses: 30s, 1m30s, 500ms, 1h (a bare number is not one).
+export const duration: Check = guard((value) => problemOf(parseDuration(value)));
 export const durationOrDisable: Check = (value) => (value === 'disable' ? undefined : duration(value));
 
 // docker/go-units RAMInBytes: a number with an optional b/k/m/g/t/p unit.
-const MEMORY = /^\d+(\.\d+)? ?[kmgtpKMGTP]?[iI]?[bB]?$/;
-export const memorySize: Check = guard((value) =>
-  MEMORY.test(value) ? undefined : `"${value}" is not a memory size; write it like 512m, 2g or 1073741824 (units b, k, m, g)`,
-);
+export const memorySize: Check = guard((value) => problemOf(parseSize(value)));
 
-export function parseMemoryBytes(value: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?) ?([kmgtp]?)i?b?$/i.exec(value);
-  if (!m) return undefined;
-  const unit = ((m[2] as string) || '').toLowerCase();
-  const pow = ' kmgtp'.indexOf(unit || ' ');
-  return Math.floor(parseFloat(m[1] as string) * 1024 ** Math.max(pow, 0));
-}
 
-export const cpus: Check = guard((value) =>
-  /^\d+(\.\d+)?$/.test(value) && parseFloat(value) > 0 ? undefined : `"${value}" is not a CPU count; write it like 0.5 or 2`,
-);
+export const cpus: Check = guard((value) => problemOf(parseCpus(value)));
 
 export const path: Check = (value) => (value.length === 0 ? 'empty path' : /\0/.test(value) ? 'path contains a NUL byte' : undefined);
 
 export const absolutePath: Check = guard((value) => (value.startsWith('/') ? undefined : `"${value}" is not an absolute path`));
 
-function portNumber(s: string, what: string, allowZero: boolean): string | undefined {
-  if (!/^\d+$/.test(s)) return `${what} "${s}" is not a number`;
-  const n = Number(s);
-  if (n > 65535 || (n === 0 && !allowZero)) return `${what} ${s} is out of range (1-65535)`;
-  return undefined;
-}
-
-function portRange(s: string, what: string, allowZero = false): string | undefined {
-  const parts = s.split('-');
-  if (parts.length > 2) return `${what} "${s}" is not a port or a range like 8000-8010`;
-  for (const p of parts) {
-    const err = portNumber(p, what, allowZero);
-    if (err) return err;
-  }
-  if (parts.length === 2 && Number(parts[0]) > Number(parts[1])) return `${what} range "${s}" runs backwards`;
-  return undefined;
-}
-
 /** [[ip:][hostPort]:]containerPort[/protocol], as docker run -p and Quadlet's PublishPort=. */
-export const publishPort: Check = guard((value) => {
-  let rest = value;
-  const slash = rest.lastIndexOf('/');
-  if (slash !== -1) {
-    const proto = rest.slice(slash + 1);
-    if (!['tcp', 'udp', 'sctp'].includes(proto)) return `protocol "${proto}" in "${value}" is not tcp, udp or sctp`;
-    rest = rest.slice(0, slash);
-  }
-  let ip: string | undefined;
-  if (rest.startsWith('[')) {
-    const close = rest.indexOf(']');
-    if (close === -1) return `unterminated IPv6 address in "${value}"`;
-    ip = rest.slice(1, close);
-    rest = rest.slice(close + 1);
-    if (!rest.startsWith(':')) return `"${value}" needs a port after the IPv6 address`;
-    rest = rest.slice(1);
-  }
-  const parts = rest.split(':');
-  if (parts.length > 3) return `"${value}" is not [[ip:][hostPort]:]containerPort[/protocol]`;
-  if (parts.length === 3) {
-    if (ip !== undefined) return `"${value}" has two addresses`;
-    ip = parts.shift();
-  }
-  if (ip !== undefined && ip !== '' && ipv4(ip) && ipv6(ip)) return `"${ip}" in "${value}" is not an IP address`;
-  const container = parts.pop() as string;
-  const host = parts.pop();
-  const cErr = portRange(container, 'container port');
-  if (cErr) return `${cErr} in "${value}"`;
-  if (host !== undefined && host !== '') {
-    const hErr = portRange(host, 'host port');
-    if (hErr) return `${hErr} in "${value}"`;
-  }
-  return undefined;
-});
+export const publishPort: Check = guard((value) => problemOf(parsePublish(value)));
 
 export const exposePort: Check = guard((value) =>
   /^\d+(-\d+)?(\/udp|\/tcp)?$/.test(value.trim()) ? undefined : `invalid port format "${value}"; write it like 80, 8000-8010 or 53/udp`,
 );
 
-const VOLUME_OPTIONS = new Set([
-  'ro', 'rw', 'z', 'Z', 'U', 'O', 'copy', 'nocopy', 'shared', 'rshared', 'slave', 'rslave', 'private', 'rprivate',
-  'unbindable', 'runbindable', 'exec', 'noexec', 'suid', 'nosuid', 'dev', 'nodev', 'bind', 'rbind', 'noatime',
-  'relatime', 'strictatime', 'nodiratime', 'idmap',
-]);
-
 /** [source:]destination[:options] with an absolute destination. */
-export const volume: Check = guard((value) => {
-  const parts = value.split(':');
-  if (parts.length > 3) return `"${value}" is not [source:]destination[:options]`;
-  const dest = parts.length >= 2 ? (parts[1] as string) : (parts[0] as string);
-  if (parts.length >= 2 && (parts[0] as string) === '') return `"${value}" has an empty source`;
-  if (!dest.startsWith('/')) return `destination "${dest}" in "${value}" is not an absolute path inside the container`;
-  if (parts.length === 3) {
-    for (const opt of (parts[2] as string).split(',')) {
-      const name = opt.replace(/^idmap.*$/, 'idmap');
-      if (!VOLUME_OPTIONS.has(name)) return `unknown volume option "${opt}" in "${value}" (known: ro, rw, z, Z, U, O, nocopy, shared, slave, private, ...)`;
-    }
-  }
-  return undefined;
-});
+export const volume: Check = guard((value) => problemOf(parseVolume(value)));
 
 export const tmpfs: Check = guard((value) => {
   const dest = value.split(':')[0] as string;
@@ -199,8 +123,7 @@ export const addHost: Check = guard((value) => {
   return ipv4(ip) === undefined || ipv6(ip) === undefined || ip === 'host-gateway' ? undefined : `"${ip}" in "${value}" is not an IP address`;
 });
 
-export const capability: Check = (value) =>
-  /^(CAP_)?[A-Z_]+$/i.test(value) || value.toLowerCase() === 'all' ? undefined : `"${value}" is not a capability name like CAP_NET_ADMIN`;
+export const capability: Check = (value) => problemOf(parseCapability(value));
 
 export const device: Check = guard((value) => {
   const dev = value.replace(/^-/, '').split(':')[0] as string;
@@ -213,23 +136,9 @@ export const idMap: Check = guard((value) =>
 
 export const sysctl: Check = (value) => (/^[a-z0-9_.\-/]+=.*$/i.test(value) ? undefined : `"${value}" is not name=value`);
 
-export const ulimit: Check = guard((value) => {
-  if (value === 'host') return undefined;
-  const m = /^([a-z]+)=(-?\d+|unlimited)(:(-?\d+|unlimited))?$/.exec(value);
-  return m ? undefined : `"${value}" is not a ulimit like nofile=1024:2048`;
-});
+export const ulimit: Check = guard((value) => (value === 'host' ? undefined : problemOf(parseUlimit(value))));
 
-const SIGNALS = new Set([
-  'HUP', 'INT', 'QUIT', 'ILL', 'TRAP', 'ABRT', 'BUS', 'FPE', 'KILL', 'USR1', 'SEGV', 'USR2', 'PIPE', 'ALRM', 'TERM',
-  'STKFLT', 'CHLD', 'CONT', 'STOP', 'TSTP', 'TTIN', 'TTOU', 'URG', 'XCPU', 'XFSZ', 'VTALRM', 'PROF', 'WINCH', 'IO',
-  'PWR', 'SYS',
-]);
-export const signal: Check = guard((value) => {
-  if (/^\d+$/.test(value) && Number(value) > 0 && Number(value) < 65) return undefined;
-  const name = value.toUpperCase().replace(/^SIG/, '');
-  if (SIGNALS.has(name) || /^RTM(IN|AX)([+-]\d+)?$/.test(name)) return undefined;
-  return `"${value}" is not a signal name like SIGTERM or a number`;
-});
+export const signal: Check = guard((value) => problemOf(parseSignal(value)));
 
 export const imageReference: Check = guard((value) => {
   if (value.endsWith('.image') || value.endsWith('.build')) return undefined;

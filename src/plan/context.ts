@@ -2,7 +2,7 @@
 // planners stay pure (and tests can pass fakes).
 
 import type { Diagnostic } from '../errors';
-import { lookupLastEntry } from '../parse/lookup';
+import { lookupAllEntries, lookupLastEntry } from '../parse/lookup';
 import type { UnitFile } from '../parse/parseUnitFile';
 
 export interface PlanContext {
@@ -36,9 +36,9 @@ export interface PlannedService {
 export class PlanProblems {
   readonly diagnostics: Diagnostic[] = [];
   constructor(private readonly unit: UnitFile) {}
-  /** Record an error located at the last assignment of key in section. */
-  error(message: string, key: string, hint?: string, section = 'Container'): void {
-    this.add('error', message, key, hint, section);
+  /** Record an error located at the last assignment of key in section (or the last one whose value is `value`). */
+  error(message: string, key: string, hint?: string, section = 'Container', value?: string): void {
+    this.add('error', message, key, hint, section, value);
   }
 
   /** Record a warning (the unit is still written). */
@@ -46,8 +46,9 @@ export class PlanProblems {
     this.add('warning', message, key, hint, section);
   }
 
-  private add(severity: 'error' | 'warning', message: string, key: string, hint: string | undefined, section: string): void {
-    const at = lookupLastEntry(this.unit, section, key);
+  private add(severity: 'error' | 'warning', message: string, key: string, hint: string | undefined, section: string, value?: string): void {
+    const entries = lookupAllEntries(this.unit, section, key);
+    const at = (value === undefined ? undefined : entries.filter((e) => e.value.trim() === value).pop()) ?? lookupLastEntry(this.unit, section, key);
     this.diagnostics.push({
       severity,
       file: at?.file ?? (this.unit.path || this.unit.filename),

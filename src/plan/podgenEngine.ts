@@ -26,12 +26,17 @@ import type { ContainerDefinition } from '../decode/decodeContainer';
 import { lookup, lookupAll, lookupBooleanOr, lookupLastArgs, lookupNonEmpty } from '../parse/lookup';
 import { literal, shellWord } from '../render/escape';
 import { hook, RECORD_IN_UNIT } from '../restart/unitSettings';
+import { hasSpecifier } from '../decode/validate';
+import { flagProblem, takesValue } from '../runtime/runArgs';
 import { createArgv, execFifoOf, fastCleanupArgv, pidFileOf, readyStartArgv, startArgv } from '../runtime/takeOver';
+import { cpuQuota, parseCpus } from '../values/cpus';
+import { parseSignal } from '../values/signal';
+import { parseSize } from '../values/size';
 import type { PlanContext, PlannedService, PlanProblems } from './context';
 import { healthArgv } from '../runtime/healthCheck';
 import { healthOf, healthStateOf, healthUnits } from './health';
 import { applyRestartPolicy } from './restartPolicy';
-import { containerName, imageArgument, runFlags } from './runFlags';
+import { containerName, imageArgument, keyOfFlag, runFlags } from './runFlags';
 import type { ServiceFile } from './serviceFile';
 import { serviceSkeleton } from './skeleton';
 
@@ -73,8 +78,10 @@ export function planPodgen(def: ContainerDefinition, ctx: PlanContext, problems:
     }
   }
   if (!service.has('Service', 'SyslogIdentifier')) service.set('Service', 'SyslogIdentifier', '%N');
-  const stopSignal = lookupNonEmpty(u, C, 'StopSignal');
-  if (stopSignal && !service.has('Service', 'KillSignal')) service.set('Service', 'KillSignal', stopSignal);
+  // systemd wants SIGTERM, not term: the canonical name (a bad one is decode's error).
+  const stopSignalValue = lookupNonEmpty(u, C, 'StopSignal');
+  const stopSignal = stopSignalValue && !hasSpecifier(stopSignalValue) ? parseSignal(stopSignalValue) : undefined;
+  if (stopSignalValue && !service.has('Service', 'KillSignal')) service.set('Service', 'KillSignal', stopSignal?.ok ? stopSignal.value.name : stopSignalValue);
   const grace = lookupNonEmpty(u, C, 'StopTimeout') ?? DOCKER_STOP_TIMEOUT;
   if (!service.has('Service', 'TimeoutStopSec')) {
     // With the manager, ExecStop= itself gives the container its grace period and SIGKILLs it then
@@ -100,6 +107,7 @@ export function planPodgen(def: ContainerDefinition, ctx: PlanContext, problems:
   if (healthy && def.runtime !== 'runc') problems.error('Notify=healthy needs Runtime=runc with the podgen engine', 'Notify');
   // The health flags stay out of prepare's docker run flags: the checks run beside the container (plan/health.ts).
   const flags = runFlags(input, { health: false });
+  refuseWhatPrepareWould(flags, problems);
   const exec = lookupLastArgs(u, C, 'Exec');
   const containerArgs = [...flags, ...(image !== undefined ? [image] : []), ...(exec ?? [])];
   // Containers on the host network or none can restart without Node: each stop's cleanup leaves
@@ -213,23 +221,42 @@ function literalName(name: string, unitName: string): string {
   return name.replace(/%N/g, templateAware(unitName).replace(/\.service$/, ''));
 }
 
-/** Memory=, PidsLimit=, CPUs= as systemd settings on the unit (the container's cgroup is inside it). */
+/**
+ * Every flag for prepare, through prepare's own parser (runtime/runArgs.ts): what it would refuse
+ * when the unit starts is an error now, at the key's line. Values systemd expands at run time
+ * (%i, $VAR) are only known then.
+ */
+function refuseWhatPrepareWould(flags: readonly string[], problems: PlanProblems): void {
+  const pairs: string[][] = [];
+  for (let i = 0; i < flags.length; i++) {
+    const flag = flags[i] as string;
+    const words = !flag.includes('=') && takesValue(flag) ? [flag, flags[++i] ?? ''] : [flag];
+    if (!words.some(hasSpecifier)) pairs.push(words);
+  }
+  // One parse for the whole unit; one per flag only when it fails, to say which key.
+  if (flagProblem(pairs.flat()) === undefined) return;
+  for (const words of pairs) {
+    const problem = flagProblem(words);
+    const flag = words[0] as string;
+    if (problem) problems.error(problem, keyOfFlag(flag) ?? 'Image', 'change the value, or use --engine podman, which takes it', 'Container', words[1] ?? flag.split('=').slice(1).join('='));
+  }
+}
+
+/** Memory=, PidsLimit=, CPUs= as systemd settings on the unit (the container's cgroup is inside it), exactly: bytes, and CPU quotas to 0.01%. */
 function addResourceLimits(def: ContainerDefinition, service: ServiceFile): void {
   const u = def.unit;
   const memory = lookupNonEmpty(u, C, 'Memory');
-  if (memory && !service.has('Service', 'MemoryMax')) service.set('Service', 'MemoryMax', systemdSize(memory));
+  const bytes = memory && !hasSpecifier(memory) ? parseSize(memory) : undefined;
+  if (memory && !service.has('Service', 'MemoryMax')) {
+    // Docker's -m 0 is no limit at all.
+    if (!bytes) service.set('Service', 'MemoryMax', memory);
+    else if (bytes.ok && bytes.value > 0) service.set('Service', 'MemoryMax', String(bytes.value));
+  }
   const pids = lookupNonEmpty(u, C, 'PidsLimit');
   if (pids && !service.has('Service', 'TasksMax')) service.set('Service', 'TasksMax', Number(pids) <= 0 ? 'infinity' : pids);
   const cpus = lookupNonEmpty(u, C, 'CPUs');
-  if (cpus && !service.has('Service', 'CPUQuota')) service.set('Service', 'CPUQuota', `${Math.round(Number(cpus) * 100)}%`);
-}
-
-/** 512m / 1g / 1024 (docker) -> 512M / 1G / 1024 (systemd). */
-function systemdSize(v: string): string {
-  const m = /^(\d+)\s*([bkmgt])?i?b?$/i.exec(v.trim());
-  if (!m) return v;
-  const unit = (m[2] ?? '').toUpperCase();
-  return `${m[1]}${unit === 'B' ? '' : unit}`;
+  const quota = cpus && !hasSpecifier(cpus) ? parseCpus(cpus) : undefined;
+  if (cpus && !service.has('Service', 'CPUQuota')) service.set('Service', 'CPUQuota', quota?.ok ? cpuQuota(quota.value) : cpus);
 }
 
 /** Whether a restart can skip Node (see planPodgen): nothing that must be redone or re-read per start. */

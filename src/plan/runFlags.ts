@@ -89,6 +89,20 @@ const HEALTH_FLAGS: ReadonlyArray<readonly [string, string]> = [
 
 const boolFlag = (flag: string, value: boolean): string => (value ? flag : `${flag}=false`);
 
+/** Flags written from keys outside the tables above, by the key they come from. */
+const OTHER_FLAG_KEYS: Readonly<Record<string, string>> = {
+  '--publish': 'PublishPort', '-v': 'Volume', '--cap-add': 'AddCapability', '--cap-drop': 'DropCapability', '--device': 'AddDevice',
+  '--env': 'Environment', '--env-file': 'EnvironmentFile', '--label': 'Label', '--annotation': 'Annotation', '--expose': 'ExposeHostPort',
+  '--sysctl': 'Sysctl', '--user': 'User', '--network': 'Network', '--entrypoint': 'Entrypoint', '--read-only': 'ReadOnly',
+  '--mount': 'Mount', '--secret': 'Secret', '--security-opt': 'SeccompProfile', '--hostname': 'HostName',
+};
+
+/** The definition key a run flag comes from (for a message at the right line), or undefined. */
+export function keyOfFlag(flag: string): string | undefined {
+  const name = flag.split('=')[0] as string;
+  return [...STRING_FLAGS, ...LIST_FLAGS, ...BOOL_FLAGS].find(([, f]) => f === name)?.[0] ?? OTHER_FLAG_KEYS[name];
+}
+
 /** Container name before specifier expansion: ContainerName=, else `${prefix}%N` (%p_%i for templates). */
 export function containerName(unit: UnitFile, prefix: string): string {
   const explicit = lookupNonEmpty(unit, C, 'ContainerName');

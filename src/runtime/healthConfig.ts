@@ -3,6 +3,8 @@
 // or docker run flags (podgen run). One parser, so a value generate accepts is
 // the value the check runs with. Pure.
 
+import { parseDuration } from '../values/duration';
+
 /** The command a check runs inside the container. */
 export type HealthTest = { readonly kind: 'shell'; readonly command: string } | { readonly kind: 'exec'; readonly argv: readonly string[] };
 
@@ -57,14 +59,10 @@ export type HealthOption = (typeof HEALTH_OPTIONS)[number];
 
 export type HealthParse = { readonly ok: true; readonly config: HealthConfig | undefined } | { readonly ok: false; readonly option: HealthOption; readonly message: string };
 
-const UNIT_MS: Readonly<Record<string, number>> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** Go's time.ParseDuration (what podman reads these with): "30s", "1m30s", "500ms", "1.5h"; milliseconds, or undefined. */
+/** Go's time.ParseDuration (what podman reads these with), in milliseconds, or undefined. */
 export function durationMs(value: string): number | undefined {
-  if (value === '0') return 0;
-  const parts = [...value.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)];
-  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== value) return undefined;
-  return parts.reduce((sum, p) => sum + Number(p[1]) * (UNIT_MS[p[2] as string] as number), 0);
+  const d = parseDuration(value);
+  return d.ok ? d.value : undefined;
 }
 
 /** podman's reading of --health-cmd: a JSON array is the exec form (["CMD", ...] or ["CMD-SHELL", "..."]), anything else a shell command. */

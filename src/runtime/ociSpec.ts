@@ -4,6 +4,7 @@
 // two differ from runc's defaults (entrypoint/cmd, env order, capabilities).
 
 import { PodgenError } from '../errors';
+import { CAPABILITIES, parseCapability } from '../values/capability';
 import type { RunArgs } from './runArgs';
 
 /** The parts of an OCI image config podgen uses. */
@@ -63,38 +64,23 @@ export const DEFAULT_CAPS = [
   'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
 ];
 
-const ALL_CAPS = [
-  'CAP_AUDIT_CONTROL', 'CAP_AUDIT_READ', 'CAP_AUDIT_WRITE', 'CAP_BLOCK_SUSPEND', 'CAP_BPF', 'CAP_CHECKPOINT_RESTORE', 'CAP_CHOWN',
-  'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_IPC_LOCK', 'CAP_IPC_OWNER', 'CAP_KILL', 'CAP_LEASE',
-  'CAP_LINUX_IMMUTABLE', 'CAP_MAC_ADMIN', 'CAP_MAC_OVERRIDE', 'CAP_MKNOD', 'CAP_NET_ADMIN', 'CAP_NET_BIND_SERVICE', 'CAP_NET_BROADCAST',
-  'CAP_NET_RAW', 'CAP_PERFMON', 'CAP_SETFCAP', 'CAP_SETGID', 'CAP_SETPCAP', 'CAP_SETUID', 'CAP_SYSLOG', 'CAP_SYS_ADMIN', 'CAP_SYS_BOOT',
-  'CAP_SYS_CHROOT', 'CAP_SYS_MODULE', 'CAP_SYS_NICE', 'CAP_SYS_PACCT', 'CAP_SYS_PTRACE', 'CAP_SYS_RAWIO', 'CAP_SYS_RESOURCE',
-  'CAP_SYS_TIME', 'CAP_SYS_TTY_CONFIG', 'CAP_WAKE_ALARM',
-];
-
-function capName(c: string): string {
-  const up = c.toUpperCase();
-  return up === 'ALL' ? 'ALL' : up.startsWith('CAP_') ? up : `CAP_${up}`;
-}
+const ALL_CAPS = CAPABILITIES.map((c) => `CAP_${c}`);
 
 /** Docker's rule: start from the default set, add, then drop (ALL in either expands to every capability). */
 export function capabilities(add: readonly string[], drop: readonly string[]): string[] {
-  const adds = add.map(capName);
-  const drops = drop.map(capName);
-  for (const c of [...adds, ...drops]) {
-    if (c !== 'ALL' && !ALL_CAPS.includes(c)) throw new PodgenError(`unknown capability ${c}`, { kind: 'usage', hint: 'see capabilities(7) for the names' });
-  }
+  const name = (c: string): string => {
+    const parsed = parseCapability(c);
+    if (!parsed.ok) throw new PodgenError(parsed.message, { kind: 'usage', hint: 'see capabilities(7) for the names' });
+    return parsed.value;
+  };
+  const adds = add.map(name);
+  const drops = drop.map(name);
   let caps = adds.includes('ALL') ? [...ALL_CAPS] : [...new Set([...DEFAULT_CAPS, ...adds])];
   if (drops.includes('ALL')) caps = adds.filter((c) => c !== 'ALL');
   else caps = caps.filter((c) => !drops.includes(c));
   return caps;
 }
 
-const RLIMITS: Readonly<Record<string, string>> = {
-  core: 'RLIMIT_CORE', cpu: 'RLIMIT_CPU', data: 'RLIMIT_DATA', fsize: 'RLIMIT_FSIZE', locks: 'RLIMIT_LOCKS', memlock: 'RLIMIT_MEMLOCK',
-  msgqueue: 'RLIMIT_MSGQUEUE', nice: 'RLIMIT_NICE', nofile: 'RLIMIT_NOFILE', nproc: 'RLIMIT_NPROC', rss: 'RLIMIT_RSS', rtprio: 'RLIMIT_RTPRIO',
-  rttime: 'RLIMIT_RTTIME', sigpending: 'RLIMIT_SIGPENDING', stack: 'RLIMIT_STACK', as: 'RLIMIT_AS',
-};
 
 /** The process's argv: Docker's entrypoint/cmd rules. */
 export function processArgs(args: RunArgs, image: ImageConfig): string[] {
@@ -142,8 +128,7 @@ export function ociSpec(args: RunArgs, image: ImageConfig, ctx: SpecContext): Re
   // No default limits: the container inherits the unit's (LimitNOFILE= and friends), which systemd shows.
   const rlimits = new Map<string, { type: string; hard: number; soft: number }>();
   for (const u of args.ulimits) {
-    const type = RLIMITS[u.type];
-    if (!type) throw new PodgenError(`--ulimit ${u.type}: unknown limit`, { kind: 'usage', hint: `known: ${Object.keys(RLIMITS).join(', ')}` });
+    const type = `RLIMIT_${u.type.toUpperCase()}`;
     const big = 2 ** 64 - 1;
     rlimits.set(type, { type, soft: u.soft < 0 ? big : u.soft, hard: u.hard < 0 ? big : u.hard });
   }

@@ -4,26 +4,19 @@
 // refused by name, never skipped.
 
 import { PodgenError } from '../errors';
+import { parseCapability } from '../values/capability';
+import { parseCpus } from '../values/cpus';
+import type { Parsed } from '../values/parsed';
+import { parsePublish, type PortMapping, portMappings } from '../values/port';
+import { parseSignal } from '../values/signal';
+import { parseSize } from '../values/size';
+import { parseUlimit, type Ulimit } from '../values/ulimit';
+import { parseVolume, type VolumeSpec } from '../values/volume';
 import { HEALTH_OPTIONS, type HealthConfig, type HealthOptions, parseHealth } from './healthConfig';
 
-export interface PortMapping {
-  readonly hostIp: string;
-  /** 0 until prepare picks a free port (`-p 80` publishes on a random host port, as Docker does). */
-  readonly hostPort: number;
-  readonly containerPort: number;
-  readonly protocol: 'tcp' | 'udp';
-}
-
-export type VolumeSpec =
-  | { readonly kind: 'bind'; readonly source: string; readonly target: string; readonly options: readonly string[] }
-  | { readonly kind: 'named'; readonly name: string; readonly target: string; readonly options: readonly string[] }
-  | { readonly kind: 'anonymous'; readonly target: string };
-
-export interface Ulimit {
-  readonly type: string;
-  readonly soft: number;
-  readonly hard: number;
-}
+export type { PortMapping } from '../values/port';
+export type { VolumeSpec } from '../values/volume';
+export type { Ulimit } from '../values/ulimit';
 
 export interface RunArgs {
   readonly name: string | undefined;
@@ -83,13 +76,10 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] extends ReadonlyArray<infer E
 
 const usage = (message: string, hint?: string): PodgenError => new PodgenError(message, { kind: 'usage', hint: hint ?? 'podgen run --help lists the docker run flags podgen honours' });
 
-/** 512m, 1g, 1024 (bytes) -> bytes. */
-export function parseSize(v: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([bkmgt]?)i?b?$/i.exec(v.trim());
-  if (!m) throw usage(`${flag}: "${v}" is not a size`, 'use a number with an optional unit: 512m, 1g');
-  const unit = (m[2] ?? '').toLowerCase();
-  const mult = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[unit] ?? 1;
-  return Math.floor(Number(m[1]) * mult);
+/** A value through its one parser (src/values), or the usage error that names the flag. */
+function parsed<T>(p: Parsed<T>, flag: string, hint?: string): T {
+  if (!p.ok) throw usage(`${flag}: ${p.message}`, hint);
+  return p.value;
 }
 
 function keyVal(v: string, flag: string): [string, string] {
@@ -98,65 +88,22 @@ function keyVal(v: string, flag: string): [string, string] {
   return [v.slice(0, eq), v.slice(eq + 1)];
 }
 
-/** [[ip:][hostPort]:]containerPort[/proto]; ranges expand to one mapping per port. */
-export function parsePublish(v: string): PortMapping[] {
-  const [spec, protoRaw] = v.split('/');
-  const protocol = (protoRaw ?? 'tcp').toLowerCase();
-  if (protocol !== 'tcp' && protocol !== 'udp') throw usage(`--publish ${v}: protocol must be tcp or udp`);
-  let hostIp = '';
-  let rest = spec ?? '';
-  const v6 = /^\[([0-9a-fA-F:.]+)\]:(.*)$/.exec(rest);
-  if (v6) {
-    hostIp = v6[1] as string;
-    rest = v6[2] as string;
-  }
-  const parts = rest.split(':');
-  if (!v6 && parts.length === 3) hostIp = parts.shift() as string;
-  if (parts.length > 2 || parts.length === 0) throw usage(`--publish ${v}: expected [[IP:][HOST_PORT]:]CONTAINER_PORT[/PROTOCOL]`);
-  const containerSpec = parts.pop() as string;
-  const hostSpec = parts.pop() ?? '';
-  const range = (s: string): [number, number] => {
-    const m = /^(\d+)(?:-(\d+))?$/.exec(s);
-    if (!m) throw usage(`--publish ${v}: "${s}" is not a port or port range`);
-    const a = Number(m[1]);
-    const b = m[2] === undefined ? a : Number(m[2]);
-    if (a < 1 || b > 65535 || b < a) throw usage(`--publish ${v}: ports must be 1-65535, ranges low-high`);
-    return [a, b];
-  };
-  const [c0, c1] = range(containerSpec);
-  const [h0, h1] = hostSpec === '' ? [0, 0] : range(hostSpec);
-  if (hostSpec !== '' && h1 - h0 !== c1 - c0) throw usage(`--publish ${v}: host and container port ranges differ in length`);
-  const out: PortMapping[] = [];
-  for (let i = 0; i <= c1 - c0; i++) out.push({ hostIp, hostPort: hostSpec === '' ? 0 : h0 + i, containerPort: c0 + i, protocol });
-  return out;
+/** podgen's runtime publishes through CNI's portmap: tcp and udp. */
+function publish(v: string): PortMapping[] {
+  const spec = parsed(parsePublish(v), '--publish');
+  if (spec.protocol === 'sctp') throw usage(`--publish ${v}: podgen's runtime publishes tcp and udp ports, not sctp`, 'use --engine podman for sctp');
+  return portMappings(spec);
 }
 
-/** -v SOURCE:TARGET[:OPTIONS], -v NAME:TARGET, -v TARGET. */
-export function parseVolume(v: string): VolumeSpec {
-  const parts = v.split(':');
-  if (parts.length === 1) {
-    if (!v.startsWith('/')) throw usage(`--volume ${v}: a container path must be absolute`);
-    return { kind: 'anonymous', target: v };
-  }
-  const [source, target, opts] = parts as [string, string, string | undefined];
-  if (parts.length > 3 || !target.startsWith('/')) throw usage(`--volume ${v}: expected SOURCE:/CONTAINER/PATH[:OPTIONS]`);
-  const options = opts ? opts.split(',').filter(Boolean) : [];
-  for (const o of options) {
-    if (!['ro', 'rw', 'z', 'Z', 'U', 'rbind', 'bind', 'rprivate', 'private', 'rshared', 'shared', 'rslave', 'slave', 'noexec', 'exec', 'nosuid', 'suid', 'nodev', 'dev', 'O'].includes(o)) {
-      throw usage(`--volume ${v}: unknown option "${o}"`, 'volume options: ro, rw, z, Z, nosuid, nodev, noexec, (r)private, (r)shared, (r)slave');
-    }
-  }
-  if (source.startsWith('/') || source.startsWith('.')) return { kind: 'bind', source, target, options };
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(source)) throw usage(`--volume ${v}: "${source}" is neither an absolute path nor a volume name`);
-  return { kind: 'named', name: source, target, options };
-}
+/** Volume options podgen's runtime honours (the rest of podman's: --engine podman). */
+const RUNTIME_VOLUME_OPTIONS = ['ro', 'rw', 'z', 'Z', 'U', 'rbind', 'bind', 'rprivate', 'private', 'rshared', 'shared', 'rslave', 'slave', 'noexec', 'exec', 'nosuid', 'suid', 'nodev', 'dev', 'O'];
 
-function parseUlimit(v: string): Ulimit {
-  const m = /^([a-z]+)=(-?\d+|unlimited)(?::(-?\d+|unlimited))?$/.exec(v);
-  if (!m) throw usage(`--ulimit ${v}: expected TYPE=SOFT[:HARD]`);
-  const n = (s: string): number => (s === 'unlimited' || s === '-1' ? -1 : Number(s));
-  const soft = n(m[2] as string);
-  return { type: m[1] as string, soft, hard: m[3] === undefined ? soft : n(m[3]) };
+function volume(v: string): VolumeSpec {
+  const spec = parsed(parseVolume(v), '--volume');
+  for (const o of spec.kind === 'anonymous' ? [] : spec.options) {
+    if (!RUNTIME_VOLUME_OPTIONS.includes(o)) throw usage(`--volume ${v}: option "${o}" is not supported by podgen's runtime`, `volume options: ${RUNTIME_VOLUME_OPTIONS.join(', ')}; or --engine podman`);
+  }
+  return spec;
 }
 
 function parseDevice(v: string): { host: string; container: string; permissions: string } {
@@ -184,6 +131,24 @@ const REFUSED: Readonly<Record<string, string>> = {
   '--userns': 'user namespaces are not supported by the podgen engine yet; use --engine podman',
   '--ip6': 'IPv6 addresses are not supported by podgen bridge networks yet',
 };
+
+/**
+ * What prepare would say of one flag (with its value), or undefined: the planner asks this of
+ * every flag it writes, so that what generate accepts is never refused when the unit starts.
+ */
+export function flagProblem(words: readonly string[]): string | undefined {
+  try {
+    parseRunArgs([...words, 'image']);
+    return undefined;
+  } catch (e) {
+    return e instanceof PodgenError ? e.message : String(e);
+  }
+}
+
+/** Whether a flag takes a value (the next word, unless written --flag=value). */
+export function takesValue(flag: string): boolean {
+  return VALUE_FLAGS.has(flag);
+}
 
 /** Parse `[docker run flags] IMAGE [COMMAND...]`. */
 export function parseRunArgs(argv: readonly string[]): RunArgs {
@@ -324,31 +289,30 @@ function setValue(a: Mutable<RunArgs>, flag: string, v: string): void {
       a.entrypoint = v;
       break;
     case '--cap-add':
-      a.capAdd.push(v);
+      a.capAdd.push(parsed(parseCapability(v), flag));
       break;
     case '--cap-drop':
-      a.capDrop.push(v);
+      a.capDrop.push(parsed(parseCapability(v), flag));
       break;
     case '--security-opt':
       if (v === 'no-new-privileges' || v === 'no-new-privileges=true' || v === 'no-new-privileges:true') a.noNewPrivileges = true;
       else throw usage(`--security-opt ${v} is not supported by podgen's runtime`, 'only no-new-privileges is; SELinux, AppArmor and seccomp options need --engine podman');
       break;
     case '--ulimit':
-      a.ulimits.push(parseUlimit(v));
+      if (v !== 'host') a.ulimits.push(parsed(parseUlimit(v), flag)); // host: the host's own limits, which the container inherits
       break;
     case '-m':
     case '--memory':
-      a.memory = parseSize(v, flag);
+      a.memory = parsed(parseSize(v), flag, 'use a number with an optional unit: 512m, 1g');
       break;
     case '--pids-limit':
       a.pidsLimit = int(-1);
       break;
     case '--cpus':
-      if (!/^\d+(\.\d+)?$/.test(v) || Number(v) <= 0) throw usage(`--cpus ${v}: expected a positive number such as 1.5`);
-      a.cpus = Number(v);
+      a.cpus = parsed(parseCpus(v), flag) / 10_000;
       break;
     case '--shm-size':
-      a.shmSize = parseSize(v, flag);
+      a.shmSize = parsed(parseSize(v), flag, 'use a number with an optional unit: 64m');
       break;
     case '--device':
       a.devices.push(parseDevice(v));
@@ -390,14 +354,14 @@ function setValue(a: Mutable<RunArgs>, flag: string, v: string): void {
     }
     case '-p':
     case '--publish':
-      a.publish.push(...parsePublish(v));
+      a.publish.push(...publish(v));
       break;
     case '--expose':
       a.expose.push(v);
       break;
     case '-v':
     case '--volume':
-      a.volumes.push(parseVolume(v));
+      a.volumes.push(volume(v));
       break;
     case '--tmpfs': {
       const colon = v.indexOf(':');
@@ -407,7 +371,7 @@ function setValue(a: Mutable<RunArgs>, flag: string, v: string): void {
       break;
     }
     case '--stop-signal':
-      a.stopSignal = v;
+      a.stopSignal = parsed(parseSignal(v), flag).name;
       break;
     case '--stop-timeout':
       a.stopTimeout = int(0);

@@ -57,7 +57,7 @@ const CASES: readonly BadCase[] = [
     stderr: [/:3: unknown key "Publishport" in \[Container\]; did you mean "PublishPort"\?/],
   },
   { name: 'bad port 80:99999', input: `${good}PublishPort=80:99999\n`, exit: 65, stderr: [/:3: PublishPort=: container port 99999 is out of range \(1-65535\) in "80:99999"/] },
-  { name: 'bad memory 12XB', input: `${good}Memory=12XB\n`, exit: 65, stderr: [/:3: Memory=: "12XB" is not a memory size/] },
+  { name: 'bad memory 12XB', input: `${good}Memory=12XB\n`, exit: 65, stderr: [/:3: Memory=: "12XB" is not a size; write it like 512m/] },
   {
     name: 'RestartPolicy=on-failure:-1',
     input: `${good}RestartPolicy=on-failure:-1\n`,
@@ -159,7 +159,7 @@ describe('podgen generate: bad input', function () {
     fs.writeFileSync(path.join(dir, 'web.container.d', '10-port.conf'), '[Container]\n\nPublishPort=abc\n');
     const r = podgen(['generate', 'web'], { cwd: dir });
     assert.equal(r.status, 65);
-    assert.match(r.stderr, /web\.container\.d\/10-port\.conf:3: PublishPort=: container port "abc" is not a number/);
+    assert.match(r.stderr, /web\.container\.d\/10-port\.conf:3: PublishPort=: container port "abc" is not a port or a range like 8000-8010/);
   });
 
   it('output directory not writable: exit 73, nothing written', function () {
