@@ -1,7 +1,8 @@
 // Unit-file text -> ordered sections and entries, each with its line number.
-// Follows systemd.syntax(7) and Quadlet's parser: '#'/';' comments, trailing
-// backslash continuations (comment lines inside a continuation are skipped),
-// repeated keys kept in order, whitespace around '=' trimmed. Values stay raw:
+// Follows systemd.syntax(7) and systemd 252's config_parse(): '#'/';' comments,
+// trailing-backslash continuations (the backslash becomes a space; comment
+// lines inside a continuation are skipped, a blank line ends it), repeated keys
+// kept in order, whitespace around '=' trimmed. Values stay raw:
 // quoting and escapes are applied later by the lookup that knows the key's type.
 
 import type { Diagnostic } from '../errors';
@@ -36,8 +37,30 @@ export interface ParseResult {
 
 const MAX_LINE_LENGTH = 1024 * 1024; // systemd's LONG_LINE_MAX
 
-function isComment(line: string): boolean {
-  return line.length === 0 || line[0] === '#' || line[0] === ';';
+// systemd's WHITESPACE: only these four, not Unicode spaces such as U+00A0.
+// A loop, not /\s+$/, whose backtracking is quadratic on long inner runs.
+function isWhitespace(c: string | undefined): boolean {
+  return c === ' ' || c === '\t' || c === '\n' || c === '\r';
+}
+
+function trimWhitespace(s: string): string {
+  let start = 0;
+  let end = s.length;
+  while (start < end && isWhitespace(s[start])) start++;
+  while (end > start && isWhitespace(s[end - 1])) end--;
+  return s.slice(start, end);
+}
+
+function firstNonWhitespace(s: string): string | undefined {
+  for (const c of s) if (!isWhitespace(c)) return c;
+  return undefined;
+}
+
+/** A final backslash continues the line unless a backslash escapes it: an odd run. */
+function endsInContinuation(s: string): boolean {
+  let run = 0;
+  while (run < s.length && s[s.length - 1 - run] === '\\') run++;
+  return run % 2 === 1;
 }
 
 /** True when the bytes do not look like a text file (NUL or invalid UTF-8). */
@@ -60,8 +83,11 @@ export function parseUnitText(text: string, path: string, filename: string): Par
     diagnostics.push({ severity: 'error', file: path || filename, line, message, hint });
   };
 
-  const lines = text.replace(/\n$/, '').split('\n');
-  let pending = '';
+  // systemd's read_line() ends a line at \n, \r\n or a lone \r; a UTF-8 BOM
+  // before the first line is dropped.
+  const lines = text.replace(/^\uFEFF/, '').split(/\r\n|\r|\n/);
+  if (lines[lines.length - 1] === '') lines.pop();
+  let pending: string | undefined;
   let pendingLine = 0;
 
   const handle = (line: string, lineNr: number): void => {
@@ -103,8 +129,8 @@ export function parseUnitText(text: string, path: string, filename: string): Par
       );
       return;
     }
-    const key = line.slice(0, eq).trimEnd();
-    const value = line.slice(eq + 1).trimStart();
+    const key = trimWhitespace(line.slice(0, eq));
+    const value = trimWhitespace(line.slice(eq + 1));
     if (!current) {
       error(lineNr, `key "${key}" appears before any [Section] header`, 'put it under [Container], [Unit], [Service] or [Install]');
       return;
@@ -116,26 +142,31 @@ export function parseUnitText(text: string, path: string, filename: string): Par
     current.entries.push({ key, value, file: path || filename, line: lineNr });
   };
 
+  // The loop is systemd's config_parse(): a comment line is dropped even inside
+  // a continuation; any other line, blank included, is appended raw (leading
+  // whitespace kept), and a final unescaped backslash becomes a space and
+  // continues the line. (Quadlet joins without the space; see
+  // docs/definition.md, "Line continuations".)
   for (let i = 0; i < lines.length; i++) {
     const lineNr = i + 1;
-    const line = (lines[i] as string).trim();
-    if (isComment(line)) {
-      // A comment (or blank line) inside a continuation is skipped, not a terminator.
+    const raw = lines[i] as string;
+    const lead = firstNonWhitespace(raw);
+    if (lead === '#' || lead === ';') continue;
+    const joined = pending === undefined ? raw : pending + raw;
+    if (pending === undefined) pendingLine = lineNr;
+    if (endsInContinuation(joined)) {
+      pending = `${joined.slice(0, -1)} `;
+      if (pending.length > MAX_LINE_LENGTH) {
+        error(pendingLine, `continued line is longer than ${MAX_LINE_LENGTH} bytes`);
+        return { unit: { path, filename, sections }, diagnostics };
+      }
       continue;
     }
-    if (line.endsWith('\\')) {
-      if (pending === '') pendingLine = lineNr;
-      pending += line.slice(0, -1);
-      continue;
-    }
-    if (pending !== '') {
-      handle(pending + line, pendingLine);
-      pending = '';
-      continue;
-    }
-    handle(line, lineNr);
+    pending = undefined;
+    const line = trimWhitespace(joined);
+    if (line !== '') handle(line, pendingLine);
   }
-  if (pending !== '') {
+  if (pending !== undefined) {
     error(
       pendingLine,
       'backslash continuation runs into the end of the file; the value was never finished',

@@ -16,11 +16,31 @@ describe('parseUnitText', function () {
       ['A', '3', 8],
     ]);
   });
-  it('joins backslash continuations and skips comments inside them', function () {
+  it('joins backslash continuations as systemd does: the backslash becomes a space, comments inside are skipped', function () {
     const { unit } = parse('[Container]\nExec=a \\\n# note\n  b \\\n; more\n c\nImage=i\n');
-    assert.equal(lookup(unit, 'Container', 'Exec'), 'a b c');
+    // Leading whitespace of a continued line is kept, as in systemd's config_parse().
+    assert.equal(lookup(unit, 'Container', 'Exec'), 'a    b   c');
     assert.equal(unit.sections[0]?.entries[0]?.line, 2);
     assert.equal(unit.sections[0]?.entries[1]?.line, 7);
+    // Without a space before the backslash the words still part (Quadlet would give "ab").
+    assert.equal(lookup(parse('[Container]\nExec=a\\\nb\n').unit, 'Container', 'Exec'), 'a b');
+  });
+  it('does not continue after an escaped backslash, and a blank line ends a continuation', function () {
+    const escaped = parse('[Container]\nExec=echo a\\\\\nImage=i\n');
+    assert.deepEqual(escaped.diagnostics, []);
+    assert.equal(lookup(escaped.unit, 'Container', 'Exec'), 'echo a\\\\');
+    assert.equal(lookup(escaped.unit, 'Container', 'Image'), 'i');
+    const blank = parse('[Container]\nExec=true \\\n\nImage=i\n');
+    assert.deepEqual(blank.diagnostics, []);
+    assert.equal(lookup(blank.unit, 'Container', 'Exec'), 'true');
+    assert.equal(lookup(blank.unit, 'Container', 'Image'), 'i');
+  });
+  it('reads CRLF and CR line ends and a BOM, and trims only systemd whitespace', function () {
+    const { unit, diagnostics } = parse('\uFEFF[Container]\r\nImage=i\rEnvironment=A=\u00a0\r\n');
+    assert.deepEqual(diagnostics, []);
+    assert.equal(lookup(unit, 'Container', 'Image'), 'i');
+    assert.equal(unit.sections[0]?.entries[1]?.value, 'A=\u00a0');
+    assert.equal(unit.sections[0]?.entries[1]?.line, 3);
   });
   it('merges repeated sections in order', function () {
     const { unit } = parse('[Container]\nA=1\n[Unit]\nB=1\n[Container]\nA=2\n');
