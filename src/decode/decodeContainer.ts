@@ -18,7 +18,10 @@ import {
 } from './containerKeys';
 import { parseMount } from './mount';
 import { parseRestartPolicy, type RestartPolicy, SYSTEMD_RESTART_VALUES } from '../restart/policy';
+import { checkSpecifiers } from './specifiers';
 import { suggest } from './suggest';
+import { unitNameProblem, unitNameSuggestion } from '../values/unitName';
+import { containerName as containerNameCheck } from './validate';
 
 export type Engine = 'podgen' | 'podman';
 export const ENGINES: readonly Engine[] = ['podgen', 'podman'];
@@ -85,6 +88,7 @@ export function decodeContainer(input: DecodeInput): DecodeResult {
   }
 
   checkKeys(unit, 'Container', CONTAINER_KEY_INDEX, engine, diagnostics);
+  checkSpecifiers(unit, diagnostics);
   checkKeys(unit, 'Quadlet', QUADLET_KEY_INDEX, engine, diagnostics);
 
   const entry = (key: string): Entry | undefined => lookupLastEntry(unit, 'Container', key);
@@ -139,6 +143,19 @@ export function decodeContainer(input: DecodeInput): DecodeResult {
   if (serviceNameEntry && (serviceName.includes('/') || serviceName.includes('..'))) {
     error(serviceNameEntry, `ServiceName "${serviceName}" would escape the unit directory`, 'use a plain name without "/" or ".."');
   }
+  // Without ServiceName=, the file's name is the unit's name, and systemd has rules for those.
+  const fromFileName = unitNameProblem(`${serviceName}.service`);
+  if (!lookupNonEmpty(unit, 'Container', 'ServiceName') && fromFileName) {
+    const better = unitNameSuggestion(serviceName);
+    diagnostics.push({
+      severity: 'error',
+      file,
+      message: `the file name ${unit.filename} cannot name a systemd unit: ${fromFileName}`,
+      hint: `rename it (e.g. ${better}${unit.filename.slice(serviceName.length)}), or set ServiceName=${better} in [Container]`,
+    });
+  }
+
+  if (!fromFileName || lookupNonEmpty(unit, 'Container', 'ServiceName')) checkDefaultContainerName(unit, serviceName, engine, file, diagnostics);
 
   const runtime = (lookupNonEmpty(unit, 'Container', 'Runtime') ?? 'runc') as 'runc' | 'crun';
   const ok = !diagnostics.some((d) => d.severity === 'error');
@@ -158,6 +175,26 @@ export function decodeContainer(input: DecodeInput): DecodeResult {
         }
       : undefined,
   };
+}
+
+/**
+ * Without ContainerName=, the container is named after the unit (%N, or %p_%i for an instance;
+ * podman's prefix "systemd-"); runc and podman take [a-zA-Z0-9][a-zA-Z0-9_.-]* only, so a unit
+ * name such as "x:y" or "-x" would fail at start. A bare template's instance is only known then.
+ */
+function checkDefaultContainerName(unit: UnitFile, serviceName: string, engine: Engine, file: string, diagnostics: Diagnostic[]): void {
+  if (lookupNonEmpty(unit, 'Container', 'ContainerName')) return;
+  const { prefix, instance, isTemplate } = templateParts(`${serviceName}.service`);
+  if (isTemplate && instance === '') return;
+  const name = `${engine === 'podman' ? 'systemd-' : ''}${isTemplate ? `${prefix}_${instance}` : serviceName}`;
+  const problem = containerNameCheck(name);
+  if (!problem) return;
+  diagnostics.push({
+    severity: 'error',
+    file,
+    message: `without ContainerName=, the unit name ${serviceName}.service names the container: ${problem}`,
+    hint: `set ContainerName= in [Container] (letters, digits, "_", "." and "-", starting with a letter or digit)`,
+  });
 }
 
 /** A diagnostic located at an entry (its file, line, section and key). */
@@ -338,7 +375,26 @@ function decodeRestart(unit: UnitFile, diagnostics: Diagnostic[]): RestartPolicy
       policy = { kind: 'systemd', restart: serviceValue };
     }
   }
+  checkOneshotRestart(unit, policy, policyEntry ?? serviceEntry, diagnostics);
   return policy;
+}
+
+/** systemd refuses a Type=oneshot service that restarts after a clean exit (Restart=always or on-success). */
+function checkOneshotRestart(unit: UnitFile, policy: RestartPolicy | undefined, at: Entry | undefined, diagnostics: Diagnostic[]): void {
+  const typeEntry = lookupLastEntry(unit, 'Service', 'Type');
+  if (!at || !policy || lookup(unit, 'Service', 'Type') !== 'oneshot') return;
+  const cleanExitRestarts = policy.kind === 'always' || policy.kind === 'unless-stopped' || (policy.kind === 'systemd' && ['always', 'on-success'].includes(policy.restart));
+  if (!cleanExitRestarts) return;
+  const section = at.key === 'RestartPolicy' ? 'Container' : 'Service';
+  diagnostics.push(
+    diagnosticAt(
+      'error',
+      at,
+      section,
+      `${at.key}=${at.value} restarts the container after it exits cleanly, which systemd refuses for Type=oneshot (line ${typeEntry?.line ?? '?'})`,
+      'drop Type=oneshot for a long-running container, or use RestartPolicy=on-failure for one that runs to completion',
+    ),
+  );
 }
 
 /** Quadlet's test for a fully qualified image name (registry given, or an image id). */

@@ -3,6 +3,7 @@
 // like. Values holding systemd specifiers (%h, %i, ...) are only known at run
 // time, so the format checks let them through.
 
+import { unitNameProblem } from '../values/unitName';
 import { parseReference } from '../image/reference';
 import { parseBoolean } from '../parse/lookup';
 import { parseCapability } from '../values/capability';
@@ -17,9 +18,14 @@ import { parseVolume } from '../values/volume';
 
 export type Check = (value: string) => string | undefined;
 
+/** True when an Exec line's $VAR / ${VAR} in the value takes the service's environment at run time. */
+export function hasVariable(value: string): boolean {
+  return /\$(\{[A-Za-z_]|[A-Za-z_])/.test(value.replace(/\$\$/g, ''));
+}
+
 /** True when systemd will expand part of the value at run time (%h, %i, ... or $VAR, ${VAR}). */
 export function hasSpecifier(value: string): boolean {
-  return /%[^%]/.test(value.replace(/%%/g, '')) || /\$(\{[A-Za-z_]|[A-Za-z_])/.test(value.replace(/\$\$/g, ''));
+  return /%[^%]/.test(value.replace(/%%/g, '')) || hasVariable(value);
 }
 
 const guard =
@@ -93,9 +99,12 @@ export const containerName: Check = guard((value) =>
   NAME.test(value) ? undefined : `"${value}" is not a valid container name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)`,
 );
 
-export const unitNamePrefix: Check = guard((value) =>
-  /^[a-zA-Z0-9:_.\\@-]+$/.test(value) && !value.includes('..') ? undefined : `"${value}" is not a valid systemd unit name`,
-);
+// Not guarded: systemd expands no specifiers in a unit's own name.
+export const unitNamePrefix: Check = (value) => {
+  if (value.includes('/') || value.includes('..')) return `"${value}" is not a valid systemd unit name: it would escape the unit directory`;
+  const problem = unitNameProblem(`${value}.service`);
+  return problem ? `"${value}" is not a valid systemd unit name: ${problem}` : undefined;
+};
 
 const HOSTNAME = /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
 export const hostname: Check = guard((value) => (HOSTNAME.test(value) && value.length <= 253 ? undefined : `"${value}" is not a valid host name`));

@@ -45,7 +45,7 @@ const C = 'Container';
 /** Docker's default grace period before SIGKILL (`docker stop -t 10`). */
 export const DOCKER_STOP_TIMEOUT = '10';
 /** With the restart manager, systemd's stop timeout: the grace period plus this, a net under podgen-unit stop. */
-const STOP_NET_SECONDS = 10;
+export const STOP_NET_SECONDS = 10;
 /** State of the OCI runtime and per-container bundles; %t is /run, or $XDG_RUNTIME_DIR for --user. */
 export const RUNTIME_ROOT = '%t/podgen/runc';
 export const BUNDLE_ROOT = '%t/podgen/containers';
@@ -86,7 +86,10 @@ export function planPodgen(def: ContainerDefinition, ctx: PlanContext, problems:
   if (!service.has('Service', 'TimeoutStopSec')) {
     // With the manager, ExecStop= itself gives the container its grace period and SIGKILLs it then
     // (a stop by hand is not a failure): systemd's own timeout is only the net under it.
-    service.set('Service', 'TimeoutStopSec', manager && /^\d+$/.test(grace) ? String(Number(grace) + STOP_NET_SECONDS) : grace);
+    // Without it, systemd's timeout is the grace period itself; 0 (SIGKILL at once, as docker stop
+    // -t 0) cannot be written as 0, which systemd reads as "no timeout": 1ms is the closest it takes.
+    const seconds = /^\d+$/.test(grace) ? Number(grace) : undefined;
+    service.set('Service', 'TimeoutStopSec', seconds === undefined ? grace : manager ? String(seconds + STOP_NET_SECONDS) : seconds === 0 ? '1ms' : String(seconds));
   }
 
   if (ctx.user) {

@@ -7,6 +7,7 @@
 
 import * as path from 'node:path';
 import type { ContainerDefinition } from '../decode/decodeContainer';
+import { hasVariable } from '../decode/validate';
 import { joinCsv, parseMount, SOURCE_RESOLVED_TYPES } from '../decode/mount';
 import {
   lookup,
@@ -23,6 +24,7 @@ import type { UnitFile } from '../parse/parseUnitFile';
 import { quadletExtension } from '../resolve/relatedUnits';
 import type { PlanContext, PlanProblems } from './context';
 import type { ServiceFile } from './serviceFile';
+import { listWord } from '../render/escape';
 
 const C = 'Container';
 
@@ -122,7 +124,9 @@ function storageSource(input: FlagInput, source: string, allowImage: boolean, ke
   let s = source;
   if (s.startsWith('.')) s = absolutePath(def.unit, s);
   if (s.startsWith('/')) {
-    service.add('Unit', 'RequiresMountsFor', s);
+    // In the Exec line, $$ becomes $ and $VAR the service's variable; RequiresMountsFor= expands
+    // specifiers only, so it gets the path with $$ undone, and none when a variable decides it.
+    if (!hasVariable(s)) service.add('Unit', 'RequiresMountsFor', listWord(s.replace(/\$\$/g, '$')));
     return s;
   }
   const ext = quadletExtension(s);

@@ -73,8 +73,13 @@ export class ServiceFile {
     s.entries.splice(0, s.entries.length, ...kept);
   }
 
+  /**
+   * Whether the unit sets key to something. An empty assignment (`Restart=`) resets the setting to
+   * systemd's default, so it counts as unset: podgen's own value must still go in after it.
+   */
   has(section: string, key: string): boolean {
-    return this.lookupRaw(section, key) !== undefined;
+    const raw = this.lookupRaw(section, key);
+    return raw !== undefined && raw.trim() !== '';
   }
 
   lookupRaw(section: string, key: string): string | undefined {

@@ -76,6 +76,16 @@ export function shellWord(w: string): string {
   return /^[A-Za-z0-9_/.:=@+-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`;
 }
 
+/**
+ * One word of a space-separated list setting that systemd reads with plain unquoting
+ * (extract_first_word with EXTRACT_UNQUOTE: RequiresMountsFor=, ...): quotes group, a backslash
+ * takes the next character literally, C escapes do not apply. Specifiers still expand.
+ */
+export function listWord(word: string): string {
+  if (/[\r\n\0]/.test(word)) throw new Error('a path in a unit list setting cannot contain a line break or NUL');
+  return word === '' || /[\s"'\\]/.test(word) ? `"${word.replace(/["\\]/g, '\\$&')}"` : word;
+}
+
 /** A value for a systemd setting that is not split into words (Description=, ...): one line, no continuation. */
 export function singleLineValue(s: string): string {
   return s.replace(/\\$/, '\\\\').replace(/\r?\n/g, ' ');

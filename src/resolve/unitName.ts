@@ -1,6 +1,7 @@
 // Pure helpers for definition and unit names (templates, drop-in directories).
 
 import * as path from 'node:path';
+import { unitNameProblem } from '../values/unitName';
 
 export const DEFINITION_EXT = '.container';
 
@@ -38,9 +39,7 @@ export function invalidNameReason(name: string): string | undefined {
   if (name === '') return 'the name is empty';
   if (name.includes('/')) return 'a unit name cannot contain "/"';
   if (name.includes('..')) return 'a unit name cannot contain ".."';
-  if (!/^[A-Za-z0-9:_.@\\-]+$/.test(name)) return 'a unit name may only contain letters, digits and ":_.@\\-"';
-  if (name.length > 255) return 'the name is longer than 255 characters';
-  return undefined;
+  return unitNameProblem(`${name}.service`);
 }
 
 /**

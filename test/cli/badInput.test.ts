@@ -107,6 +107,59 @@ const CASES: readonly BadCase[] = [
   { name: 'relative volume destination', input: `${good}Volume=/srv:data\n`, exit: 65, stderr: [/:3: Volume=: destination "data" in "\/srv:data" is not an absolute path/] },
   { name: 'Unicode noncharacter', input: `${good}Environment=A=\u{fffe}\n`, exit: 65, stderr: [/:3: line contains U\+FFFE, a Unicode noncharacter systemd refuses/] },
   {
+    name: 'a % that is not a systemd specifier',
+    input: `${good}Exec=date +%F\n[Service]\nEnvironment=A=100%k\n`,
+    exit: 65,
+    stderr: [/:3: "%F" is not a systemd specifier: systemd would drop this Exec= setting/, /write %% for a literal %: Exec=date \+%%F/, /:5: "%k" is not a systemd specifier/],
+  },
+  {
+    name: 'a specifier systemctl enable does not know, in [Install]',
+    input: `${good}[Install]\nWantedBy=%t.target\n`,
+    exit: 65,
+    stderr: [/:4: "%t" is not a specifier systemctl enable knows in \[Install\]/],
+  },
+  ...(
+    [
+      ['my web', /contains a space/, /rename it \(e\.g\. my-web\.container\), or set ServiceName=my-web/],
+      ['wéb', /contains "é" \(U\+00E9\)/, /ServiceName=w-b/],
+      ['50%', /contains "%" \(U\+0025\)/, /ServiceName=50-/],
+      ['@x', /starts with "@"/, /ServiceName=x/],
+    ] as const
+  ).map(
+    ([stem, why, hint]): BadCase => ({
+      name: `file name "${stem}.container" that is no unit name`,
+      input: (d) => {
+        const file = path.join(d, `${stem}.container`);
+        fs.writeFileSync(file, good);
+        return file;
+      },
+      exit: 65,
+      stderr: [new RegExp(`the file name ${stem}\\.container cannot name a systemd unit`), why, hint],
+    }),
+  ),
+  {
+    name: 'unit name that makes no container name',
+    input: (d) => {
+      const file = path.join(d, 'x:y.container');
+      fs.writeFileSync(file, good);
+      return file;
+    },
+    exit: 65,
+    stderr: [/without ContainerName=, the unit name x:y\.service names the container: "x:y" is not a valid container name/, /set ContainerName=/],
+  },
+  {
+    name: 'Type=oneshot with a restart policy that restarts clean exits',
+    input: `${good}RestartPolicy=unless-stopped\n[Service]\nType=oneshot\n`,
+    exit: 65,
+    stderr: [/:3: RestartPolicy=unless-stopped restarts the container after it exits cleanly, which systemd refuses for Type=oneshot \(line 5\)/],
+  },
+  {
+    name: 'Type=oneshot with [Service] Restart=always',
+    input: `${good}[Service]\nType=oneshot\nRestart=always\n`,
+    exit: 65,
+    stderr: [/:5: Restart=always restarts the container after it exits cleanly/],
+  },
+  {
     name: 'every problem at once',
     input: '[Container]\nImage=busybox\nPublishport=80\nMemory=lots\nRestartPolicy=sometimes\n',
     exit: 65,

@@ -1,0 +1,40 @@
+// Every value in a definition reaches the unit as systemd text, where systemd
+// expands % specifiers; one it does not know drops the whole setting (an
+// ExecStart= among them). Refuse those here, at their line, with the escaped
+// spelling. [X-*] sections are ignored by systemd and [Quadlet] is podgen's own.
+
+import type { Diagnostic } from '../errors';
+import type { UnitFile } from '../parse/parseUnitFile';
+import { INSTALL_SPECIFIERS, UNIT_SPECIFIERS, unknownSpecifier } from '../values/specifier';
+
+const EXPANDED: Readonly<Record<string, string>> = {
+  Unit: UNIT_SPECIFIERS,
+  Service: UNIT_SPECIFIERS,
+  Container: UNIT_SPECIFIERS,
+  Install: INSTALL_SPECIFIERS,
+};
+
+export function checkSpecifiers(unit: UnitFile, diagnostics: Diagnostic[]): void {
+  for (const section of unit.sections) {
+    const known = EXPANDED[section.name];
+    if (known === undefined) continue;
+    for (const e of section.entries) {
+      if (!e.value.includes('%')) continue;
+      const bad = unknownSpecifier(e.value, known);
+      if (!bad) continue;
+      const fixed = `${e.key}=${bad.fixed}`;
+      diagnostics.push({
+        severity: 'error',
+        file: e.file,
+        line: e.line,
+        section: section.name,
+        key: e.key,
+        message:
+          section.name === 'Install'
+            ? `"${bad.specifier}" is not a specifier systemctl enable knows in [Install]: enabling the unit would fail`
+            : `"${bad.specifier}" is not a systemd specifier: systemd would drop this ${e.key}= setting`,
+        hint: `write %% for a literal %${fixed.length <= 120 ? `: ${fixed}` : ''} (systemd.unit(5) lists the specifiers)`,
+      });
+    }
+  }
+}
