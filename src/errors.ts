@@ -78,6 +78,9 @@ export class PodgenError extends Error {
   }
 }
 
+/** A screenful: past this, more messages only bury the first ones, which are usually the cause. */
+export const MAX_DIAGNOSTICS_SHOWN = 20;
+
 /** "file:line: message" — the form editors and CI logs can jump to. */
 export function formatDiagnostic(d: Diagnostic): string {
   const where = d.line !== undefined ? `${d.file}:${d.line}` : d.file;
@@ -103,7 +106,9 @@ export function definitionError(diagnostics: readonly Diagnostic[]): PodgenError
 export function describeError(err: unknown): string {
   if (err instanceof PodgenError) {
     const lines: string[] = [];
-    for (const d of err.data.diagnostics ?? []) lines.push(formatDiagnostic(d));
+    const shown = err.data.diagnostics ?? [];
+    for (const d of shown.slice(0, MAX_DIAGNOSTICS_SHOWN)) lines.push(formatDiagnostic(d));
+    if (shown.length > MAX_DIAGNOSTICS_SHOWN) lines.push(`... and ${shown.length - MAX_DIAGNOSTICS_SHOWN} more, not shown: fix these first`);
     const where = err.data.diagnostics?.length
       ? ''
       : err.data.file

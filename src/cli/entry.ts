@@ -4,6 +4,7 @@
 // their start-up time is much of what they cost.
 
 import { quickPull } from './pullCli';
+import { guardStdout } from './stdout';
 import { RUNTIME_COMMANDS, type RuntimeCommand, runRuntimeCommand } from './runtimeCli';
 
 /** `ps` with only its own flags: the command scripts poll, so it skips yargs too. */
@@ -20,16 +21,8 @@ async function fail(e: unknown): Promise<void> {
   process.exitCode = e instanceof PodgenError ? e.exitCode : ExitCode.internal;
 }
 
-/** `podgen ps | head -1`: a reader that stops early is not an error (Node would throw EPIPE at us). */
-function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
-  stream.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code !== 'EPIPE') throw e;
-    process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
-  });
-}
-
 export async function entry(argv: string[]): Promise<void> {
-  quietOnClosedPipe(process.stdout);
+  guardStdout(process.stdout);
   const ps = quickPs(argv);
   if (ps) {
     await (await import('../commands/ps')).psCommand(ps, process.stdout).catch(fail);

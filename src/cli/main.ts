@@ -1,9 +1,11 @@
 // Entry point: argv -> one typed call per command -> output. This is the only
 // place that knows about exit codes (documented in README.md and below).
 
+import { maxOf } from '../arrays';
 import yargs from 'yargs';
 import { ENGINES, type Engine } from '../decode/decodeContainer';
 import { describeError, ExitCode, formatDiagnostic, PodgenError } from '../errors';
+import { stdoutWasClosed } from './stdout';
 import type { GenerateResult } from '../commands/generate';
 import * as fs from 'node:fs';
 import { defaultStoreRoot, ImageStore } from '../image/store';
@@ -45,6 +47,12 @@ interface GenerateArgs {
 
 function printGenerated(result: GenerateResult, args: GenerateArgs): void {
   for (const w of result.warnings) process.stderr.write(`${formatDiagnostic(w)}\n`);
+  if ((args.format === 'json' || !args.output) && stdoutWasClosed()) {
+    throw new PodgenError(`standard output is closed: the ${args.format === 'json' ? 'plan' : 'unit'} has nowhere to go${args.output ? '' : '; nothing was written'}`, {
+      kind: 'output',
+      hint: 'redirect it to a file (> web.service), or write the units with --output DIR',
+    });
+  }
   if (args.format === 'json') {
     const units = result.units.map((u) => ({ ...u.plan, text: u.text, companions: u.companions }));
     process.stdout.write(`${JSON.stringify({ units, written: result.written }, null, 2)}\n`);
@@ -87,7 +95,7 @@ function runImages(args: ImagesArgs): void {
     return;
   }
   const rows = [['NAME', 'DIGEST', 'SIZE', 'STORED'], ...images.map((i) => [i.name, i.manifestDigest.slice(7, 19), formatBytes(i.size), i.pulled])];
-  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
+  const widths = rows[0]?.map((_, c) => maxOf(rows.map((r) => (r[c] ?? '').length))) ?? [];
   for (const r of rows) process.stdout.write(`${r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()}\n`);
 }
 

@@ -1,6 +1,7 @@
 // `podgen generate`: read -> decode -> plan -> render for every definition,
 // then print or write. Nothing is written unless every definition is good.
 
+import { appendAll } from '../arrays';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { decodeContainer, type Engine } from '../decode/decodeContainer';
@@ -46,12 +47,14 @@ export function generate(req: GenerateRequest): GenerateResult {
   const seen = new Map<string, string>();
   for (const name of req.names) {
     const loaded = loadDefinition(name, req.search);
-    diagnostics.push(...loaded.diagnostics);
+    appendAll(diagnostics, loaded.diagnostics);
+    // Nothing but errors to decode: the parser's one error says it all.
+    if (loaded.unit.sections.length === 0 && loaded.diagnostics.some((d) => d.severity === 'error')) continue;
     const decoded = decodeContainer({ unit: loaded.unit, sourcePath: loaded.sourcePath, engine: req.engine, related: loaded.related });
-    diagnostics.push(...decoded.diagnostics);
+    appendAll(diagnostics, decoded.diagnostics);
     if (!decoded.definition || loaded.diagnostics.some((d) => d.severity === 'error')) continue;
     const planned = planUnit(decoded.definition, req.engine, req.ctx, loaded.dropins);
-    diagnostics.push(...planned.diagnostics);
+    appendAll(diagnostics, planned.diagnostics);
     if (!planned.plan) continue;
     const earlier = seen.get(planned.plan.unitName);
     if (earlier !== undefined) {

@@ -2,6 +2,7 @@
 // from the other lifecycle commands so it loads no generator code (ps is the
 // command scripts poll; its start-up time is most of its cost).
 
+import { maxOf } from '../arrays';
 import * as path from 'node:path';
 import { unitStatuses, type StatusQuery, type UnitStatus } from '../manage/unitStatus';
 import { readHealth } from '../restart/health';
@@ -86,6 +87,6 @@ export async function psCommand(args: { user: boolean; all: boolean; json: boole
     ['UNIT', 'STATUS', 'UPTIME', 'PID', 'RESTARTS', 'POLICY', 'IMAGE', 'PORTS'],
     ...rows.map((r) => [r.unit, r.status, r.uptimeSeconds === undefined ? '-' : `${r.uptimeSeconds}s`, String((r.state.Running && !r.state.Restarting && r.mainPid) || '-'), String(r.restartCount), r.restartPolicy, r.image, r.ports.join(',')]),
   ];
-  const widths = table[0]?.map((_, c) => Math.max(...table.map((r) => (r[c] ?? '').length))) ?? [];
+  const widths = table[0]?.map((_, c) => maxOf(table.map((r) => (r[c] ?? '').length))) ?? [];
   for (const r of table) out.write(`${r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()}\n`);
 }

@@ -20,7 +20,7 @@ export interface UnitOutput {
   readonly symlinks: readonly Symlink[];
 }
 
-interface Staged {
+export interface Staged {
   readonly temp: string;
   readonly final: string;
 }
@@ -44,7 +44,7 @@ export function checkOutputDir(dir: string): void {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
       try {
-        fs.mkdirSync(dir, { recursive: true });
+        makeDirs(dir);
         return;
       } catch (e2) {
         throw outputError(dir, e2, 'the output directory');
@@ -62,13 +62,33 @@ export function checkOutputDir(dir: string): void {
   }
 }
 
+/**
+ * mkdir -p, one component at a time. Node's own recursive mkdir loops forever where mkdir(2)
+ * keeps answering ENOENT for a parent that stat says exists (/proc/self/x): this is bounded by
+ * the number of components.
+ */
+function makeDirs(dir: string): void {
+  const parts = path.resolve(dir).split('/').filter(Boolean);
+  let current = '';
+  for (const part of parts) {
+    current += `/${part}`;
+    try {
+      fs.mkdirSync(current);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || !fs.statSync(current).isDirectory()) throw e;
+    }
+  }
+}
+
 const TEMP = /\.podgen-(\d+)-\d+$/;
 
 /** Temporary files of a podgen killed before it could rename them (kill -9) are removed. */
-function removeAbandoned(dir: string): void {
+function removeAbandoned(dir: string, depth = 0): void {
   for (const n of listDir(dir)) {
     const m = TEMP.exec(n);
     if (m && processGone(Number(m[1]))) fs.rmSync(path.join(dir, n), { force: true });
+    // The [Install] links' temporaries live in NAME.target.wants/ and the like.
+    else if (depth === 0 && /\.(wants|requires|upholds)$/.test(n)) removeAbandoned(path.join(dir, n), 1);
   }
 }
 
@@ -84,23 +104,24 @@ export function writeUnits(dir: string, outputs: readonly UnitOutput[]): string[
       const fd = fs.openSync(temp, 'wx', 0o644);
       staged.push({ temp, final });
       try {
-        fs.writeSync(fd, o.text);
+        writeAll(fd, Buffer.from(o.text));
       } finally {
         fs.closeSync(fd);
       }
       for (const link of o.symlinks) {
         const linkPath = path.join(dir, link.path);
-        fs.mkdirSync(path.dirname(linkPath), { recursive: true });
+        makeDirs(path.dirname(linkPath));
         const tempLink = `${linkPath}${tag}`;
         fs.symlinkSync(link.target, tempLink);
         staged.push({ temp: tempLink, final: linkPath });
       }
     }
+    refuseDirectoriesInTheWay(staged);
   } catch (e) {
     for (const s of staged) fs.rmSync(s.temp, { force: true });
-    throw outputError(dir, e, 'unit files');
+    throw e instanceof PodgenError ? e : outputError(dir, e, 'unit files');
   }
-  for (const s of staged) fs.renameSync(s.temp, s.final);
+  replaceAll(dir, staged, tag);
   try {
     const dfd = fs.openSync(dir, 'r');
     fs.fsyncSync(dfd);
@@ -109,4 +130,67 @@ export function writeUnits(dir: string, outputs: readonly UnitOutput[]): string[
     // Directory fsync is best effort (not every file system supports it).
   }
   return staged.map((s) => s.final);
+}
+
+/** write(2) may take less than asked (a pipe, /proc, a signal): loop until all of it is written. */
+function writeAll(fd: number, bytes: Buffer): void {
+  let done = 0;
+  while (done < bytes.length) {
+    const n = fs.writeSync(fd, bytes, done, bytes.length - done);
+    if (n <= 0) throw Object.assign(new Error('the file system accepted no more bytes'), { code: 'EIO' });
+    done += n;
+  }
+}
+
+/** A directory where a unit or link goes would make rename(2) fail half-way: refuse before any rename. */
+function refuseDirectoriesInTheWay(staged: readonly Staged[]): void {
+  for (const s of staged) {
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(s.final);
+    } catch {
+      continue;
+    }
+    if (st.isDirectory()) {
+      throw new PodgenError(`${s.final} is a directory, where podgen would write a unit file`, {
+        kind: 'output',
+        hint: 'move that directory away (or choose another --output); nothing was written',
+      });
+    }
+  }
+}
+
+/**
+ * Rename every staged file into place, all or none: the files they replace are kept as hard
+ * links first, and put back if any rename fails, so a failure half-way leaves the directory as it
+ * was (and no temporary file behind).
+ */
+export function replaceAll(dir: string, staged: readonly Staged[], tag: string): void {
+  const backups = new Map<string, string>();
+  let renamed = 0;
+  try {
+    for (const s of staged) {
+      const backup = `${s.final}.old${tag}`;
+      try {
+        fs.linkSync(s.final, backup);
+        backups.set(s.final, backup);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      }
+    }
+    for (const s of staged) {
+      fs.renameSync(s.temp, s.final);
+      renamed++;
+    }
+  } catch (e) {
+    for (const s of staged.slice(0, renamed)) {
+      const backup = backups.get(s.final);
+      if (backup) fs.renameSync(backup, s.final);
+      else fs.rmSync(s.final, { force: true });
+    }
+    for (const s of staged.slice(renamed)) fs.rmSync(s.temp, { force: true });
+    for (const backup of backups.values()) fs.rmSync(backup, { force: true });
+    throw outputError(dir, e, 'unit files');
+  }
+  for (const backup of backups.values()) fs.rmSync(backup, { force: true });
 }

@@ -91,7 +91,7 @@ export function parseUnitText(text: string, path: string, filename: string): Par
   let pendingLine = 0;
 
   const handle = (line: string, lineNr: number): void => {
-    if (line.length > MAX_LINE_LENGTH) {
+    if (line.length > MAX_LINE_LENGTH / 4 && Buffer.byteLength(line) > MAX_LINE_LENGTH) {
       error(lineNr, `line is longer than ${MAX_LINE_LENGTH} bytes`);
       return;
     }
@@ -172,6 +172,21 @@ export function parseUnitText(text: string, path: string, filename: string): Par
       'backslash continuation runs into the end of the file; the value was never finished',
       'remove the trailing "\\" or add the continued line',
     );
+  }
+  // A file with no section header at all is not a unit file given by mistake (/etc/shadow, a
+  // script): one error, and none of its lines echoed back.
+  if (sections.length === 0 && diagnostics.length > 0) {
+    return {
+      unit: { path, filename, sections },
+      diagnostics: [
+        {
+          severity: 'error',
+          file: path || filename,
+          message: `does not look like a unit file: none of its ${lines.length} lines is a [Section] header`,
+          hint: 'a definition is systemd unit-file text, starting with [Container]; check the path',
+        },
+      ],
+    };
   }
   return { unit: { path, filename, sections }, diagnostics };
 }

@@ -35,7 +35,7 @@ export interface PlannedService {
 /** Collects problems found while planning (references that cannot be resolved, ...). */
 export class PlanProblems {
   readonly diagnostics: Diagnostic[] = [];
-  constructor(private readonly unit: UnitFile) {}
+  constructor(readonly unit: UnitFile) {}
   /** Record an error located at the last assignment of key in section (or the last one whose value is `value`). */
   error(message: string, key: string, hint?: string, section = 'Container', value?: string): void {
     this.add('error', message, key, hint, section, value);

@@ -9,6 +9,8 @@ import { installSymlinks } from './installSymlinks';
 import { planPodgen } from './podgenEngine';
 import { planPodman } from './podmanEngine';
 import type { UnitPlan } from './unitPlan';
+import type { PlanSection } from './serviceFile';
+import { lookupAll } from '../parse/lookup';
 
 export interface PlanResult {
   readonly plan: UnitPlan | undefined;
@@ -29,6 +31,7 @@ export function planUnit(def: ContainerDefinition, engine: Engine, ctx: PlanCont
       }
     }
   })();
+  for (const service of [built.service, ...(built.companions ?? []).map((c) => c.service)]) refuseLongLines(service.sections, problems);
   if (problems.diagnostics.some((d) => d.severity === 'error')) return { plan: undefined, diagnostics: problems.diagnostics };
   const unitName = `${def.serviceName}.service`;
   return {
@@ -47,4 +50,24 @@ export function planUnit(def: ContainerDefinition, engine: Engine, ctx: PlanCont
       warnings: [],
     },
   };
+}
+
+/** systemd's LONG_LINE_MAX: a longer line makes the whole unit fail to load. */
+export const SYSTEMD_LINE_MAX = 1024 * 1024;
+
+/** A line systemd cannot read (tens of thousands of Environment= words make an ExecStart= that long) is an error here. */
+function refuseLongLines(sections: readonly PlanSection[], problems: PlanProblems): void {
+  for (const section of sections) {
+    for (const e of section.entries) {
+      const bytes = Buffer.byteLength(e.key) + 1 + Buffer.byteLength(e.value);
+      if (bytes <= SYSTEMD_LINE_MAX) continue;
+      const biggest = ['Environment', 'Label', 'Annotation', 'Exec', 'PodmanArgs'].find((k) => lookupAll(problems.unit, 'Container', k).length > 0) ?? 'Exec';
+      problems.error(
+        `the unit's ${e.key}= line would be ${bytes} bytes, more than systemd reads in one line (${SYSTEMD_LINE_MAX}): it would refuse the whole unit`,
+        biggest,
+        'move long lists of variables to an EnvironmentFile= (read when the container starts)',
+      );
+      return;
+    }
+  }
 }

@@ -4,6 +4,7 @@
 // Delegate=yes, ExecStop/ExecStopPost `podman rm`, plus podgen's restart
 // policies. Checked against podman's own Quadlet test cases.
 
+import { appendAll } from '../arrays';
 import type { ContainerDefinition } from '../decode/decodeContainer';
 import { lookup, lookupAll, lookupAllArgs, lookupAllStrv, lookupBooleanOr, lookupLastArgs, lookupNonEmpty } from '../parse/lookup';
 import type { PlanContext, PlannedService, PlanProblems } from './context';
@@ -66,7 +67,7 @@ export function planPodman(def: ContainerDefinition, ctx: PlanContext, problems:
   }
   if (!service.has('Service', 'SyslogIdentifier')) service.set('Service', 'SyslogIdentifier', '%N');
 
-  podman.push(...runFlags(input));
+  appendAll(podman, runFlags(input));
   const pod = lookupNonEmpty(u, C, 'Pod');
   if (pod) {
     const info = pod.endsWith('.pod') ? def.related.get(pod) : undefined;
@@ -80,11 +81,11 @@ export function planPodman(def: ContainerDefinition, ctx: PlanContext, problems:
   }
   const authFile = authFileArgument(def, service, problems);
   if (authFile) podman.push('--authfile', authFile);
-  podman.push(...lookupAllArgs(u, C, 'PodmanArgs'));
+  appendAll(podman, lookupAllArgs(u, C, 'PodmanArgs'));
   if (image !== undefined) podman.push(image);
   else if (def.rootfs !== undefined) podman.push('--rootfs', def.rootfs);
   const exec = lookupLastArgs(u, C, 'Exec');
-  if (exec) podman.push(...exec);
+  if (exec) appendAll(podman, exec);
   service.addCommand('Service', 'ExecStart', podman);
 
   // Only a definition that asks for a Docker policy gets podgen's restart manager: every other

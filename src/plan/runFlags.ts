@@ -5,6 +5,7 @@
 // `docker run` lines will be imported). Keys the podgen engine cannot honour
 // were already rejected by the decoder, so they yield nothing here.
 
+import { appendAll } from '../arrays';
 import * as path from 'node:path';
 import type { ContainerDefinition } from '../decode/decodeContainer';
 import { hasVariable } from '../decode/validate';
@@ -251,7 +252,7 @@ export function runFlags(input: FlagInput, opts: { readonly health?: boolean } =
   const u = def.unit;
   const out: string[] = [];
   const add = (...args: string[]): void => {
-    out.push(...args);
+    appendAll(out, args);
   };
 
   for (const [key, flag] of STRING_FLAGS) {
@@ -268,7 +269,7 @@ export function runFlags(input: FlagInput, opts: { readonly health?: boolean } =
   }
   const httpProxy = lookupBoolean(u, C, 'HttpProxy');
   if (httpProxy !== undefined) add(`--http-proxy=${httpProxy}`);
-  add(...networkFlags(input));
+  appendAll(out, networkFlags(input));
 
   if (lookupBooleanOr(u, C, 'NoNewPrivileges', false)) add('--security-opt=no-new-privileges');
   if (lookupBooleanOr(u, C, 'SecurityLabelDisable', false)) add('--security-opt', 'label=disable');
@@ -304,7 +305,7 @@ export function runFlags(input: FlagInput, opts: { readonly health?: boolean } =
   const user = lookupNonEmpty(u, C, 'User');
   const group = lookupNonEmpty(u, C, 'Group');
   if (user) add('--user', group ? `${user}:${group}` : user);
-  add(...userMappingFlags(u));
+  appendAll(out, userMappingFlags(u));
 
   for (const volume of lookupAll(u, C, 'Volume')) {
     const parts = volume.split(':');
@@ -324,9 +325,9 @@ export function runFlags(input: FlagInput, opts: { readonly health?: boolean } =
   for (const port of lookupAll(u, C, 'ExposeHostPort')) add('--expose', port.trim());
   for (const port of lookupAll(u, C, 'PublishPort')) add('--publish', port);
 
-  add(...keyValFlags(u, 'Environment', '--env'));
-  add(...keyValFlags(u, 'Label', '--label'));
-  add(...keyValFlags(u, 'Annotation', '--annotation'));
+  appendAll(out, keyValFlags(u, 'Environment', '--env'));
+  appendAll(out, keyValFlags(u, 'Label', '--label'));
+  appendAll(out, keyValFlags(u, 'Annotation', '--annotation'));
 
   for (const mask of lookupAllArgs(u, C, 'Mask')) add('--security-opt', `mask=${mask}`);
   for (const unmask of lookupAllArgs(u, C, 'Unmask')) add('--security-opt', `unmask=${unmask}`);

@@ -2,6 +2,7 @@
 // lines. Planners start from a copy of the definition (as Quadlet does, so
 // [Unit], [Service] and [Install] pass through) and add what the engine needs.
 
+import { appendAll } from '../arrays';
 import type { UnitFile } from '../parse/parseUnitFile';
 import { unquoteScalar } from '../parse/lookup';
 import { escapeExecArgs } from '../render/escape';
@@ -70,7 +71,8 @@ export class ServiceFile {
     const s = this.sections.find((x) => x.name === section);
     if (!s) return;
     const kept = s.entries.filter((e) => e.key !== key);
-    s.entries.splice(0, s.entries.length, ...kept);
+    s.entries.length = 0;
+    appendAll(s.entries, kept);
   }
 
   /**
@@ -104,7 +106,7 @@ export class ServiceFile {
     const src = this.sections[i] as PlanSection;
     const dst = this.sections.find((x) => x.name === to);
     if (dst) {
-      dst.entries.push(...src.entries);
+      appendAll(dst.entries, src.entries);
       this.sections.splice(i, 1);
     } else {
       this.sections[i] = { name: to, entries: src.entries };

@@ -2,7 +2,9 @@
 // its drop-ins, and read the Quadlet files it refers to. Everything after
 // this (decode, plan, render) is pure.
 
+import { appendAll } from '../arrays';
 import * as fs from 'node:fs';
+import { describeBytes, readRegularFile } from '../files';
 import * as path from 'node:path';
 import { type Diagnostic, PodgenError } from '../errors';
 import { looksBinary, parseUnitText, type Section, type UnitFile } from '../parse/parseUnitFile';
@@ -60,32 +62,39 @@ export function locateDefinition(arg: string, env: SearchEnv): Located {
   });
 }
 
+/** Definitions and drop-ins are small text files; anything this big was named by mistake. */
+export const MAX_DEFINITION_BYTES = 4 * 1024 * 1024;
+
 function readText(file: string, role: string): { text?: string; diagnostic?: Diagnostic } {
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new PodgenError(`${role} ${file} does not exist`, { kind: 'not-found', file });
-    throw new PodgenError(`cannot read ${role} ${file}: ${(e as Error).message}`, { kind: 'not-found', file });
+  const read = readRegularFile(file, MAX_DEFINITION_BYTES);
+  if (!read.ok) {
+    const r = read.refusal;
+    switch (r.kind) {
+      case 'missing':
+        throw new PodgenError(`${role} ${file} does not exist`, { kind: 'not-found', file });
+      case 'directory':
+        throw new PodgenError(`${file} is a directory, not a ${role}`, { kind: 'not-found', file, hint: 'give the path of a .container file' });
+      case 'not-regular':
+        throw new PodgenError(`${file} is ${r.what}, not a ${role}: only regular files are read`, { kind: 'not-found', file, hint: 'give the path of a .container file' });
+      case 'too-big':
+        throw new PodgenError(`${role} ${file} is larger than ${describeBytes(r.limit)}, which no definition needs`, {
+          kind: 'not-found',
+          file,
+          hint: 'check the path; move long lists of variables to an EnvironmentFile=',
+        });
+      case 'unreadable':
+        throw new PodgenError(`cannot read ${role} ${file}: ${r.message}`, {
+          kind: 'not-found',
+          file,
+          hint: r.code === 'EACCES' ? 'check the file permissions, or run as root' : undefined,
+        });
+      default: {
+        const never: never = r;
+        throw new Error(`unhandled refusal ${String(never)}`);
+      }
+    }
   }
-  if (stat.isDirectory()) {
-    throw new PodgenError(`${file} is a directory, not a ${role}`, {
-      kind: 'not-found',
-      file,
-      hint: 'give the path of a .container file',
-    });
-  }
-  let bytes: Buffer;
-  try {
-    bytes = fs.readFileSync(file);
-  } catch (e) {
-    throw new PodgenError(`cannot read ${role} ${file}: ${(e as Error).message}`, {
-      kind: 'not-found',
-      file,
-      hint: (e as NodeJS.ErrnoException).code === 'EACCES' ? 'check the file permissions, or run as root' : undefined,
-    });
-  }
+  const bytes = read.bytes;
   if (looksBinary(bytes)) {
     return {
       diagnostic: {
@@ -103,7 +112,7 @@ function readText(file: string, role: string): { text?: string; diagnostic?: Dia
 function mergeInto(sections: Section[], add: readonly Section[]): void {
   for (const s of add) {
     const existing = sections.find((x) => x.name === s.name);
-    if (existing) existing.entries.push(...s.entries);
+    if (existing) appendAll(existing.entries, s.entries);
     else sections.push({ ...s, entries: [...s.entries] });
   }
 }
@@ -146,7 +155,7 @@ export function loadDefinitionFile(file: string, filename: string, env: SearchEn
   if (main.diagnostic) diagnostics.push(main.diagnostic);
   if (main.text !== undefined) {
     const parsed = parseUnitText(main.text, file, filename);
-    diagnostics.push(...parsed.diagnostics);
+    appendAll(diagnostics, parsed.diagnostics);
     mergeInto(sections, parsed.unit.sections);
   }
   const dirs = [path.dirname(file), ...quadletDirs(env).filter((d) => d !== path.dirname(file))];
@@ -156,7 +165,7 @@ export function loadDefinitionFile(file: string, filename: string, env: SearchEn
     if (r.diagnostic) diagnostics.push(r.diagnostic);
     if (r.text === undefined) continue;
     const parsed = parseUnitText(r.text, dropin, path.basename(dropin));
-    diagnostics.push(...parsed.diagnostics);
+    appendAll(diagnostics, parsed.diagnostics);
     mergeInto(sections, parsed.unit.sections);
   }
   const unit: UnitFile = { path: file, filename, sections };
@@ -171,12 +180,8 @@ export function loadDefinitionFile(file: string, filename: string, env: SearchEn
 function readRelated(ref: string, dirs: readonly string[]): UnitFile | undefined {
   for (const dir of dirs) {
     const file = path.join(dir, ref);
-    try {
-      const text = fs.readFileSync(file, 'utf8');
-      return parseUnitText(text, file, ref).unit;
-    } catch {
-      continue;
-    }
+    const read = readRegularFile(file, MAX_DEFINITION_BYTES);
+    if (read.ok && !looksBinary(read.bytes)) return parseUnitText(read.bytes.toString('utf8'), file, ref).unit;
   }
   return undefined;
 }

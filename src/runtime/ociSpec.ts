@@ -3,6 +3,7 @@
 // content was resolved by prepare beforehand. Docker's semantics where the
 // two differ from runc's defaults (entrypoint/cmd, env order, capabilities).
 
+import { appendAll } from '../arrays';
 import { PodgenError } from '../errors';
 import { CAPABILITIES, parseCapability } from '../values/capability';
 import type { RunArgs } from './runArgs';
@@ -165,7 +166,7 @@ export function ociSpec(args: RunArgs, image: ImageConfig, ctx: SpecContext): Re
     if (args.cpus !== undefined) resources.cpu = { quota: Math.round(args.cpus * 100000), period: 100000 };
   }
   const devices = ctx.devices.map((d) => ({ path: d.path, type: d.type, major: d.major, minor: d.minor, fileMode: d.fileMode, uid: 0, gid: 0 }));
-  (resources.devices as unknown[]).push(...ctx.devices.map((d) => ({ allow: true, type: d.type, major: d.major, minor: d.minor, access: d.access })));
+  appendAll(resources.devices as unknown[], ctx.devices.map((d) => ({ allow: true, type: d.type, major: d.major, minor: d.minor, access: d.access })));
 
   return {
     ociVersion: '1.0.2',

@@ -3,6 +3,7 @@
 // them from people, so one parser serves both. Flags podgen cannot honour are
 // refused by name, never skipped.
 
+import { appendAll } from '../arrays';
 import { PodgenError } from '../errors';
 import { parseCapability } from '../values/capability';
 import { parseCpus } from '../values/cpus';
@@ -354,7 +355,7 @@ function setValue(a: Mutable<RunArgs>, flag: string, v: string): void {
     }
     case '-p':
     case '--publish':
-      a.publish.push(...publish(v));
+      appendAll(a.publish, publish(v));
       break;
     case '--expose':
       a.expose.push(v);
