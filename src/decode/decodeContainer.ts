@@ -19,6 +19,7 @@ import {
 import { parseMount } from './mount';
 import { parseRestartPolicy, type RestartPolicy, SYSTEMD_RESTART_VALUES } from '../restart/policy';
 import { checkSpecifiers } from './specifiers';
+import { checkSystemdSections } from './systemdSections';
 import { suggest } from './suggest';
 import { unitNameProblem, unitNameSuggestion } from '../values/unitName';
 import { containerName as containerNameCheck } from './validate';
@@ -89,6 +90,7 @@ export function decodeContainer(input: DecodeInput): DecodeResult {
 
   checkKeys(unit, 'Container', CONTAINER_KEY_INDEX, engine, diagnostics);
   checkSpecifiers(unit, diagnostics);
+  checkSystemdSections(unit, diagnostics);
   checkKeys(unit, 'Quadlet', QUADLET_KEY_INDEX, engine, diagnostics);
 
   const entry = (key: string): Entry | undefined => lookupLastEntry(unit, 'Container', key);

@@ -5,21 +5,24 @@
 
 import type { Diagnostic } from '../errors';
 import type { UnitFile } from '../parse/parseUnitFile';
-import { INSTALL_SPECIFIERS, UNIT_SPECIFIERS, unknownSpecifier } from '../values/specifier';
+import { UNIT_NAME_SPECIFIERS, UNIT_SPECIFIERS, unknownSpecifier } from '../values/specifier';
+import { UNIT_NAME_KEYS } from './systemdKeys';
 
 const EXPANDED: Readonly<Record<string, string>> = {
   Unit: UNIT_SPECIFIERS,
   Service: UNIT_SPECIFIERS,
   Container: UNIT_SPECIFIERS,
-  Install: INSTALL_SPECIFIERS,
+  Install: UNIT_NAME_SPECIFIERS,
 };
 
 export function checkSpecifiers(unit: UnitFile, diagnostics: Diagnostic[]): void {
   for (const section of unit.sections) {
-    const known = EXPANDED[section.name];
-    if (known === undefined) continue;
+    const sectionKnown = EXPANDED[section.name];
+    if (sectionKnown === undefined) continue;
     for (const e of section.entries) {
       if (!e.value.includes('%')) continue;
+      const unitNames = section.name !== 'Container' && UNIT_NAME_KEYS.has(e.key);
+      const known = unitNames ? UNIT_NAME_SPECIFIERS : sectionKnown;
       const bad = unknownSpecifier(e.value, known);
       if (!bad) continue;
       const fixed = `${e.key}=${bad.fixed}`;
@@ -32,7 +35,9 @@ export function checkSpecifiers(unit: UnitFile, diagnostics: Diagnostic[]): void
         message:
           section.name === 'Install'
             ? `"${bad.specifier}" is not a specifier systemctl enable knows in [Install]: enabling the unit would fail`
-            : `"${bad.specifier}" is not a systemd specifier: systemd would drop this ${e.key}= setting`,
+            : unitNames
+              ? `"${bad.specifier}" is not a specifier systemd expands in unit names: systemd would drop this ${e.key}= setting`
+              : `"${bad.specifier}" is not a systemd specifier: systemd would drop this ${e.key}= setting`,
         hint: `write %% for a literal %${fixed.length <= 120 ? `: ${fixed}` : ''} (systemd.unit(5) lists the specifiers)`,
       });
     }

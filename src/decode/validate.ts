@@ -25,7 +25,8 @@ export function hasVariable(value: string): boolean {
 
 /** True when systemd will expand part of the value at run time (%h, %i, ... or $VAR, ${VAR}). */
 export function hasSpecifier(value: string): boolean {
-  return /%[^%]/.test(value.replace(/%%/g, '')) || hasVariable(value);
+  // Only %letter is a specifier: "%," or "50%" are literal (and %digit is refused by decode/specifiers.ts).
+  return /%[A-Za-z]/.test(value.replace(/%%/g, '')) || hasVariable(value);
 }
 
 const guard =

@@ -5,13 +5,14 @@
 // start. A % before anything else (punctuation, space, the end) stays literal.
 //
 // The two tables were measured on systemd 252 (Debian 12): every letter and
-// digit through `systemd-analyze verify` for unit settings, and through
-// `systemctl --root=DIR enable` for [Install] (which expands a smaller set).
+// digit through `systemd-analyze verify` for unit settings and unit-name
+// settings (After=, Wants=, ...), and through `systemctl --root=DIR enable`
+// for [Install]; unit names and [Install] expand the same smaller set.
 
 /** Letters systemd 252 expands in unit settings (%c %r %R are deprecated, but still accepted). */
 export const UNIT_SPECIFIERS = 'abcdfghijlmnopqrstuvwyABCEGHIJLMNPRSTUVWY';
-/** Letters systemctl enable expands in [Install] (WantedBy=, Alias=, ...). */
-export const INSTALL_SPECIFIERS = 'abgijlmnopquvwABGHMNUW';
+/** Letters systemd expands in unit names: dependency settings (After=, Wants=, ...) and [Install] (WantedBy=, Alias=, ...). */
+export const UNIT_NAME_SPECIFIERS = 'abgijlmnopquvwABGHMNUW';
 
 export interface UnknownSpecifier {
   /** e.g. "%F" */

@@ -274,7 +274,7 @@ describe('podgen engine: containers run by runc under systemd (sandbox)', functi
         /^1234$/m, /^root-read-only$/m, /^tmpfs-writable$/m, /^device-present$/m,
       ]) assert.match(out, want);
       const unit = fs.readFileSync(path.join(env.sb.unitDir, 'keys.service'), 'utf8');
-      assert.match(unit, /^MemoryMax=64M$/m);
+      assert.match(unit, /^MemoryMax=67108864$/m);
       assert.match(unit, /^CPUQuota=50%$/m);
       assert.match(unit, /^TasksMax=50$/m);
       assert.equal(show('keys.service', ['MemoryMax']).MemoryMax, String(64 * 1024 * 1024));

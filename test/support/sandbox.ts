@@ -42,6 +42,20 @@ export function sandboxImpossible(): string | undefined {
 }
 
 /** Host units the sandbox must not start: whatever the host image enables, and timers. */
+/**
+ * podman inside the sandbox gets its own store. Without this it reads the host's
+ * /var/lib/containers/storage through the overlay, and a host podman database made with another
+ * graph driver fails every sandbox podman command ("database configuration mismatch").
+ */
+function isolatePodmanStorage(root: string): void {
+  const dir = path.join(root, 'etc/containers');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(
+    path.join(dir, 'storage.conf'),
+    '[storage]\ndriver = "vfs"\ngraphroot = "/var/lib/podgen-sandbox/podman"\nrunroot = "/run/podgen-sandbox/podman"\n',
+  );
+}
+
 function unitsToMask(): string[] {
   const names = new Set<string>(['timers.target', 'console-getty.service', 'getty.target']);
   const dir = '/etc/systemd/system';
@@ -98,6 +112,7 @@ export class Sandbox {
       run(['umount', tmpfs]);
       throw e;
     }
+    isolatePodmanStorage(root);
     for (const u of unitsToMask()) {
       const link = path.join(root, 'etc/systemd/system', u);
       fs.rmSync(link, { force: true });

@@ -30,6 +30,9 @@ describe('names, drop-ins and [Install]', function () {
     assert.equal(suggest('Publishport', keys), 'PublishPort');
     assert.equal(suggest('Enviroment', keys), 'Environment');
     assert.equal(suggest('Zzz', keys), undefined);
+    // Two neighbours swapped is one slip of the fingers, not two.
+    assert.equal(suggest('Wnats', ['Wants', 'After', 'Before']), 'Wants');
+    assert.equal(suggest('Evnironment', keys), 'Environment');
   });
   it('[Install] symlinks like systemctl enable (templates need DefaultInstance)', function () {
     const unit = parseUnitText('[Install]\nWantedBy=multi-user.target\nAlias=x.service\nDefaultInstance=7\n', '/d/w@.container', 'w@.container').unit;

@@ -1,0 +1,85 @@
+// The key tables in src/decode/systemdKeys.ts against the systemd on this
+// machine. systemd keeps its settings as gperf strings "Section.Key" in
+// libsystemd-core; reading them back tells whether podgen would refuse a key
+// systemd knows, or pass one it ignores. If a systemd update adds or drops
+// keys, this fails and names them.
+
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { INSTALL_KEYS, SERVICE_KEYS, UNIT_KEYS } from '../../src/decode/systemdKeys';
+import { parseTimespan } from '../../src/values/timespan';
+
+const LIBRARY_DIRS = ['/usr/lib/x86_64-linux-gnu/systemd', '/usr/lib/aarch64-linux-gnu/systemd', '/usr/lib/systemd', '/lib/systemd'];
+
+function coreLibrary(): string | undefined {
+  for (const dir of LIBRARY_DIRS) {
+    let names: string[];
+    try {
+      names = fs.readdirSync(dir);
+    } catch {
+      continue;
+    }
+    const lib = names.find((n) => /^libsystemd-core-\d+\.so$/.test(n));
+    if (lib) return path.join(dir, lib);
+  }
+  return undefined;
+}
+
+describe('systemd key tables (libsystemd-core on this machine)', function () {
+  let keys: Record<'Unit' | 'Service' | 'Install', Set<string>>;
+  before(function () {
+    const lib = coreLibrary();
+    if (!lib) {
+      console.log(`      (skipped: no libsystemd-core-*.so in ${LIBRARY_DIRS.join(', ')}; test/prepare-host.sh installs systemd)`);
+      this.skip();
+    }
+    const bytes = fs.readFileSync(lib, 'latin1');
+    keys = { Unit: new Set(), Service: new Set(), Install: new Set() };
+    for (const m of bytes.matchAll(/(?<=\0)(Unit|Service|Install)\.([A-Za-z0-9]+)(?=\0)/g)) keys[m[1] as 'Unit' | 'Service' | 'Install'].add(m[2] as string);
+  });
+
+  const compare = (section: 'Unit' | 'Service' | 'Install', ours: ReadonlySet<string>, podgenOnly: readonly string[]): void => {
+    const theirs = keys[section];
+    assert.ok(theirs.size > 0, `found no ${section}.* strings in libsystemd-core, which cannot be right`);
+    assert.deepEqual([...theirs].filter((k) => !ours.has(k)).sort(), [], `keys systemd knows in [${section}] that podgen would refuse`);
+    assert.deepEqual([...ours].filter((k) => !theirs.has(k) && !podgenOnly.includes(k)).sort(), [], `keys podgen passes in [${section}] that systemd ignores`);
+  };
+
+  it('[Unit] keys are exactly systemd\'s', function () {
+    compare('Unit', UNIT_KEYS, []);
+  });
+  it('[Service] keys are exactly systemd\'s (service, exec, kill and cgroup settings)', function () {
+    compare('Service', SERVICE_KEYS, []);
+  });
+  it('[Install] keys are systemd\'s, plus UpheldBy= (podgen makes the .upholds link itself; systemctl enable does not know it)', function () {
+    compare('Install', INSTALL_KEYS, ['UpheldBy']);
+  });
+});
+
+describe('time spans (systemd-analyze timespan on this machine)', function () {
+  const SPANS = [
+    '90', '90s', '1min 30s', '1m30', '1.5h', '500ms', ' 2 d 3h ', '1y 2M 3w', '.5s', '5.', '10us', '7µs', 'infinity', '0',
+    '1h30m', '3 minutes', '2weeks', '1 sec 1 msec', '+5', '1s+2s', '5 .5s', '1.5 .5s', '1.0000005s', '0.0000015s', '2.9999999us',
+    '', 'yes', '-1s', '5 parsecs', '1,5s', 'infinity s', '1s infinity', '1ss', 'm', '1e3', '0x10', '1 1 ', '5 s s', '++5', '+ 5s', '+.5s', '5.s', '.s', '-0',
+  ];
+  before(function () {
+    if (spawnSync('systemd-analyze', ['--version']).status !== 0) {
+      console.log('      (skipped: systemd-analyze is not installed; test/prepare-host.sh installs systemd)');
+      this.skip();
+    }
+  });
+
+  it('parseTimespan accepts and refuses what systemd does, with the same microseconds', function () {
+    const wrong: string[] = [];
+    for (const span of SPANS) {
+      const out = spawnSync('systemd-analyze', ['timespan', '--', span], { encoding: 'utf8' });
+      const theirs = out.status === 0 ? /μs: (\S+)/.exec(out.stdout)?.[1] : undefined;
+      const parsed = parseTimespan(span);
+      const ours = parsed.ok ? (parsed.value === Infinity ? '18446744073709551615' : String(parsed.value)) : undefined;
+      if (ours !== theirs) wrong.push(`"${span}": systemd ${theirs ?? 'refuses'}, podgen ${ours ?? 'refuses'}`);
+    }
+    assert.deepEqual(wrong, []);
+  });
+});
