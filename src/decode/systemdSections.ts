@@ -35,7 +35,9 @@ const USER_KEYS = new Set(['User', 'Group']);
 
 /** Why a word of a dependency setting is no unit name, or undefined. */
 function dependencyProblem(word: string): string | undefined {
-  if (hasSpecifier(word) || word.includes('/')) return undefined; // known when the unit loads; Alias= may hold a path
+  if (hasSpecifier(word)) return undefined; // known when the unit loads
+  // systemd 252 refuses a path here too ("Failed to add dependency on /x/y.service").
+  if (word.includes('/')) return `"${word}" is not a unit name: write the unit's name, not a path`;
   const dot = word.lastIndexOf('.');
   const type = dot > 0 ? word.slice(dot + 1) : '';
   if (!UNIT_TYPES.includes(type) && !QUADLET_TYPES.includes(type)) {

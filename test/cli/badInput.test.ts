@@ -185,9 +185,14 @@ const CASES: readonly BadCase[] = [
   },
   {
     name: 'a dependency that is no unit name',
-    input: `${good}[Unit]\nAfter=1m30s\nRequires=db\n`,
+    input: `${good}[Unit]\nAfter=1m30s\nRequires=db\nWants=53:53/sctp /etc/systemd/system/x.service\n`,
     exit: 65,
-    stderr: [/:4: After=: "1m30s" is not a unit name: it needs a type suffix/, /:5: Requires=: "db" is not a unit name/],
+    stderr: [
+      /:4: After=: "1m30s" is not a unit name: it needs a type suffix/,
+      /:5: Requires=: "db" is not a unit name/,
+      /:6: Wants=: "53:53\/sctp" is not a unit name: write the unit's name, not a path/,
+      /:6: Wants=: "\/etc\/systemd\/system\/x.service" is not a unit name/,
+    ],
   },
   {
     name: '[Service] Environment= without NAME=VALUE, or a bad name',

@@ -13,6 +13,7 @@
 // Shared by test/cli/fuzz.test.ts (a few hundred cases in npm test) and
 // bench/fuzz.ts (10,000 and more, with its count in the report).
 
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { generate, machineContext } from '../../src/commands/generate';
@@ -220,4 +221,29 @@ export function runCase(c: FuzzCase, work: string): Verdict {
     if (written.length !== left.length) failures.push(`reported ${written.length} files, ${left.length} there`);
   }
   return { exit, ms, failures, stderr };
+}
+
+/**
+ * What systemd itself says of an accepted case's units (`systemd-analyze verify`,
+ * offline): every line where it would drop or ignore something podgen wrote,
+ * which means the unit does not mean what the definition says. Missing
+ * programs and units are this machine's business, not the unit's.
+ * [Install] UpheldBy= is expected: podgen makes the .upholds link itself.
+ */
+export function systemdComplaints(work: string): string[] {
+  const out = path.join(work, 'out');
+  const units = filesUnder(out).filter((f) => /\.(service|timer|socket|target)$/.test(f) && !fs.lstatSync(f).isSymbolicLink());
+  if (units.length === 0) return [];
+  const r = spawnSync('systemd-analyze', ['verify', '--man=no', ...units], { encoding: 'utf8', env: { ...process.env, SYSTEMD_LOG_LEVEL: 'warning' } });
+  if (r.error) throw r.error;
+  return `${r.stdout}${r.stderr}`
+    .split('\n')
+    .filter((line) => /ignoring|Unknown|Invalid|Failed to parse|Failed to resolve|bad-setting|Refusing|Neither a valid/i.test(line))
+    .filter((line) => !/Unknown key '?UpheldBy'? in section \[?Install\]?/.test(line))
+    .map((line) => line.split(`${out}/`).join(''));
+}
+
+/** Whether systemd-analyze can be run here (test/prepare-host.sh installs it). */
+export function canVerifyUnits(): boolean {
+  return spawnSync('systemd-analyze', ['--version']).status === 0;
 }
