@@ -74,3 +74,23 @@ export function describeBytes(n: number): string {
   if (n % 1024 === 0) return `${n / 1024} KiB`;
   return `${n} bytes`;
 }
+
+/** What went wrong, in words: "environment file /x does not exist", "/x is a FIFO, not a seccomp profile: ...". */
+export function refusalMessage(file: string, role: string, r: ReadRefusal): string {
+  switch (r.kind) {
+    case 'missing':
+      return `${role} ${file} does not exist`;
+    case 'directory':
+      return `${file} is a directory, not a ${role}`;
+    case 'not-regular':
+      return `${file} is ${r.what}, not a ${role}: only regular files are read`;
+    case 'too-big':
+      return `${role} ${file} is larger than ${describeBytes(r.limit)}`;
+    case 'unreadable':
+      return `cannot read ${role} ${file}: ${r.message}`;
+    default: {
+      const never: never = r;
+      throw new Error(`unhandled refusal ${String(never)}`);
+    }
+  }
+}

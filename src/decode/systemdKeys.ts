@@ -90,3 +90,39 @@ export const UNIT_NAME_KEYS: ReadonlySet<string> = new Set([
   'PropagatesReloadTo', 'ReloadPropagatedFrom', 'PropagatesStopTo', 'StopPropagatedFrom', 'JoinsNamespaceOf', 'Slice', 'Sockets',
   'WantedBy', 'RequiredBy', 'UpheldBy', 'Alias', 'Also',
 ]);
+
+/**
+ * Keys whose empty assignment systemd 252 does not take as a reset: it logs "Failed to parse ...,
+ * ignoring" and drops the line (measured with systemd-analyze verify; test/systemd/systemdTables.test.ts).
+ */
+export const NO_EMPTY_KEYS: Readonly<Record<'Unit' | 'Service', ReadonlySet<string>>> = {
+  Unit: new Set([
+    'AllowIsolate', 'CollectMode', 'DefaultDependencies', 'FailureAction', 'IgnoreOnIsolate', 'JobRunningTimeoutSec',
+    'JobTimeoutAction', 'JobTimeoutSec', 'OnFailureIsolate', 'OnFailureJobMode', 'OnSuccessJobMode',
+    'RefuseManualStart', 'RefuseManualStop', 'StartLimitAction', 'StartLimitBurst', 'StartLimitInterval',
+    'StartLimitIntervalSec', 'StopWhenUnneeded', 'SuccessAction',
+  ]),
+  Service: new Set([
+    'BlockIOAccounting', 'BusName', 'CPUAccounting', 'CPUSchedulingPriority', 'CPUSchedulingResetOnFork',
+    'CacheDirectoryMode', 'ConfigurationDirectoryMode', 'DevicePolicy', 'DynamicUser', 'ExitType', 'FailureAction',
+    'FileDescriptorStoreMax', 'FinalKillSignal', 'GuessMainPID', 'IOAccounting', 'IPAccounting', 'IgnoreSIGPIPE',
+    'KeyringMode', 'KillSignal', 'LimitAS', 'LimitCORE', 'LimitCPU', 'LimitDATA', 'LimitFSIZE', 'LimitLOCKS',
+    'LimitMEMLOCK', 'LimitMSGQUEUE', 'LimitNICE', 'LimitNOFILE', 'LimitNPROC', 'LimitRSS', 'LimitRTPRIO',
+    'LimitRTTIME', 'LimitSIGPENDING', 'LimitSTACK', 'LockPersonality', 'LogLevelMax', 'LogRateLimitBurst',
+    'LogRateLimitIntervalSec', 'LogsDirectoryMode', 'ManagedOOMPreference', 'MemoryAccounting',
+    'MemoryDenyWriteExecute', 'NoNewPrivileges', 'NonBlocking', 'NotifyAccess', 'OOMPolicy', 'PermissionsStartOnly',
+    'PrivateDevices', 'PrivateIPC', 'PrivateMounts', 'PrivateNetwork', 'PrivateTmp', 'PrivateUsers', 'ProcSubset',
+    'ProtectClock', 'ProtectControlGroups', 'ProtectHome', 'ProtectHostname', 'ProtectKernelLogs',
+    'ProtectKernelModules', 'ProtectKernelTunables', 'ProtectProc', 'ProtectSystem', 'RemainAfterExit', 'RemoveIPC',
+    'Restart', 'RestartKillSignal', 'RestartSec', 'RestrictRealtime', 'RestrictSUIDSGID', 'RootDirectoryStartOnly',
+    'RuntimeDirectoryMode', 'RuntimeDirectoryPreserve', 'RuntimeMaxSec', 'RuntimeRandomizedExtraSec', 'SendSIGHUP',
+    'SendSIGKILL', 'Slice', 'StandardError', 'StandardInput', 'StandardOutput', 'StartLimitAction', 'StartLimitBurst',
+    'StartLimitInterval', 'StateDirectoryMode', 'SyslogFacility', 'SyslogLevel', 'SyslogLevelPrefix', 'TTYReset',
+    'TTYVHangup', 'TTYVTDisallocate', 'TasksAccounting', 'TimeoutCleanSec', 'TimeoutSec', 'TimeoutStartFailureMode',
+    'TimeoutStartSec', 'TimeoutStopFailureMode', 'TimeoutStopSec', 'TimerSlackNSec', 'Type', 'UMask', 'UtmpMode',
+    'WatchdogSec', 'WatchdogSignal',
+  ]),
+};
+
+/** Keys systemd 252 still recognises only to say "Support for option X= has been removed and it is ignored". */
+export const REMOVED_KEYS: ReadonlySet<string> = new Set(['IgnoreOnSnapshot', 'BusPolicy', 'Capabilities', 'NetClass', 'SysVStartPriority']);

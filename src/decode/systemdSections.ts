@@ -15,7 +15,7 @@ import { parseTimespan } from '../values/timespan';
 import { unitNameProblem } from '../values/unitName';
 import { CONTAINER_KEY_INDEX, QUADLET_KEY_INDEX } from './containerKeys';
 import { suggest } from './suggest';
-import { INSTALL_KEYS, SERVICE_KEYS, UNIT_KEYS, UNIT_NAME_KEYS } from './systemdKeys';
+import { INSTALL_KEYS, NO_EMPTY_KEYS, REMOVED_KEYS, SERVICE_KEYS, UNIT_KEYS, UNIT_NAME_KEYS } from './systemdKeys';
 import { hasSpecifier } from './validate';
 
 const TABLES: ReadonlyArray<readonly [string, ReadonlySet<string>]> = [
@@ -34,9 +34,11 @@ const COUNT_KEYS = new Set(['StartLimitBurst', 'FileDescriptorStoreMax', 'LogRat
 const USER_KEYS = new Set(['User', 'Group']);
 
 /** Why a word of a dependency setting is no unit name, or undefined. */
-function dependencyProblem(word: string): string | undefined {
+function dependencyProblem(key: string, word: string): string | undefined {
   if (hasSpecifier(word)) return undefined; // known when the unit loads
-  // systemd 252 refuses a path here too ("Failed to add dependency on /x/y.service").
+  // Quadlet (and podgen's --output) makes an Alias= link in a subdirectory: in/a/dir/alias.service.
+  if (key === 'Alias' && /^[^/]+(\/[^/]+)+$/.test(word) && !word.split('/').includes('..')) return dependencyProblem(key, word.slice(word.lastIndexOf('/') + 1));
+  // systemd 252 refuses a path elsewhere ("Failed to add dependency on /x/y.service").
   if (word.includes('/')) return `"${word}" is not a unit name: write the unit's name, not a path`;
   const dot = word.lastIndexOf('.');
   const type = dot > 0 ? word.slice(dot + 1) : '';
@@ -68,7 +70,7 @@ function commandProblem(argv: readonly string[]): string | undefined {
 
 function valueProblems(section: string, e: Entry): string[] {
   const value = e.value;
-  if (UNIT_NAME_KEYS.has(e.key)) return words(value, STRV_FLAGS).flatMap((w) => dependencyProblem(w) ?? []);
+  if (UNIT_NAME_KEYS.has(e.key)) return words(value, STRV_FLAGS).flatMap((w) => dependencyProblem(e.key, w) ?? []);
   if (/Sec$/.test(e.key) && e.key !== 'IODeviceLatencyTargetSec' && !hasSpecifier(value)) {
     const parsed = parseTimespan(value);
     return parsed.ok ? [] : [parsed.message];
@@ -113,7 +115,17 @@ export function checkSystemdSections(unit: UnitFile, diagnostics: Diagnostic[]):
         });
         continue;
       }
-      if (e.value.trim() === '') continue; // an empty assignment resets the setting
+      if (REMOVED_KEYS.has(e.key)) {
+        diagnostics.push({ severity: 'error', ...at, message: `${e.key}= was removed from systemd: systemd 252 ignores it`, hint: 'remove the line (systemd.directives(7) lists what replaced it)' });
+        continue;
+      }
+      if (e.value.trim() === '') {
+        // An empty assignment resets most settings; these systemd refuses, and drops the line.
+        if ((section.name === 'Unit' || section.name === 'Service') && NO_EMPTY_KEYS[section.name].has(e.key)) {
+          diagnostics.push({ severity: 'error', ...at, message: `${e.key}= needs a value: systemd 252 does not read an empty one as a reset, it ignores the line`, hint: 'remove the line, or give a value' });
+        }
+        continue;
+      }
       for (const problem of valueProblems(section.name, e)) {
         diagnostics.push({ severity: 'error', ...at, message: `${e.key}=: ${problem}`, hint: 'systemd would ignore this setting (see systemd.unit(5), systemd.service(5))' });
       }

@@ -12,7 +12,9 @@ import { parseDuration } from '../values/duration';
 import { problemOf } from '../values/parsed';
 import { parsePublish } from '../values/port';
 import { parseSignal } from '../values/signal';
+import { parsePathList, parseSeccompProfile } from '../values/securityOpt';
 import { parseSize } from '../values/size';
+import { sampleExpansion } from '../values/specifier';
 import { parseUlimit } from '../values/ulimit';
 import { parseVolume } from '../values/volume';
 
@@ -29,10 +31,20 @@ export function hasSpecifier(value: string): boolean {
   return /%[A-Za-z]/.test(value.replace(/%%/g, '')) || hasVariable(value);
 }
 
+/**
+ * A check of a value systemd may still change: $VAR is the service's environment (anything), but
+ * a specifier is a known kind of text, so the value must be valid with typical expansions:
+ * StopTimeout=%i passes (web@30.service), StopTimeout=%h/x5 cannot ever be a number.
+ */
 const guard =
   (check: Check): Check =>
-  (value) =>
-    hasSpecifier(value) ? undefined : check(value);
+  (value) => {
+    if (hasVariable(value)) return undefined;
+    if (!hasSpecifier(value)) return check(value);
+    const expanded = sampleExpansion(value);
+    const problem = check(expanded);
+    return problem === undefined ? undefined : `${problem}, once systemd expands "${value}" (to text like "${expanded}")`;
+  };
 
 export const boolean: Check = (value) =>
   parseBoolean(value) === undefined ? `"${value}" is not a boolean; use yes/no (or true/false, on/off, 1/0)` : undefined;
@@ -156,3 +168,7 @@ export const imageReference: Check = guard((value) => {
   const parsed = parseReference(value);
   return parsed.ok ? undefined : `${parsed.message}; write it like docker.io/library/nginx:1.25`;
 });
+
+export const seccompProfile: Check = guard((value) => problemOf(parseSeccompProfile(value)));
+export const maskPaths: Check = guard((value) => problemOf(parsePathList(value, false)));
+export const unmaskPaths: Check = guard((value) => problemOf(parsePathList(value, true)));

@@ -4,7 +4,7 @@
 
 import { appendAll } from '../arrays';
 import * as fs from 'node:fs';
-import { describeBytes, readRegularFile } from '../files';
+import { readRegularFile, refusalMessage } from '../files';
 import * as path from 'node:path';
 import { type Diagnostic, PodgenError } from '../errors';
 import { looksBinary, parseUnitText, type Section, type UnitFile } from '../parse/parseUnitFile';
@@ -69,25 +69,17 @@ function readText(file: string, role: string): { text?: string; diagnostic?: Dia
   const read = readRegularFile(file, MAX_DEFINITION_BYTES);
   if (!read.ok) {
     const r = read.refusal;
+    const message = refusalMessage(file, role, r);
     switch (r.kind) {
       case 'missing':
-        throw new PodgenError(`${role} ${file} does not exist`, { kind: 'not-found', file });
+        throw new PodgenError(message, { kind: 'not-found', file });
       case 'directory':
-        throw new PodgenError(`${file} is a directory, not a ${role}`, { kind: 'not-found', file, hint: 'give the path of a .container file' });
       case 'not-regular':
-        throw new PodgenError(`${file} is ${r.what}, not a ${role}: only regular files are read`, { kind: 'not-found', file, hint: 'give the path of a .container file' });
+        throw new PodgenError(message, { kind: 'not-found', file, hint: 'give the path of a .container file' });
       case 'too-big':
-        throw new PodgenError(`${role} ${file} is larger than ${describeBytes(r.limit)}, which no definition needs`, {
-          kind: 'not-found',
-          file,
-          hint: 'check the path; move long lists of variables to an EnvironmentFile=',
-        });
+        throw new PodgenError(`${message}, which no definition needs`, { kind: 'not-found', file, hint: 'check the path; move long lists of variables to an EnvironmentFile=' });
       case 'unreadable':
-        throw new PodgenError(`cannot read ${role} ${file}: ${r.message}`, {
-          kind: 'not-found',
-          file,
-          hint: r.code === 'EACCES' ? 'check the file permissions, or run as root' : undefined,
-        });
+        throw new PodgenError(message, { kind: 'not-found', file, hint: r.code === 'EACCES' ? 'check the file permissions, or run as root' : undefined });
       default: {
         const never: never = r;
         throw new Error(`unhandled refusal ${String(never)}`);

@@ -7,6 +7,7 @@ import { appendAll } from '../arrays';
 import { PodgenError } from '../errors';
 import { CAPABILITIES, parseCapability } from '../values/capability';
 import type { RunArgs } from './runArgs';
+import { ociSeccomp, type SeccompProfile } from './seccomp';
 
 /** The parts of an OCI image config podgen uses. */
 export interface ImageConfig {
@@ -46,8 +47,27 @@ export interface SpecContext {
   readonly applyLimits: boolean;
   /** Host path of a static init (tini) for --init. */
   readonly initPath: string | undefined;
-  /** --device entries, with the numbers prepare read from the host's device nodes. */
+  /** --device entries (with --privileged: every host device), with the numbers prepare read from the host's device nodes. */
   readonly devices: readonly ResolvedDevice[];
+  /** The capabilities in podgen's own bounding set: what --privileged can give. */
+  readonly boundingCaps: readonly string[];
+  /** The seccomp profile to apply (read by prepare), with the host facts it is filtered by; undefined: none. */
+  readonly seccomp: { readonly profile: SeccompProfile; readonly arch: string; readonly kernel: string } | undefined;
+}
+
+/** Paths Docker and podman mask in every container (bind-mounted over with /dev/null or an empty read-only tmpfs). */
+export const MASKED_PATHS: readonly string[] = [
+  '/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats',
+  '/proc/sched_debug', '/sys/firmware', '/proc/scsi', '/sys/dev/block', '/sys/devices/virtual/powercap',
+];
+/** Paths Docker and podman make read-only in every container. */
+export const READONLY_PATHS: readonly string[] = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+
+/** The default lists less what --security-opt unmask= opens, plus mask=; --privileged has none. */
+function confinedPaths(args: RunArgs): { masked: string[]; readonly: string[] } {
+  if (args.privileged) return { masked: [], readonly: [] };
+  const open = (p: string): boolean => args.unmask === 'ALL' || args.unmask.includes(p);
+  return { masked: [...new Set([...MASKED_PATHS.filter((p) => !open(p)), ...args.mask])], readonly: READONLY_PATHS.filter((p) => !open(p)) };
 }
 
 export interface ResolvedDevice {
@@ -120,7 +140,10 @@ export function processEnv(args: RunArgs, image: ImageConfig, ctx: SpecContext, 
 
 export function ociSpec(args: RunArgs, image: ImageConfig, ctx: SpecContext): Record<string, unknown> {
   const hostname = args.hostname ?? ctx.name;
-  const caps = capabilities(args.capAdd, args.capDrop);
+  // --privileged: every capability podgen itself holds (as podman: a nested host may lack some).
+  const caps = args.privileged ? ALL_CAPS.filter((c) => ctx.boundingCaps.includes(c)) : capabilities(args.capAdd, args.capDrop);
+  const seccomp = ctx.seccomp && !args.privileged && args.seccomp.kind !== 'unconfined' ? ociSeccomp(ctx.seccomp.profile, { arch: ctx.seccomp.arch, kernel: ctx.seccomp.kernel, caps }) : undefined;
+  const paths = confinedPaths(args);
   let argv = processArgs(args, image);
   if (args.init) {
     if (!ctx.initPath) throw new PodgenError('--init needs tini, which is not installed', { kind: 'unavailable', hint: 'apt-get install tini' });
@@ -139,8 +162,8 @@ export function ociSpec(args: RunArgs, image: ImageConfig, ctx: SpecContext): Re
     { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
     { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${args.shmSize ?? 64 * 1024 * 1024}`] },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
-    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
-    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] },
+    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', args.privileged ? 'rw' : 'ro'] },
+    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', args.privileged ? 'rw' : 'ro'] },
   ];
   for (const [file, source] of Object.entries(ctx.etcFiles)) {
     if (source) mounts.push({ destination: `/etc/${file}`, type: 'bind', source, options: ['rbind', 'rprivate', 'ro'] });
@@ -159,7 +182,7 @@ export function ociSpec(args: RunArgs, image: ImageConfig, ctx: SpecContext): Re
   const namespaces: Record<string, string>[] = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }];
   if (args.network !== 'host') namespaces.push(ctx.netnsPath ? { type: 'network', path: ctx.netnsPath } : { type: 'network' });
 
-  const resources: Record<string, unknown> = { devices: [{ allow: false, access: 'rwm' }] };
+  const resources: Record<string, unknown> = { devices: [{ allow: args.privileged, access: 'rwm' }] };
   if (ctx.applyLimits) {
     if (args.memory !== undefined) resources.memory = { limit: args.memory };
     if (args.pidsLimit !== undefined && args.pidsLimit > 0) resources.pids = { limit: args.pidsLimit };
@@ -190,11 +213,9 @@ export function ociSpec(args: RunArgs, image: ImageConfig, ctx: SpecContext): Re
       cgroupsPath: ctx.cgroupsPath,
       namespaces,
       sysctl: Object.fromEntries(args.sysctls),
-      maskedPaths: [
-        '/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats',
-        '/proc/sched_debug', '/sys/firmware', '/proc/scsi', '/sys/dev/block',
-      ],
-      readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
+      maskedPaths: paths.masked,
+      readonlyPaths: paths.readonly,
+      ...(seccomp ? { seccomp } : {}),
     },
   };
 }

@@ -9,6 +9,12 @@ import * as path from 'node:path';
 import { defaultStoreRoot } from '../image/store';
 import { listDir, readIfExists } from '../resolve/readIfExists';
 
+/**
+ * Docker's and podman's default seccomp profile (containers-common's seccomp.json, Apache-2.0),
+ * shipped with podgen: containers run under it unless unconfined or privileged.
+ */
+export const DEFAULT_SECCOMP_PROFILE = path.resolve(__dirname, '..', '..', '..', 'profiles', 'seccomp.json');
+
 export interface ContainerPaths {
   readonly name: string;
   /** runc/crun --root: the OCI runtime's own state. */

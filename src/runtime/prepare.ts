@@ -7,8 +7,12 @@
 // podgen cleanup undoes it all, also after kill -9 or a dirty stop.
 
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { appendAll } from '../arrays';
 import { PodgenError } from '../errors';
+import { readRegularFile, refusalMessage } from '../files';
+import { capabilitiesInMask } from '../values/capability';
 import { parseManifest } from '../image/manifest';
 import { ImageStore, type StoredImage } from '../image/store';
 import { mountRootfs, overlayLowerdir, unmountRootfs } from '../image/unpack';
@@ -16,8 +20,9 @@ import { run } from '../process/run';
 import { readIfExists } from '../resolve/readIfExists';
 import { dropReadyMarkers } from './kept';
 import { attach, detach, members, networkFor, stopUnfinishedAdds } from './network';
-import { type ImageConfig, ociSpec, type ResolvedDevice, type ResolvedMount } from './ociSpec';
-import { type ContainerPaths, containerPaths, isMounted } from './paths';
+import { type ImageConfig, ociSpec, type ResolvedDevice, type ResolvedMount, type SpecContext } from './ociSpec';
+import { readSeccompProfile } from './seccomp';
+import { type ContainerPaths, containerPaths, DEFAULT_SECCOMP_PROFILE, isMounted } from './paths';
 import { parseRunArgs, type PortMapping, type RunArgs } from './runArgs';
 import { createArgv, NATIVE_HELPER, overlayFileOf, startArgv } from './takeOver';
 
@@ -106,17 +111,92 @@ function envFromFiles(args: RunArgs): Array<[string, string]> {
   const out: Array<[string, string]> = [];
   if (args.envHost) for (const [k, v] of Object.entries(process.env)) if (v !== undefined) out.push([k, v]);
   for (const f of args.envFiles) {
-    const text = readIfExists(f.path);
-    if (text === undefined) {
-      if (f.optional) continue;
-      throw definitionError(`environment file ${f.path} does not exist`, 'create it, or prefix the path with "-" to make it optional');
+    const read = readRegularFile(f.path, MAX_ENV_FILE_BYTES);
+    if (!read.ok) {
+      if (read.refusal.kind === 'missing' && f.optional) continue;
+      throw definitionError(
+        refusalMessage(f.path, 'environment file', read.refusal),
+        read.refusal.kind === 'missing' ? 'create it, or prefix the path with "-" to make it optional' : 'EnvironmentFile= names a regular file of NAME=VALUE lines',
+      );
     }
+    const text = read.bytes.toString('utf8');
     for (const raw of text.split(/\r?\n/)) {
       const line = raw.trim();
       if (!line || line.startsWith('#')) continue;
       const eq = line.indexOf('=');
       if (eq === -1) out.push([line, process.env[line] ?? '']);
       else out.push([line.slice(0, eq), line.slice(eq + 1)]);
+    }
+  }
+  return out;
+}
+
+/** An environment file is NAME=VALUE lines; a bigger one was named by mistake (or is /dev/zero). */
+const MAX_ENV_FILE_BYTES = 16 * 1024 * 1024;
+/** Docker's default profile is 16 KiB; nothing sensible comes near this. */
+const MAX_SECCOMP_PROFILE_BYTES = 4 * 1024 * 1024;
+
+/** The seccomp profile the container runs under (Docker's rules: none when privileged or unconfined). */
+function seccompFor(args: RunArgs): SpecContext['seccomp'] {
+  if (args.privileged) return undefined;
+  const choice = args.seccomp;
+  let file: string;
+  switch (choice.kind) {
+    case 'unconfined':
+      return undefined;
+    case 'default':
+      file = DEFAULT_SECCOMP_PROFILE;
+      break;
+    case 'file':
+      file = choice.path;
+      break;
+    default: {
+      const never: never = choice;
+      throw new Error(`unhandled seccomp choice ${String(never)}`);
+    }
+  }
+  const read = readRegularFile(file, MAX_SECCOMP_PROFILE_BYTES);
+  if (!read.ok) {
+    throw new PodgenError(refusalMessage(file, 'seccomp profile', read.refusal), {
+      kind: read.refusal.kind === 'missing' ? 'not-found' : 'definition',
+      hint: choice.kind === 'default' ? "podgen's installation is incomplete: reinstall it (npm install)" : 'fix SeccompProfile= (or --security-opt seccomp=), or use unconfined',
+    });
+  }
+  return { profile: readSeccompProfile(read.bytes.toString('utf8'), file), arch: process.arch, kernel: os.release() };
+}
+
+/** The capabilities podgen may hand on (its bounding set). */
+function ownBoundingCaps(): string[] {
+  const line = (readIfExists('/proc/self/status') ?? '').split('\n').find((l) => l.startsWith('CapBnd:'));
+  return capabilitiesInMask(line?.slice('CapBnd:'.length) ?? '0');
+}
+
+/** /dev's directories that are file systems of their own, not devices (as podman skips them for --privileged). */
+const NOT_DEVICE_DIRS = new Set(['pts', 'shm', 'mqueue', 'fd', 'hugepages', '.lxc', '.lxd-mounts', '.udev']);
+/** runc sets these up itself. */
+const RUNTIME_OWN = new Set(['/dev/console', '/dev/ptmx']);
+
+/** Every device node of the host (for --privileged), at its own path, read and writable. */
+function hostDevices(dir = '/dev', depth = 0): ResolvedDevice[] {
+  const out: ResolvedDevice[] = [];
+  if (depth > 4) return out;
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return out;
+  }
+  for (const e of entries) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) {
+      if (depth === 0 && NOT_DEVICE_DIRS.has(e.name)) continue;
+      appendAll(out, hostDevices(p, depth + 1));
+    } else if ((e.isCharacterDevice() || e.isBlockDevice()) && !RUNTIME_OWN.has(p)) {
+      try {
+        out.push(deviceAt(p, p, 'rwm'));
+      } catch {
+        // gone since readdir: nothing to pass on
+      }
     }
   }
   return out;
@@ -161,19 +241,26 @@ async function seedNewVolumes(mounts: readonly ResolvedMount[], rootfs: string):
   }
 }
 
+/** The device node at host, as container (its numbers read from the host). */
+function deviceAt(host: string, container: string, access: string): ResolvedDevice {
+  const st = fs.statSync(host);
+  if (!st.isCharacterDevice() && !st.isBlockDevice()) throw definitionError(`${host} is not a device node`, 'AddDevice= takes /dev paths');
+  const major = Number((BigInt(st.rdev) >> 8n) & 0xfffn) | Number((BigInt(st.rdev) >> 32n) & ~0xfffn);
+  const minor = Number(BigInt(st.rdev) & 0xffn) | Number((BigInt(st.rdev) >> 12n) & ~0xffn);
+  return { path: container, type: st.isCharacterDevice() ? 'c' : 'b', major, minor, fileMode: st.mode & 0o7777, access };
+}
+
 function resolveDevices(args: RunArgs): ResolvedDevice[] {
-  return args.devices.map((d) => {
-    let st: fs.Stats;
-    try {
-      st = fs.statSync(d.host);
-    } catch {
-      throw definitionError(`device ${d.host} does not exist on this host`, 'fix AddDevice=, or prefix it with "-" to skip a missing device');
-    }
-    if (!st.isCharacterDevice() && !st.isBlockDevice()) throw definitionError(`${d.host} is not a device node`, 'AddDevice= takes /dev paths');
-    const major = Number((BigInt(st.rdev) >> 8n) & 0xfffn) | Number((BigInt(st.rdev) >> 32n) & ~0xfffn);
-    const minor = Number(BigInt(st.rdev) & 0xffn) | Number((BigInt(st.rdev) >> 12n) & ~0xffn);
-    return { path: d.container, type: st.isCharacterDevice() ? 'c' : 'b', major, minor, fileMode: st.mode & 0o7777, access: d.permissions };
+  const given = args.devices.map((d) => {
+    if (!fs.existsSync(d.host)) throw definitionError(`device ${d.host} does not exist on this host`, 'fix AddDevice=, or prefix it with "-" to skip a missing device');
+    return deviceAt(d.host, d.container, d.permissions);
   });
+  if (!args.privileged) return given;
+  // --privileged: the host's devices, and --device ones where they add a path.
+  const all = hostDevices();
+  const taken = new Set(all.map((d) => d.path));
+  appendAll(all, given.filter((d) => !taken.has(d.path)));
+  return all;
 }
 
 function hostsFile(name: string, hostname: string, ip: string | undefined, peers: ReadonlyMap<string, string>, extra: ReadonlyArray<readonly [string, string]>): string {
@@ -346,6 +433,8 @@ async function prepareIn(req: PrepareRequest, args: RunArgs, paths: ContainerPat
       applyLimits: req.applyLimits ?? false,
       initPath,
       devices,
+      seccomp: seccompFor(args),
+      boundingCaps: ownBoundingCaps(),
     });
     (spec.root as { path: string }).path = paths.rootfs;
     writeAtomic(path.join(paths.bundle, 'config.json'), `${JSON.stringify(spec, null, 2)}\n`);

@@ -10,6 +10,7 @@ import { parseCpus } from '../values/cpus';
 import type { Parsed } from '../values/parsed';
 import { parsePublish, type PortMapping, portMappings } from '../values/port';
 import { parseSignal } from '../values/signal';
+import { parseSecurityOpt, type SeccompChoice, type SecurityOpt } from '../values/securityOpt';
 import { parseSize } from '../values/size';
 import { parseUlimit, type Ulimit } from '../values/ulimit';
 import { parseVolume, type VolumeSpec } from '../values/volume';
@@ -42,6 +43,14 @@ export interface RunArgs {
   readonly capAdd: readonly string[];
   readonly capDrop: readonly string[];
   readonly noNewPrivileges: boolean;
+  /** --security-opt seccomp=...: the default profile unless unconfined or a file is given. */
+  readonly seccomp: SeccompChoice;
+  /** --privileged: every capability and host device, no seccomp filter, no masked or read-only paths. */
+  readonly privileged: boolean;
+  /** --security-opt mask=...: paths masked besides the default ones. */
+  readonly mask: readonly string[];
+  /** --security-opt unmask=...: default masked or read-only paths to leave open, or ALL. */
+  readonly unmask: readonly string[] | 'ALL';
   readonly ulimits: readonly Ulimit[];
   readonly memory: number | undefined;
   readonly pidsLimit: number | undefined;
@@ -123,10 +132,9 @@ const VALUE_FLAGS = new Set([
   '--restart', '--pull', '--retry', '--retry-delay',
   ...HEALTH_OPTIONS.map((o) => `--health-${o}`),
 ]);
-const BOOL_FLAGS = new Set(['-d', '--detach', '-t', '--tty', '-i', '--interactive', '--rm', '--init', '--read-only', '--read-only-tmpfs', '--env-host']);
+const BOOL_FLAGS = new Set(['-d', '--detach', '-t', '--tty', '-i', '--interactive', '--rm', '--init', '--read-only', '--read-only-tmpfs', '--env-host', '--privileged']);
 /** Flags podman knows that podgen's runtime does not honour: refused by name. */
 const REFUSED: Readonly<Record<string, string>> = {
-  '--privileged': 'podgen does not run privileged containers; add the capabilities and devices the container needs',
   '--mount': 'use -v/--volume or --tmpfs',
   '--pod': 'pods are not supported by the podgen engine; use --engine podman',
   '--userns': 'user namespaces are not supported by the podgen engine yet; use --engine podman',
@@ -157,6 +165,7 @@ export function parseRunArgs(argv: readonly string[]): RunArgs {
     name: undefined, image: '', command: [], detach: false, tty: false, interactive: false, remove: false,
     env: [], envFiles: [], envHost: false, user: undefined, groupAdd: [], workdir: undefined, hostname: undefined,
     entrypoint: undefined, readOnly: false, readOnlyTmpfs: true, capAdd: [], capDrop: [], noNewPrivileges: false, ulimits: [],
+    seccomp: { kind: 'default' }, privileged: false, mask: [], unmask: [],
     memory: undefined, pidsLimit: undefined, cpus: undefined, shmSize: undefined, devices: [], annotations: [], labels: [],
     network: 'bridge', networkAliases: [], ip: undefined, dns: [], dnsOptions: [], dnsSearch: [], addHosts: [], publish: [],
     expose: [], volumes: [], tmpfs: [], init: false, stopSignal: undefined, stopTimeout: undefined, sysctls: [], timezone: undefined,
@@ -244,6 +253,9 @@ function setBool(a: Mutable<RunArgs>, flag: string, on: boolean): void {
     case '--env-host':
       a.envHost = on;
       break;
+    case '--privileged':
+      a.privileged = on;
+      break;
     default:
       throw usage(`unknown flag ${flag}`);
   }
@@ -295,10 +307,12 @@ function setValue(a: Mutable<RunArgs>, flag: string, v: string): void {
     case '--cap-drop':
       a.capDrop.push(parsed(parseCapability(v), flag));
       break;
-    case '--security-opt':
-      if (v === 'no-new-privileges' || v === 'no-new-privileges=true' || v === 'no-new-privileges:true') a.noNewPrivileges = true;
-      else throw usage(`--security-opt ${v} is not supported by podgen's runtime`, 'only no-new-privileges is; SELinux, AppArmor and seccomp options need --engine podman');
+    case '--security-opt': {
+      const opt = parseSecurityOpt(v);
+      if (!opt.ok) throw usage(opt.message);
+      applySecurityOpt(a, opt.value);
       break;
+    }
     case '--ulimit':
       if (v !== 'host') a.ulimits.push(parsed(parseUlimit(v), flag)); // host: the host's own limits, which the container inherits
       break;
@@ -395,5 +409,22 @@ function setValue(a: Mutable<RunArgs>, flag: string, v: string): void {
       break; // pull retries: podgen's registry client retries on its own
     default:
       throw usage(`unknown flag ${flag}`);
+  }
+}
+
+function applySecurityOpt(a: Mutable<RunArgs>, opt: SecurityOpt): void {
+  switch (opt.kind) {
+    case 'no-new-privileges':
+      a.noNewPrivileges = opt.value;
+      return;
+    case 'seccomp':
+      a.seccomp = opt.profile;
+      return;
+    case 'mask':
+      a.mask = [...a.mask, ...opt.paths];
+      return;
+    case 'unmask':
+      a.unmask = opt.paths === 'ALL' || a.unmask === 'ALL' ? 'ALL' : [...a.unmask, ...opt.paths];
+      return;
   }
 }

@@ -19,3 +19,9 @@ export function parseCapability(value: string): Parsed<string> {
   const name = v.replace(/^CAP_/, '');
   return (CAPABILITIES as readonly string[]).includes(name) ? ok(`CAP_${name}`) : bad(`"${value}" is not a capability; write a name like CAP_NET_ADMIN (capabilities(7))`);
 }
+
+/** The names in a capability mask as /proc/PID/status shows it (CapBnd: 000001ffffffffff); CAPABILITIES is in kernel order. */
+export function capabilitiesInMask(hex: string): string[] {
+  const mask = BigInt(`0x${hex.trim() || '0'}`);
+  return CAPABILITIES.filter((_, bit) => (mask >> BigInt(bit)) & 1n).map((c) => `CAP_${c}`);
+}

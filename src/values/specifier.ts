@@ -43,3 +43,30 @@ export function unknownSpecifier(text: string, known: string): UnknownSpecifier 
   }
   return first === undefined ? undefined : { specifier: first, fixed };
 }
+
+/**
+ * What systemd puts in place of each specifier, as a typical value of its kind (an instance name
+ * may be anything, so a number). Used to tell whether a value with specifiers can be valid at all:
+ * StopTimeout=%i can (web@30), StopTimeout=%h/x cannot (%h is a home directory).
+ */
+const SAMPLES: Readonly<Record<string, string>> = {
+  a: 'x86-64', b: '0123456789abcdef0123456789abcdef', c: '/system.slice/web.service', d: '/run/credentials/web.service', f: '/web',
+  g: 'root', h: '/root', i: '1', j: '1', l: 'host', m: '0123456789abcdef0123456789abcdef', n: 'web.service', o: 'debian', p: 'web',
+  q: 'host', r: '/system.slice', s: '/bin/sh', t: '/run', u: 'root', v: '6.1.0-13-amd64', w: '12', y: '/etc/systemd/system/web.service',
+  A: 'image', B: '20230101', C: '/var/cache', E: '/etc', G: '0', H: 'host', I: '1', J: '1', L: '/var/log', M: '1', N: 'web', P: 'web',
+  R: '/', S: '/var/lib', T: '/tmp', U: '0', V: '/var/tmp', W: 'server', Y: '/etc/systemd/system',
+};
+
+/** The text with %% undone and every known specifier replaced by a typical expansion. */
+export function sampleExpansion(text: string): string {
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] as string;
+    const next = text[i + 1];
+    if (c === '%' && next !== undefined && (next === '%' || SAMPLES[next] !== undefined)) {
+      out += next === '%' ? '%' : SAMPLES[next];
+      i++;
+    } else out += c;
+  }
+  return out;
+}

@@ -476,9 +476,55 @@ describe('podgen engine: containers run by runc under systemd (sandbox)', functi
     const fg = pg(['run', '--rm', '--network', 'none', image, '/bin/sh', '-c', 'echo in the foreground; exit 3']);
     assert.equal(fg.status, 3, fg.stderr);
     assert.equal(fg.stdout, 'in the foreground\n');
-    const bad = pg(['run', '--privileged', image]);
+    const bad = pg(['run', '--security-opt', 'label=disable', image]);
     assert.equal(bad.status, 1);
-    assert.match(bad.stderr, /--privileged is not supported by podgen's runtime/);
+    assert.match(bad.stderr, /--security-opt label=disable is not supported by podgen's runtime/);
+  });
+
+  it('default confinement as podman\'s: a seccomp filter (Seccomp: 2) refuses move_pages with EPERM; SeccompProfile=unconfined lifts it, a profile of your own applies, Mask= hides a path; podgen run --privileged and --security-opt', function () {
+    const probe = "Exec=/bin/sh -c 'grep ^Seccomp: /proc/self/status; /bin/pgtest move-pages; echo version $(wc -c < /proc/version)'\nNetwork=none\n";
+    const own = path.join(env.staging, 'own-seccomp.json');
+    fs.writeFileSync(own, JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['move_pages'], action: 'SCMP_ACT_ERRNO', errnoRet: 13 }] }));
+    const outputOf = (name: string, body: string): string => {
+      define(name, probe + body);
+      assert.equal(run(['install', name]).status, 0);
+      try {
+        const waited = env.sb.exec(['systemctl', 'start', '--wait', `${name}.service`]);
+        assert.equal(waited.status, 0, `${waited.stderr}${env.sb.exec(['journalctl', '-u', `${name}.service`, '-o', 'cat', '--no-pager']).stdout}`);
+        return env.sb.exec(['journalctl', '-u', `${name}.service`, '-o', 'cat', '--no-pager']).stdout;
+      } finally {
+        inside(['uninstall', name]);
+      }
+    };
+    const confined = outputOf('scdefault', '');
+    assert.match(confined, /^Seccomp:\s+2$/m);
+    assert.match(confined, /^move_pages: Operation not permitted \(errno 1\)$/m);
+    assert.doesNotMatch(confined, /^version 0$/m, '/proc/version is not masked by default');
+    const open = outputOf('scopen', 'SeccompProfile=unconfined\n');
+    assert.match(open, /^Seccomp:\s+0$/m);
+    assert.match(open, /^move_pages: ok$/m);
+    const mine = outputOf('scown', `SeccompProfile=${own}\nMask=/proc/version\n`);
+    assert.match(mine, /^Seccomp:\s+2$/m);
+    assert.match(mine, /^move_pages: Permission denied \(errno 13\)$/m);
+    assert.match(mine, /^version 0$/m, 'Mask=/proc/version hides it');
+
+    const pg = (args: string[]) => env.sb.exec(['node', path.join(REPO_ROOT, 'bin/podgen'), ...args], 120_000);
+    const status = "grep -E '^(Seccomp|CapEff):' /proc/self/status; /bin/pgtest move-pages";
+    const privileged = pg(['run', '--rm', '--network', 'none', '--privileged', image, '/bin/sh', '-c', `${status}; test -c /dev/net/tun && echo host-devices`]);
+    assert.equal(privileged.status, 0, privileged.stderr);
+    assert.match(privileged.stdout, /^Seccomp:\s+0$/m);
+    // Every capability podgen holds (the sandbox's bounding set), not docker's default set.
+    const bounding = /CapBnd:\s+(\S+)/.exec(env.sb.exec(['grep', 'CapBnd', '/proc/self/status']).stdout)?.[1];
+    assert.match(privileged.stdout, new RegExp(`^CapEff:\\s+${bounding}$`, 'm'));
+    assert.match(privileged.stdout, /^move_pages: ok$/m);
+    assert.match(privileged.stdout, /^host-devices$/m);
+    const unconfined = pg(['run', '--rm', '--network', 'none', '--security-opt', 'seccomp=unconfined', image, '/bin/sh', '-c', status]);
+    assert.equal(unconfined.status, 0, unconfined.stderr);
+    assert.match(unconfined.stdout, /^Seccomp:\s+0$/m);
+    assert.match(unconfined.stdout, /^CapEff:\s+00000000a80425fb$/m, "docker's default capabilities, not --privileged's");
+    const plain = pg(['run', '--rm', '--network', 'none', image, '/bin/sh', '-c', status]);
+    assert.match(plain.stdout, /^Seccomp:\s+2$/m);
+    assert.match(plain.stdout, /^move_pages: Operation not permitted \(errno 1\)$/m);
   });
 
   it('after a reboot of the sandbox an enabled container comes back by itself (nothing of podgen running but prepare), then down leaves nothing', async function () {

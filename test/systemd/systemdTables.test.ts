@@ -5,10 +5,11 @@
 // keys, this fails and names them.
 
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { INSTALL_KEYS, SERVICE_KEYS, UNIT_KEYS } from '../../src/decode/systemdKeys';
+import { INSTALL_KEYS, NO_EMPTY_KEYS, REMOVED_KEYS, SERVICE_KEYS, UNIT_KEYS } from '../../src/decode/systemdKeys';
+import * as os from 'node:os';
 import { parseTimespan } from '../../src/values/timespan';
 
 const LIBRARY_DIRS = ['/usr/lib/x86_64-linux-gnu/systemd', '/usr/lib/aarch64-linux-gnu/systemd', '/usr/lib/systemd', '/lib/systemd'];
@@ -81,5 +82,54 @@ describe('time spans (systemd-analyze timespan on this machine)', function () {
       if (ours !== theirs) wrong.push(`"${span}": systemd ${theirs ?? 'refuses'}, podgen ${ours ?? 'refuses'}`);
     }
     assert.deepEqual(wrong, []);
+  });
+});
+
+describe('empty and removed settings (systemd-analyze verify on this machine, one key at a time)', function () {
+  this.timeout(120_000);
+  let dir: string;
+  const said = new Map<string, string>();
+  before(async function () {
+    if (spawnSync('systemd-analyze', ['--version']).status !== 0) {
+      console.log('      (skipped: systemd-analyze is not installed; test/prepare-host.sh installs systemd)');
+      this.skip();
+    }
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'podgen-keys-'));
+    const jobs: Array<{ id: string; body: string }> = [];
+    for (const [section, keys] of [['Unit', UNIT_KEYS], ['Service', SERVICE_KEYS]] as const) {
+      for (const key of keys) {
+        if (key === 'ExecStart') continue;
+        const body = section === 'Unit' ? `[Unit]\n${key}=\n[Service]\nExecStart=/bin/true\n` : `[Service]\nExecStart=/bin/true\n${key}=\n`;
+        jobs.push({ id: `${section}.${key}`, body });
+      }
+    }
+    // One unit per key (some refusals end verify's reading of the file), eight verifies at a time.
+    const verify = (job: { id: string; body: string }, n: number): Promise<void> =>
+      new Promise((resolve) => {
+        const file = path.join(dir, `k${n}.service`);
+        fs.writeFileSync(file, job.body);
+        execFile('systemd-analyze', ['verify', file], { encoding: 'utf8', env: { ...process.env, SYSTEMD_LOG_LEVEL: 'info' } }, (_err, stdout, stderr) => {
+          const lines = `${stdout}${stderr}`.split('\n').filter((l) => l.includes(`k${n}.service:`));
+          if (lines.length > 0) said.set(job.id, lines.join(' / '));
+          resolve();
+        });
+      });
+    for (let i = 0; i < jobs.length; i += 8) await Promise.all(jobs.slice(i, i + 8).map((j, k) => verify(j, i + k)));
+  });
+  after(function () {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('NO_EMPTY_KEYS are exactly the keys whose empty assignment systemd ignores instead of resetting', function () {
+    const refused = (section: string): string[] =>
+      [...said].filter(([k, m]) => k.startsWith(`${section}.`) && /Failed to|Invalid|ignoring/.test(m) && !/removed|obsolete/.test(m)).map(([k]) => k.slice(section.length + 1)).sort();
+    assert.ok(refused('Service').length > 0, 'systemd refused no empty assignment, which cannot be right');
+    assert.deepEqual([...NO_EMPTY_KEYS.Unit].sort(), refused('Unit'));
+    assert.deepEqual([...NO_EMPTY_KEYS.Service].sort(), refused('Service'));
+  });
+
+  it('REMOVED_KEYS are exactly the keys systemd says it ignores as removed', function () {
+    const removed = [...said].filter(([, m]) => /has been removed and it is ignored/.test(m)).map(([k]) => k.split('.')[1] as string);
+    assert.deepEqual([...new Set(removed)].sort(), [...REMOVED_KEYS].sort());
   });
 });

@@ -22,6 +22,8 @@ const ctx: SpecContext = {
   applyLimits: false,
   initPath: undefined,
   devices: [],
+  seccomp: undefined,
+  boundingCaps: [],
 };
 
 function usageError(fn: () => unknown, message: RegExp): void {
@@ -72,8 +74,10 @@ describe('runtime: docker run flags', function () {
   });
 
   it('refuses what podgen cannot honour, by name, with what to do instead', function () {
-    usageError(() => parseRunArgs(['--privileged', 'img']), /--privileged is not supported/);
-    usageError(() => parseRunArgs(['--security-opt', 'seccomp=unconfined', 'img']), /seccomp=unconfined is not supported/);
+    usageError(() => parseRunArgs(['--security-opt', 'label=disable', 'img']), /--security-opt label=disable is not supported by podgen's runtime: it takes seccomp=/);
+    usageError(() => parseRunArgs(['--security-opt', 'seccomp=profile.json', 'img']), /"profile.json" is not a seccomp profile; write unconfined, or the absolute path/);
+    usageError(() => parseRunArgs(['--security-opt', 'unmask=proc/kcore', 'img']), /"proc\/kcore" in "proc\/kcore" is not an absolute path/);
+    usageError(() => parseRunArgs(['--security-opt', 'no-new-privileges=maybe', 'img']), /no-new-privileges takes true or false/);
     usageError(() => parseRunArgs(['--network', 'container:db', 'img']), /not supported/);
     usageError(() => parseRunArgs(['--frobnicate', 'img']), /unknown flag --frobnicate/);
     usageError(() => parseRunArgs(['-dx', 'img']), /unknown flag -x in -dx/);
