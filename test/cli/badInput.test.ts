@@ -219,6 +219,29 @@ const CASES: readonly BadCase[] = [
     stderr: [/:4: "%h" is not a specifier systemd expands in unit names: systemd would drop this After= setting/],
   },
   {
+    name: 'an empty assignment systemd ignores instead of resetting; a key systemd removed',
+    input: `${good}[Service]\nRestart=\nTimeoutStopSec=\nCapabilities=cap_net_raw+ep\n`,
+    exit: 65,
+    stderr: [
+      /:4: Restart= needs a value: systemd 252 does not read an empty one as a reset, it ignores the line/,
+      /:5: TimeoutStopSec= needs a value/,
+      /:6: Capabilities= was removed from systemd: systemd 252 ignores it/,
+    ],
+  },
+  {
+    name: 'a specifier that can never make the value valid',
+    input: `${good}StopTimeout=%h/x5\nPublishPort=80%i:80\n`,
+    exit: 65,
+    // PublishPort=80%i:80 is fine: web@1 publishes 801.
+    stderr: [/:3: StopTimeout=: "\/root\/x5" is not a whole number, once systemd expands "%h\/x5"/, /definition rejected \(1 problem\)/],
+  },
+  {
+    name: 'a seccomp profile that is neither unconfined nor an absolute path; a relative Mask= path',
+    input: `${good}SeccompProfile=my-profile.json\nMask=/proc/a:proc/b\n`,
+    exit: 65,
+    stderr: [/:3: SeccompProfile=: "my-profile.json" is not a seccomp profile; write unconfined, or the absolute path/, /:4: Mask=: "proc\/b" in "\/proc\/a:proc\/b" is not an absolute path/],
+  },
+  {
     name: 'every problem at once',
     input: '[Container]\nImage=busybox\nPublishport=80\nMemory=lots\nRestartPolicy=sometimes\n',
     exit: 65,
