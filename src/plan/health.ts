@@ -5,7 +5,7 @@
 // check). Notify=healthy also runs the check inside the container's own unit
 // until it passes (podgenEngine.ts). Pure.
 
-import { lookupLastEntry } from '../parse/lookup';
+import { lookup } from '../parse/lookup';
 import { RECORD_SIDE_FILES } from '../restart/record';
 import { RECORD_DIR } from '../restart/unitSettings';
 import { HEALTH_OPTIONS, type HealthConfig, type HealthOption, type HealthOptions, parseHealth } from '../runtime/healthConfig';
@@ -24,8 +24,9 @@ export function healthKey(option: HealthOption): string {
 export function healthOf(def: ContainerDefinition, problems: PlanProblems): HealthConfig | undefined {
   const options: Record<string, string> = {};
   for (const option of HEALTH_OPTIONS) {
-    const entry = lookupLastEntry(def.unit, 'Container', healthKey(option));
-    if (entry) options[option] = entry.value.trim();
+    // Quadlet's plain lookup: one pair of surrounding double quotes goes, as for every scalar.
+    const value = lookup(def.unit, 'Container', healthKey(option));
+    if (value !== undefined) options[option] = value.trim();
   }
   const parsed = parseHealth(options as HealthOptions);
   if (!parsed.ok) {

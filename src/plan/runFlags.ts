@@ -268,7 +268,7 @@ export function runFlags(input: FlagInput, opts: { readonly health?: boolean } =
     if (b !== undefined) add(boolFlag(flag, b));
   }
   const httpProxy = lookupBoolean(u, C, 'HttpProxy');
-  if (httpProxy !== undefined) add(`--http-proxy=${httpProxy}`);
+  if (httpProxy !== undefined) add(boolFlag('--http-proxy', httpProxy));
   appendAll(out, networkFlags(input));
 
   if (lookupBooleanOr(u, C, 'NoNewPrivileges', false)) add('--security-opt=no-new-privileges');
@@ -342,10 +342,11 @@ export function runFlags(input: FlagInput, opts: { readonly health?: boolean } =
     const m = mountFlag(input, mount);
     if (m !== undefined) add('--mount', m);
   }
-  // Health commands are passed verbatim, quotes included: podman parses them itself. (The podgen
-  // engine runs its checks beside the container: plan/health.ts.)
+  // A plain lookup, as Quadlet's: one pair of surrounding double quotes goes; quotes inside a
+  // command stay for podman to parse. (The podgen engine runs its checks beside the container:
+  // plan/health.ts.)
   for (const [key, name] of opts.health === false ? [] : HEALTH_FLAGS) {
-    const v = lookupLastEntry(u, C, key)?.value.trimEnd();
+    const v = lookupNonEmpty(u, C, key);
     if (v) add(`--health-${name}`, v);
   }
   return out;
