@@ -9,7 +9,7 @@ import { stdoutWasClosed } from './stdout';
 import type { GenerateResult } from '../commands/generate';
 import * as fs from 'node:fs';
 import { defaultStoreRoot, ImageStore } from '../image/store';
-import { formatBytes } from './format';
+import { formatBytes } from '../values/formatBytes';
 import type { PullArgs } from './pullCli';
 import { defaultSearchEnv, defaultUnitDir, quadletDirs } from '../resolve/searchPaths';
 import { PODGEN_VERSION } from '../version';

@@ -3,7 +3,7 @@
 
 import type { PullProgress } from '../commands/pull';
 import type { JobOutcome } from '../manage/systemd';
-import { formatBytes } from './format';
+import { formatBytes } from '../values/formatBytes';
 
 const short = (digest: string): string => digest.slice(7, 19);
 

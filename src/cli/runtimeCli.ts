@@ -4,7 +4,7 @@
 // are for people.
 
 import { PodgenError } from '../errors';
-import { flag, flagValue } from './argv';
+import { flag, flagValue } from '../parse/argv';
 
 export const RUNTIME_COMMANDS = ['prepare', 'cleanup', 'run', 'exec', 'top', 'stats', 'rm'] as const;
 export type RuntimeCommand = (typeof RUNTIME_COMMANDS)[number];

@@ -5,8 +5,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PodgenError } from '../errors';
-import { flagValue } from '../cli/argv';
-import { formatBytes } from '../cli/format';
+import { flagValue } from '../parse/argv';
+import { formatBytes } from '../values/formatBytes';
 import { run, runAttached } from '../process/run';
 import { listDir, readIfExists } from '../resolve/readIfExists';
 import { type ContainerPaths, containerPaths } from './paths';
