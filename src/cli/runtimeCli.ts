@@ -5,6 +5,7 @@
 
 import { PodgenError } from '../errors';
 import { flag, flagValue } from '../parse/argv';
+import { RUNTIME_BINARIES } from '../runtime/paths';
 
 export const RUNTIME_COMMANDS = ['prepare', 'cleanup', 'run', 'exec', 'top', 'stats', 'rm'] as const;
 export type RuntimeCommand = (typeof RUNTIME_COMMANDS)[number];
@@ -54,7 +55,7 @@ CPU, memory, pids and I/O of running containers, from their cgroup counters.`,
 Remove what is left of stopped containers (bundle, writable layer, network).`,
 };
 
-const RUNTIME_PATHS: Readonly<Record<string, string>> = { runc: '/usr/bin/runc', crun: '/usr/bin/crun' };
+const RUNTIME_PATHS: Readonly<Record<string, string>> = RUNTIME_BINARIES;
 
 export async function runRuntimeCommand(command: RuntimeCommand, rest: readonly string[], out: NodeJS.WritableStream): Promise<number> {
   if (rest[0] === '--help' || rest[0] === '-h') {

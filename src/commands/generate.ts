@@ -13,6 +13,7 @@ import type { UnitPlan } from '../plan/unitPlan';
 import { renderCompanion, renderUnit } from '../render/renderUnit';
 import { loadDefinition } from '../resolve/loadDefinition';
 import { NATIVE_HELPER } from '../runtime/takeOver';
+import { RUNTIME_BINARIES } from '../runtime/paths';
 import type { SearchEnv } from '../resolve/searchPaths';
 import { PODGEN_VERSION } from '../version';
 
@@ -87,7 +88,7 @@ export function machineContext(user: boolean, env: NodeJS.ProcessEnv = process.e
     user,
     podmanPath: env.PODMAN || '/usr/bin/podman',
     podgenCommand: [process.execPath, path.resolve(__dirname, '..', 'cli', 'entry.js')],
-    runtimePaths: { runc: '/usr/bin/runc', crun: '/usr/bin/crun' },
+    runtimePaths: RUNTIME_BINARIES,
     // PODGEN_NO_NATIVE_HELPER: the shape for machines without a C compiler, on one that has one (tests).
     ...(!env.PODGEN_NO_NATIVE_HELPER && fs.existsSync(NATIVE_HELPER) ? { nativeHelper: NATIVE_HELPER } : {}),
     fileExists: (p) => fs.existsSync(p),

@@ -15,6 +15,9 @@ import { listDir, readIfExists } from '../resolve/readIfExists';
  */
 export const DEFAULT_SECCOMP_PROFILE = path.resolve(__dirname, '..', '..', '..', 'profiles', 'seccomp.json');
 
+/** The OCI runtimes podgen runs, where Debian installs them. */
+export const RUNTIME_BINARIES: Readonly<Record<'runc' | 'crun', string>> = { runc: '/usr/bin/runc', crun: '/usr/bin/crun' };
+
 export interface ContainerPaths {
   readonly name: string;
   /** runc/crun --root: the OCI runtime's own state. */

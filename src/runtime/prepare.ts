@@ -19,10 +19,10 @@ import { mountRootfs, overlayLowerdir, unmountRootfs } from '../image/unpack';
 import { run } from '../process/run';
 import { readIfExists } from '../resolve/readIfExists';
 import { dropReadyMarkers } from './kept';
-import { attach, detach, members, networkFor, stopUnfinishedAdds } from './network';
+import { attach, DEFAULT_NETWORK, detach, members, networkFor, stopUnfinishedAdds } from './network';
 import { type ImageConfig, ociSpec, type ResolvedDevice, type ResolvedMount, type SpecContext } from './ociSpec';
 import { readSeccompProfile } from './seccomp';
-import { type ContainerPaths, containerPaths, DEFAULT_SECCOMP_PROFILE, isMounted } from './paths';
+import { type ContainerPaths, containerPaths, DEFAULT_SECCOMP_PROFILE, isMounted, RUNTIME_BINARIES } from './paths';
 import { parseRunArgs, type PortMapping, type RunArgs } from './runArgs';
 import { createArgv, NATIVE_HELPER, overlayFileOf, startArgv } from './takeOver';
 
@@ -268,7 +268,7 @@ function hostsFile(name: string, hostname: string, ip: string | undefined, peers
   if (ip) lines.push(`${ip}\t${hostname}${hostname !== name ? ` ${name}` : ''}`);
   else lines.push(`127.0.1.1\t${hostname}`);
   for (const [peer, peerIp] of peers) if (peer !== name) lines.push(`${peerIp}\t${peer}`);
-  for (const [host, hip] of extra) lines.push(`${hip === 'host-gateway' ? '10.90.0.1' : hip}\t${host}`);
+  for (const [host, hip] of extra) lines.push(`${hip === 'host-gateway' ? DEFAULT_NETWORK.gateway : hip}\t${host}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -513,7 +513,7 @@ export async function cleanup(req: CleanupRequest): Promise<void> {
   // The ready marker means "bundle ready, fresh writable layer mounted": it goes first and
   // comes back only when this cleanup has made that true again.
   const markers = req.keepBundle ? dropReadyMarkers(paths) : [];
-  const runtimes = req.runtime ? [req.runtime] : ['/usr/bin/runc', '/usr/bin/crun'].filter((r) => fs.existsSync(r));
+  const runtimes = req.runtime ? [req.runtime] : Object.values(RUNTIME_BINARIES).filter((r) => fs.existsSync(r));
   for (const rt of runtimes) {
     const r = await run([rt, '--root', paths.runtimeState, 'delete', '--force', req.name], { allowFailure: true }).catch((e: unknown) => ({ status: -1, stderr: (e as Error).message, stdout: '' }));
     if (r.status !== 0 && !/does not exist|not exist|no such/i.test(r.stderr)) problems.push(`${rt} delete: ${r.stderr.trim()}`);

@@ -13,12 +13,12 @@ import { RECORD_SIDE_FILES, recordPath } from '../restart/record';
 import { run, runAttached } from '../process/run';
 import type { HealthConfig } from './healthConfig';
 import { healthArgv, healthUnitNames } from './healthCheck';
-import { containerPaths, type ContainerPaths } from './paths';
+import { containerPaths, type ContainerPaths, RUNTIME_BINARIES } from './paths';
 import { NATIVE_HELPER } from './takeOver';
 import { cleanup, prepare } from './prepare';
 import { parseRunArgs, type RunArgs } from './runArgs';
 
-export const RUNC = process.env.PODGEN_RUNC ?? '/usr/bin/runc';
+export const RUNC = RUNTIME_BINARIES.runc;
 
 function requireRunc(): void {
   if (!fs.existsSync(RUNC)) throw new PodgenError(`the OCI runtime ${RUNC} is not installed`, { kind: 'unavailable', hint: 'apt-get install runc' });
