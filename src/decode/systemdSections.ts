@@ -10,7 +10,8 @@
 
 import type { Diagnostic } from '../errors';
 import type { Entry, UnitFile } from '../parse/parseUnitFile';
-import { EXEC_FLAGS, SplitError, splitWords, STRV_FLAGS } from '../parse/splitWords';
+import { safeSplit } from '../parse/lookup';
+import { EXEC_FLAGS, STRV_FLAGS } from '../parse/splitWords';
 import { parseTimespan } from '../values/timespan';
 import { unitNameProblem } from '../values/unitName';
 import { CONTAINER_KEY_INDEX, QUADLET_KEY_INDEX } from './containerKeys';
@@ -86,14 +87,7 @@ function valueProblems(section: string, e: Entry): string[] {
 }
 
 /** Words of a value; an unbalanced quote is reported by the key's own check, or by systemd. */
-function words(value: string, flags: typeof STRV_FLAGS): string[] {
-  try {
-    return splitWords(value, flags);
-  } catch (e) {
-    if (e instanceof SplitError) return [];
-    throw e;
-  }
-}
+const words = safeSplit;
 
 export function checkSystemdSections(unit: UnitFile, diagnostics: Diagnostic[]): void {
   for (const section of unit.sections) {

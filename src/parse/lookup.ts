@@ -121,7 +121,7 @@ export function lookupBooleanOr(unit: UnitFile, section: string, key: string, df
  * The decoder has already reported it with its line number (an error for the
  * podgen engine, a warning for podman, whose Quadlet behaves the same way).
  */
-function safeSplit(v: string, flags: typeof EXEC_FLAGS): string[] {
+export function safeSplit(v: string, flags: typeof EXEC_FLAGS): string[] {
   try {
     return splitWords(v, flags);
   } catch (e) {
