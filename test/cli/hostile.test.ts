@@ -171,5 +171,50 @@ describe('podgen generate: hostile input and hostile outputs', function () {
       assert.equal(r.status, 73, r.stderr);
       assert.match(r.stderr, /output \/dev\/null is not a directory/);
     });
+
+    describe('on file systems of its own (mounted here; needs root)', function () {
+      let mnt: string;
+      before(function () {
+        if (process.getuid?.() !== 0) {
+          console.log('      (skipped: mounting a read-only or full file system needs root; CI runs as root)');
+          this.skip();
+        }
+      });
+      beforeEach(function () {
+        mnt = fs.mkdtempSync(path.join(os.tmpdir(), 'podgen-mnt-'));
+      });
+      afterEach(function () {
+        spawnSync('umount', [mnt]);
+        fs.rmSync(mnt, { recursive: true, force: true });
+      });
+      const mount = (options: string): void => {
+        const r = spawnSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', mnt], { encoding: 'utf8' });
+        assert.equal(r.status, 0, r.stderr);
+      };
+
+      it('a read-only file system (EROFS): exit 73 naming it, nothing written', function () {
+        mount('ro,size=1m');
+        const r = podgen(['generate', '--output', mnt, 'nginx']);
+        assert.equal(r.status, 73, r.stderr);
+        assert.match(r.stderr, /read-only file system/i);
+        assertClean(r.stderr);
+        assert.deepEqual(fs.readdirSync(mnt), []);
+      });
+
+      it('a full file system (ENOSPC) half-way through: exit 73, the units already there intact, no temporary file', function () {
+        mount('size=16k');
+        const old = path.join(mnt, 'a.service');
+        fs.writeFileSync(old, 'OLD\n');
+        // Fill what is left, so that the new units cannot be written.
+        spawnSync('sh', ['-c', `dd if=/dev/zero of=${mnt}/filler bs=1k count=64 2>/dev/null`]);
+        for (const n of ['a', 'b']) fs.writeFileSync(path.join(dir, `${n}.container`), GOOD);
+        const r = podgen(['generate', '--output', mnt, path.join(dir, 'a.container'), path.join(dir, 'b.container')]);
+        assert.equal(r.status, 73, r.stderr);
+        assert.match(r.stderr, /no space left|disk full|ENOSPC/i);
+        assertClean(r.stderr);
+        assert.equal(fs.readFileSync(old, 'utf8'), 'OLD\n');
+        assert.deepEqual(fs.readdirSync(mnt).sort(), ['a.service', 'filler']);
+      });
+    });
   });
 });
