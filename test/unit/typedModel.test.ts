@@ -20,6 +20,7 @@ import { parsePublish, portMappings } from '../../src/values/port';
 import { parseSignal } from '../../src/values/signal';
 import { parseSize } from '../../src/values/size';
 import { parseUlimit, ULIMIT_TYPES } from '../../src/values/ulimit';
+import { parsePathList, parseSeccompProfile } from '../../src/values/securityOpt';
 import { parseVolume } from '../../src/values/volume';
 
 const value = <T>(p: Parsed<T>): T => {
@@ -64,6 +65,10 @@ const capability = fc.record({ cap: fc.constantFrom(...CAPABILITIES), prefix: fc
 });
 const signal = fc.oneof(fc.constantFrom('TERM', 'sigint', 'SigQuit', 'HUP', 'USR1', 'SIGRTMIN+3', 'WINCH'), fc.integer({ min: 1, max: 64 }).map(String));
 
+const seccomp = fc.oneof(fc.constant('unconfined'), absolute.map((p) => `${p}.json`));
+const maskPaths = fc.array(absolute, { minLength: 1, maxLength: 3 }).map((ps) => ps.join(':'));
+const unmaskPaths = fc.oneof(fc.constant('ALL'), maskPaths);
+
 describe('one typed value from definition to prepare (generate, then prepare\'s own parser)', function () {
   this.timeout(120_000);
   let dir = '';
@@ -74,7 +79,7 @@ describe('one typed value from definition to prepare (generate, then prepare\'s 
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('ports, volumes, memory, CPUs, ulimits, capabilities and the stop signal come back as they were meant, 200 random definitions', function () {
+  it('ports, volumes, memory, CPUs, ulimits, capabilities, the stop signal and the security options come back as they were meant, 200 random definitions', function () {
     const ctx = machineContext(false);
     fc.assert(
       fc.property(
@@ -85,7 +90,8 @@ describe('one typed value from definition to prepare (generate, then prepare\'s 
         fc.uniqueArray(ulimit, { maxLength: 3, selector: (u) => u.split('=')[0] }),
         fc.array(capability, { maxLength: 3 }),
         signal,
-        (ports, volumes, mem, cpu, ulimits, caps, stop) => {
+        fc.record({ profile: fc.option(seccomp, { nil: undefined }), mask: fc.array(maskPaths, { maxLength: 2 }), unmask: fc.array(unmaskPaths, { maxLength: 2 }), nnp: fc.boolean() }),
+        (ports, volumes, mem, cpu, ulimits, caps, stop, sec) => {
           const file = path.join(dir, 'typed.container');
           fs.writeFileSync(
             file,
@@ -99,6 +105,10 @@ describe('one typed value from definition to prepare (generate, then prepare\'s 
               ...ulimits.map((u) => `Ulimit=${u}`),
               ...(caps.length ? [`AddCapability=${caps.join(' ')}`] : []),
               `StopSignal=${stop}`,
+              ...(sec.profile !== undefined ? [`SeccompProfile=${sec.profile}`] : []),
+              ...sec.mask.map((m) => `Mask=${m}`),
+              ...sec.unmask.map((m) => `Unmask=${m}`),
+              `NoNewPrivileges=${sec.nnp}`,
               '',
             ].join('\n'),
           );
@@ -112,6 +122,11 @@ describe('one typed value from definition to prepare (generate, then prepare\'s 
           assert.deepEqual(got.ulimits, ulimits.map((u) => value(parseUlimit(u))));
           assert.deepEqual(got.capAdd, caps.map((c) => value(parseCapability(c))));
           assert.equal(got.stopSignal, value(parseSignal(stop)).name);
+          assert.deepEqual(got.seccomp, sec.profile === undefined ? { kind: 'default' } : value(parseSeccompProfile(sec.profile)));
+          assert.deepEqual(got.mask, sec.mask.flatMap((m) => value(parsePathList(m, false))));
+          const unmasks = sec.unmask.map((m) => value(parsePathList(m, true)));
+          assert.deepEqual(got.unmask, unmasks.includes('ALL') ? 'ALL' : unmasks.flatMap((u) => (u === 'ALL' ? [] : [...u])));
+          assert.equal(got.noNewPrivileges, sec.nnp);
           // ...and the unit's own settings mean the same: exact bytes, the quota, the signal's name.
           const memoryMax = /^MemoryMax=(.*)$/m.exec(unit.text)?.[1];
           assert.equal(memoryMax, value(parseSize(mem)) > 0 ? String(value(parseSize(mem))) : undefined);
