@@ -220,10 +220,12 @@ function namesWithDir(args: InstallArgs): string[] {
 
 /** An image in the store, pulled (and unpacked, as root) when missing; progress on stderr. */
 async function ensureImage(image: string, user: boolean, quiet: boolean): Promise<void> {
-  const { pullIfMissing, SILENT } = await import('../commands/pull');
+  const { pullIfMissing, SILENT } = await import('../image/pull');
+  const { forgetPreparedBundles } = await import('../runtime/kept');
   const { lineProgress, ttyProgress } = await import('./progress');
   await pullIfMissing({
     image,
+    onRecorded: () => forgetPreparedBundles(user),
     storeRoot: defaultStoreRoot(user),
     progress: quiet ? SILENT : process.stderr.isTTY ? ttyProgress(process.stderr) : lineProgress(process.stderr),
     unpack: true,
@@ -316,7 +318,8 @@ async function runPs(args: { user: boolean; all: boolean; json: boolean }): Prom
 }
 
 async function runStatus(args: { name: string; user: boolean; json: boolean }): Promise<void> {
-  const { unitName, journalTail } = await import('../commands/lifecycle');
+  const { unitName } = await import('../commands/lifecycle');
+  const { journalTail } = await import('../manage/journal');
   const { readRecord } = await import('../restart/record');
   const { readHealth } = await import('../restart/health');
   const { containerState } = await import('../restart/state');

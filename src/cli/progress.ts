@@ -1,7 +1,7 @@
 // How a pull reports progress: a live per-layer display on a TTY, one line
 // per layer otherwise (logs, provisioning scripts), nothing with --quiet.
 
-import type { PullProgress } from '../commands/pull';
+import type { PullProgress } from '../image/pull';
 import type { JobOutcome } from '../manage/systemd';
 import { formatBytes } from '../values/formatBytes';
 

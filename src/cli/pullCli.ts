@@ -29,7 +29,8 @@ export function quickPull(argv: readonly string[]): PullArgs | undefined {
 }
 
 export async function runPull(args: PullArgs): Promise<void> {
-  const { pull, SILENT, configuredShortNameRegistry } = await import('../commands/pull');
+  const { pull, SILENT, configuredShortNameRegistry } = await import('../image/pull');
+  const { forgetPreparedBundles } = await import('../runtime/kept');
   const { defaultStoreRoot } = await import('../image/store');
   const { lineProgress, ttyProgress } = await import('./progress');
   const progress = args.quiet || args.json ? SILENT : process.stderr.isTTY ? ttyProgress(process.stderr) : lineProgress(process.stderr);
@@ -40,6 +41,7 @@ export async function runPull(args: PullArgs): Promise<void> {
     progress,
     unpack: args.unpack,
     shortNameRegistry: configuredShortNameRegistry(),
+    onRecorded: () => forgetPreparedBundles(args.user),
   });
   if (args.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else if (args.quiet) process.stdout.write(`${result.image.manifestDigest}\n`);

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PodgenError } from '../errors';
 import { formatReference, parseReference } from '../image/reference';
-import { ImageStore, type StoredImage } from '../image/store';
+import { findImage, ImageStore, type StoredImage } from '../image/store';
 import { diffIds, layerDir } from '../image/unpack';
 import { forgetPreparedBundles } from '../runtime/kept';
 import { containerPaths, overlayMounts, runtimeHolds } from '../runtime/paths';
@@ -15,17 +15,6 @@ import { parseUnitText } from '../parse/parseUnitFile';
 import { listDir } from '../resolve/readIfExists';
 
 /** Find a stored image by name (short names expand as for pull) or by digest prefix. */
-export function findImage(store: ImageStore, wanted: string): StoredImage {
-  const images = store.images();
-  const parsed = parseReference(wanted);
-  const byName = parsed.ok ? images.find((i) => i.name === formatReference(parsed.ref)) : undefined;
-  const hex = wanted.replace(/^sha256:/, '');
-  const byDigest = /^[a-f0-9]{6,64}$/.test(hex) ? images.filter((i) => i.manifestDigest.slice(7).startsWith(hex)) : [];
-  if (byName) return byName;
-  if (byDigest.length === 1) return byDigest[0] as StoredImage;
-  if (byDigest.length > 1) throw new PodgenError(`"${wanted}" matches ${byDigest.length} images`, { kind: 'usage', hint: 'give more digits, or the name' });
-  throw new PodgenError(`no image "${wanted}" in the store ${store.root}`, { kind: 'not-found', hint: 'podgen images lists what is there; podgen pull fetches an image' });
-}
 
 /** Definitions (in the given directories) whose Image= is this image. */
 export function definitionsUsing(image: StoredImage, dirs: readonly string[]): string[] {

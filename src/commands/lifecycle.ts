@@ -6,10 +6,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PodgenError } from '../errors';
+import { journalTail, showJournal } from '../manage/journal';
 import type { JobOutcome, JobVerb, SystemdManager, UnitStatus } from '../manage/systemd';
 import { lookup } from '../parse/lookup';
 import { parseUnitText } from '../parse/parseUnitFile';
-import { run, runAttached } from '../process/run';
 import { lineDiff } from '../render/diff';
 import { generate, type GenerateRequest } from './generate';
 import { readIfExists } from '../resolve/readIfExists';
@@ -41,22 +41,10 @@ export interface UnitReport {
 }
 
 
-function journalctl(unit: string, user: boolean, extra: readonly string[]): string[] {
-  // PODGEN_JOURNAL_ROOT reads another root's journal (the test sandbox's).
-  const root = process.env.PODGEN_JOURNAL_ROOT;
-  return ['journalctl', ...(root ? [`--root=${root}`] : []), ...(user ? ['--user'] : []), '-u', unit, '--no-pager', ...extra];
-}
-
-/** The unit's last journal lines. */
-export async function journalTail(unit: string, lines: number, user: boolean): Promise<string> {
-  const r = await run(journalctl(unit, user, ['-n', String(lines), '-o', 'short-iso']), { allowFailure: true });
-  return r.stdout.trim();
-}
-
 /** `podgen logs`: the unit's journal on our terminal (follow, count, since). */
 export async function logs(name: string, user: boolean, opts: { follow: boolean; lines: number | undefined; since: string | undefined }): Promise<number> {
   const extra = [...(opts.follow ? ['-f'] : []), ...(opts.lines !== undefined ? ['-n', String(opts.lines)] : []), ...(opts.since ? ['--since', opts.since] : [])];
-  return runAttached(journalctl(unitName(name), user, extra));
+  return showJournal(unitName(name), user, extra);
 }
 
 /** A started container must stay up this long to count as up (one that exits 1 at once is a failure). */

@@ -10,7 +10,7 @@ import { formatReference, parseReference } from '../image/reference';
 import { ImageStore, sha256Digest, type StoredImage } from '../image/store';
 import { LayerRefused, TarScanner } from '../image/tarScan';
 import { pipe } from '../process/run';
-import { unpackImage } from './pull';
+import { unpackImage } from '../image/pull';
 
 const sha256File = (file: string): string => sha256Digest(fs.readFileSync(file));
 

@@ -17,6 +17,7 @@ import { PodgenError } from '../errors';
 import { withLockFile } from '../output/lockFile';
 import { processGone } from '../process/gone';
 import { listDir } from '../resolve/readIfExists';
+import { formatReference, parseReference } from './reference';
 
 export interface StoredImage {
   /** Canonical name, e.g. docker.io/library/nginx:1.25. */
@@ -277,4 +278,17 @@ function storeError(root: string, e: unknown, what: string): PodgenError {
         ? 'run as root, or use --user for a store in your home directory'
         : undefined;
   return new PodgenError(`cannot ${what} in ${root}: ${err.message}`, { kind: 'output', hint, cause: e });
+}
+
+/** An image of the store by name (any spelling of the reference) or by a unique digest prefix. */
+export function findImage(store: ImageStore, wanted: string): StoredImage {
+  const images = store.images();
+  const parsed = parseReference(wanted);
+  const byName = parsed.ok ? images.find((i) => i.name === formatReference(parsed.ref)) : undefined;
+  const hex = wanted.replace(/^sha256:/, '');
+  const byDigest = /^[a-f0-9]{6,64}$/.test(hex) ? images.filter((i) => i.manifestDigest.slice(7).startsWith(hex)) : [];
+  if (byName) return byName;
+  if (byDigest.length === 1) return byDigest[0] as StoredImage;
+  if (byDigest.length > 1) throw new PodgenError(`"${wanted}" matches ${byDigest.length} images`, { kind: 'usage', hint: 'give more digits, or the name' });
+  throw new PodgenError(`no image "${wanted}" in the store ${store.root}`, { kind: 'not-found', hint: 'podgen images lists what is there; podgen pull fetches an image' });
 }

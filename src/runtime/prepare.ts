@@ -14,11 +14,12 @@ import { PodgenError } from '../errors';
 import { readRegularFile, refusalMessage } from '../files';
 import { capabilitiesInMask } from '../values/capability';
 import { parseManifest } from '../image/manifest';
+import { pullIfMissing, SILENT, unpackImage } from '../image/pull';
 import { ImageStore, type StoredImage } from '../image/store';
 import { mountRootfs, overlayLowerdir, unmountRootfs } from '../image/unpack';
 import { run } from '../process/run';
 import { readIfExists } from '../resolve/readIfExists';
-import { dropReadyMarkers } from './kept';
+import { dropReadyMarkers, forgetPreparedBundles } from './kept';
 import { attach, DEFAULT_NETWORK, detach, members, networkFor, stopUnfinishedAdds } from './network';
 import { type ImageConfig, ociSpec, type ResolvedDevice, type ResolvedMount, type SpecContext } from './ociSpec';
 import { readSeccompProfile } from './seccomp';
@@ -64,10 +65,9 @@ export function ownCgroup(): string {
   return line.slice(3).trim();
 }
 
-async function imageFor(args: RunArgs, storeRoot: string): Promise<{ image: StoredImage; store: ImageStore }> {
-  const { pullIfMissing, SILENT } = await import('../commands/pull');
+async function imageFor(args: RunArgs, storeRoot: string, user: boolean): Promise<{ image: StoredImage; store: ImageStore }> {
   const policy = args.pull === 'always' || args.pull === 'never' ? args.pull : 'missing';
-  const image = await pullIfMissing({ image: args.image, storeRoot, progress: SILENT, unpack: true, policy });
+  const image = await pullIfMissing({ image: args.image, storeRoot, progress: SILENT, unpack: true, policy, onRecorded: () => forgetPreparedBundles(user) });
   return { image, store: new ImageStore(storeRoot) };
 }
 
@@ -76,7 +76,6 @@ async function layerDirs(store: ImageStore, image: StoredImage): Promise<string[
   const mediaType = (JSON.parse(body) as { mediaType?: string }).mediaType ?? 'application/vnd.oci.image.manifest.v1+json';
   const manifest = parseManifest(body, mediaType);
   if (manifest.kind !== 'image') throw new PodgenError(`${image.name}: the stored manifest is an index`, { kind: 'integrity' });
-  const { unpackImage } = await import('../commands/pull');
   return unpackImage(store, image.configDigest, manifest.layers);
 }
 
@@ -378,7 +377,7 @@ async function prepareIn(req: PrepareRequest, args: RunArgs, paths: ContainerPat
   ensureWritable(path.dirname(paths.bundle));
   // A stale bundle (kill -9, dirty stop without cleanup) is undone first: a fresh start must work.
   if (fs.existsSync(paths.bundle) || isMounted(paths.rootfs)) await cleanup({ name: req.name, user: req.user, runtime: undefined });
-  const { image, store } = await imageFor(args, paths.storeRoot);
+  const { image, store } = await imageFor(args, paths.storeRoot, req.user);
   const lowers = await layerDirs(store, image);
   const config = (JSON.parse(store.readBlob(image.configDigest).toString('utf8')) as { config?: ImageConfig }).config ?? {};
   const fileEnv = envFromFiles(args);

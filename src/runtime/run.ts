@@ -9,12 +9,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PodgenError } from '../errors';
+import { journalTail } from '../manage/journal';
 import { RECORD_SIDE_FILES, recordPath } from '../restart/record';
 import { run, runAttached } from '../process/run';
 import type { HealthConfig } from './healthConfig';
 import { healthArgv, healthUnitNames } from './healthCheck';
 import { containerPaths, type ContainerPaths, RUNTIME_BINARIES } from './paths';
-import { NATIVE_HELPER } from './takeOver';
+import { createArgv, NATIVE_HELPER, pidFileOf } from './takeOver';
 import { cleanup, prepare } from './prepare';
 import { parseRunArgs, type RunArgs } from './runArgs';
 
@@ -41,8 +42,8 @@ export async function runContainer(argv: readonly string[], out: NodeJS.Writable
   const prepared = await prepare({ name, user: false, argv: full, cgroupsPath: `/podgen/${name}`, applyLimits: true, runtime: RUNC });
   const stopChecks = args.health ? checkInForeground(args.health, prepared.paths) : undefined;
   try {
-    const pidFile = path.join(prepared.paths.bundle, 'pid');
-    return await runAttached([RUNC, '--root', prepared.paths.runtimeState, 'run', '--pid-file', pidFile, '--bundle', prepared.paths.bundle, name], { forwardSignals: true });
+    const layout = { runtime: RUNC, stateRoot: prepared.paths.runtimeState, bundle: prepared.paths.bundle, name };
+    return await runAttached([RUNC, '--root', layout.stateRoot, 'run', '--pid-file', pidFileOf(layout), '--bundle', layout.bundle, name], { forwardSignals: true });
   } finally {
     stopChecks?.();
     await cleanup({ name, user: false, runtime: RUNC });
@@ -95,21 +96,21 @@ async function runDetached(name: string, argv: readonly string[], args: RunArgs,
   // -d stays in the flags: prepare then gives the container no terminal (there is none to attach).
   const dockerArgs = [...argv];
   const unit = `podgen-${name}.service`;
+  const layout = { runtime: RUNC, stateRoot: paths.runtimeState, bundle: paths.bundle, name };
   if (args.health) requireHelper();
   const systemd = await connectSystemd(false);
   try {
     const outcome = await systemd.startTransient(unit, {
       description: `podgen container ${name} (podgen run -d)`,
-      pidFile: path.join(paths.bundle, 'pid'),
+      pidFile: pidFileOf(layout),
       execStartPre: [node, main, 'prepare', '--name', name, '--runtime', 'runc', '--', ...dockerArgs],
-      execStart: [RUNC, '--root', paths.runtimeState, 'create', '--pid-file', path.join(paths.bundle, 'pid'), '--bundle', paths.bundle, name],
+      execStart: createArgv(layout),
       execStartPost: [RUNC, '--root', paths.runtimeState, 'start', name],
       execStopPost: [node, main, 'cleanup', '--name', name, '--runtime', 'runc'],
       stopTimeoutSeconds: args.stopTimeout ?? 10,
       killSignal: signalNumber(args.stopSignal ?? 'SIGTERM'),
     });
     if (outcome.result !== 'done') {
-      const { journalTail } = await import('../commands/lifecycle');
       throw new PodgenError(`${unit} did not start (${outcome.result})`, { kind: 'unavailable', hint: 'journalctl -u ' + unit, stderr: await journalTail(unit, 15, false) });
     }
     if (args.health) {

@@ -23,8 +23,9 @@ function edges(): Array<{ from: string; to: string; file: string }> {
   const out: Array<{ from: string; to: string; file: string }> = [];
   for (const file of sources(SRC)) {
     const from = path.relative(SRC, file).split(path.sep)[0] as string;
-    for (const m of fs.readFileSync(file, 'utf8').matchAll(/^import[^;]*?from '(\.[^']+)';/gms)) {
-      const target = path.relative(SRC, path.resolve(path.dirname(file), m[1] as string));
+    // Static imports, and dynamic ones (await import('../x')), which are imports all the same.
+    for (const m of fs.readFileSync(file, 'utf8').matchAll(/^import[^;]*?from '(\.[^']+)';|\bimport\('(\.[^']+)'\)/gms)) {
+      const target = path.relative(SRC, path.resolve(path.dirname(file), (m[1] ?? m[2]) as string));
       const to = target.includes(path.sep) ? (target.split(path.sep)[0] as string) : target; // top-level files: errors, arrays, ...
       out.push({ from: from.endsWith('.ts') ? from.slice(0, -3) : from, to, file: path.relative(REPO_ROOT, file) });
     }

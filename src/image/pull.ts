@@ -5,14 +5,12 @@
 
 import { trace } from '../trace';
 import { PodgenError } from '../errors';
-import { type Descriptor, layerCompression, parseManifest, selectPlatform } from '../image/manifest';
-import { formatReference, parseReference, shortNameRegistryFrom } from '../image/reference';
-import { RegistryClient } from '../image/registry';
-import { ImageStore, sha256Digest, type StoredImage } from '../image/store';
-import { forgetPreparedBundles } from '../runtime/kept';
-import { findImage } from './images';
+import { type Descriptor, layerCompression, parseManifest, selectPlatform } from './manifest';
+import { formatReference, parseReference, shortNameRegistryFrom } from './reference';
+import { RegistryClient } from './registry';
+import { findImage, ImageStore, sha256Digest, type StoredImage } from './store';
 import { readIfExists } from '../resolve/readIfExists';
-import { diffIds, unpackLayer } from '../image/unpack';
+import { diffIds, unpackLayer } from './unpack';
 
 export interface PullProgress {
   layer(digest: string, size: number, state: 'present' | 'downloading'): void;
@@ -31,6 +29,11 @@ export interface PullRequest {
   readonly unpack: boolean;
   /** Registry for names without one (from registries.conf; docker.io by default). */
   readonly shortNameRegistry?: string;
+  /**
+   * Called once a new image is recorded: containers prepared from the old one must prepare again
+   * (the runtime's forgetPreparedBundles). Required, so that no caller can forget it.
+   */
+  readonly onRecorded: () => Promise<void>;
 }
 
 /** The registry for names without one: the first unqualified-search registry of registries.conf, else docker.io. */
@@ -50,6 +53,7 @@ export async function pullIfMissing(req: {
   readonly policy?: 'missing' | 'always' | 'never';
   /** Told when a pull is about to start. */
   readonly onPull?: () => void;
+  readonly onRecorded: () => Promise<void>;
 }): Promise<StoredImage> {
   const store = new ImageStore(req.storeRoot);
   try {
@@ -58,7 +62,7 @@ export async function pullIfMissing(req: {
     if (!(e instanceof PodgenError) || e.data.kind !== 'not-found' || req.policy === 'never') throw e;
   }
   req.onPull?.();
-  await pull({ image: req.image, storeRoot: req.storeRoot, insecureRegistries: [], progress: req.progress, unpack: req.unpack, shortNameRegistry: configuredShortNameRegistry() });
+  await pull({ image: req.image, storeRoot: req.storeRoot, insecureRegistries: [], progress: req.progress, unpack: req.unpack, shortNameRegistry: configuredShortNameRegistry(), onRecorded: req.onRecorded });
   return findImage(store, req.image);
 }
 
@@ -160,7 +164,7 @@ async function fetchAndRecord(
   trace('pull: manifests stored');
   const image = await store.recordImage(name, manifestDigest, config, layers);
   trace('pull: recorded');
-  await forgetPreparedBundles(process.getuid?.() !== 0);
+  await req.onRecorded();
   return { image, layerDirs, downloaded, bytesDownloaded };
 }
 
