@@ -81,12 +81,23 @@ export class PodgenError extends Error {
 /** A screenful: past this, more messages only bury the first ones, which are usually the cause. */
 export const MAX_DIAGNOSTICS_SHOWN = 20;
 
+/** Longest message or hint shown whole: a value quoted in it may be a whole line of some file given by mistake. */
+export const MAX_MESSAGE_CHARS = 400;
+
+/** The text, or its start and end with the middle left out (the end says what to do). */
+export function clipText(text: string, max = MAX_MESSAGE_CHARS): string {
+  if (text.length <= max) return text;
+  const tail = Math.floor(max / 3);
+  const head = max - tail;
+  return `${text.slice(0, head)} [... ${text.length - head - tail} characters left out ...] ${text.slice(text.length - tail)}`;
+}
+
 /** "file:line: message" — the form editors and CI logs can jump to. */
 export function formatDiagnostic(d: Diagnostic): string {
   const where = d.line !== undefined ? `${d.file}:${d.line}` : d.file;
   const prefix = d.severity === 'warning' ? 'warning: ' : '';
-  const hint = d.hint ? `\n  hint: ${d.hint}` : '';
-  return `${where}: ${prefix}${d.message}${hint}`;
+  const hint = d.hint ? `\n  hint: ${clipText(d.hint)}` : '';
+  return `${where}: ${prefix}${clipText(d.message)}${hint}`;
 }
 
 export function definitionError(diagnostics: readonly Diagnostic[]): PodgenError {
@@ -114,11 +125,11 @@ export function describeError(err: unknown): string {
       : err.data.file
         ? `${err.data.file}${err.data.line !== undefined ? `:${err.data.line}` : ''}: `
         : '';
-    lines.push(`podgen: ${where}${err.message}`);
+    lines.push(`podgen: ${where}${clipText(err.message)}`);
     if (err.data.command) lines.push(`  command: ${err.data.command.join(' ')}`);
     if (err.data.exitStatus !== undefined) lines.push(`  exit status: ${err.data.exitStatus}`);
     if (err.data.stderr) lines.push(`  stderr: ${err.data.stderr.trim()}`);
-    if (err.data.hint) lines.push(`  hint: ${err.data.hint}`);
+    if (err.data.hint) lines.push(`  hint: ${clipText(err.data.hint)}`);
     return lines.join('\n');
   }
   if (err instanceof Error) return `podgen: internal error: ${err.stack ?? err.message}`;

@@ -102,6 +102,16 @@ describe('podgen generate: hostile input and hostile outputs', function () {
   });
 
   describe('the error list is capped', function () {
+    it('a 100,000-character value: the message quotes its start and end, not all of it', function () {
+      const file = path.join(dir, 'long.container');
+      fs.writeFileSync(file, `${GOOD}Memory=${'x'.repeat(100_000)}9\n`);
+      const r = podgen(['generate', file]);
+      assert.equal(r.status, 65, r.stderr);
+      assert.ok(r.stderr.length < 2000, `${r.stderr.length} characters of stderr`);
+      assert.match(r.stderr, /:3: Memory=: "x+ \[\.\.\. \d+ characters left out \.\.\.\] x+9" is not a size/);
+      assertClean(r.stderr);
+    });
+
     it(`${MAX_DIAGNOSTICS_SHOWN + 15} unknown keys: the first ${MAX_DIAGNOSTICS_SHOWN} shown, then how many more`, function () {
       const file = path.join(dir, 'keys.container');
       fs.writeFileSync(file, `${GOOD}${Array.from({ length: MAX_DIAGNOSTICS_SHOWN + 15 }, (_, i) => `Bogus${i}=1`).join('\n')}\n`);

@@ -19,7 +19,7 @@ import * as path from 'node:path';
 import { generate, machineContext } from '../../src/commands/generate';
 import { CONTAINER_KEYS } from '../../src/decode/containerKeys';
 import type { Engine } from '../../src/decode/decodeContainer';
-import { describeError, ExitCode, PodgenError } from '../../src/errors';
+import { describeError, ExitCode, MAX_MESSAGE_CHARS, PodgenError } from '../../src/errors';
 import { GENERATED_MARK } from '../../src/resolve/unitName';
 import { REPO_ROOT } from './cli';
 
@@ -211,6 +211,9 @@ export function runCase(c: FuzzCase, work: string): Verdict {
   const failures: string[] = [];
   if (exit === ExitCode.internal) failures.push('exit 70 (internal error)');
   if (TRACE.test(stderr)) failures.push('a stack trace on stderr');
+  // A message quotes at most a clipped stretch of the input (errors.ts, MAX_MESSAGE_CHARS), plus the file's path.
+  const longest = Math.max(0, ...stderr.split('\n').map((l) => l.length));
+  if (longest > MAX_MESSAGE_CHARS + 2 * file.length + 200) failures.push(`a ${longest}-character line on stderr`);
   if (ms > MAX_MS) failures.push(`took ${ms.toFixed(0)} ms (> ${MAX_MS})`);
   const left = filesUnder(out);
   if (exit !== 0 && left.length > 0) failures.push(`failed, yet left ${left.map((f) => path.relative(out, f)).join(', ')}`);
