@@ -126,3 +126,52 @@ export const NO_EMPTY_KEYS: Readonly<Record<'Unit' | 'Service', ReadonlySet<stri
 
 /** Keys systemd 252 still recognises only to say "Support for option X= has been removed and it is ignored". */
 export const REMOVED_KEYS: ReadonlySet<string> = new Set(['IgnoreOnSnapshot', 'BusPolicy', 'Capabilities', 'NetClass', 'SysVStartPriority']);
+
+/** Settings systemd 252 reads with parse_boolean() (measured: "Failed to parse boolean value" for a non-boolean). */
+export const BOOLEAN_KEYS: Readonly<Record<'Unit' | 'Service', ReadonlySet<string>>> = {
+  Unit: new Set(['AllowIsolate', 'DefaultDependencies', 'IgnoreOnIsolate', 'OnFailureIsolate', 'RefuseManualStart', 'RefuseManualStop', 'StopWhenUnneeded']),
+  Service: new Set([
+    'BlockIOAccounting', 'CPUAccounting', 'CPUSchedulingResetOnFork', 'DynamicUser', 'GuessMainPID', 'IOAccounting', 'IPAccounting',
+    'IgnoreSIGPIPE', 'LockPersonality', 'MemoryAccounting', 'MemoryDenyWriteExecute', 'MountAPIVFS', 'NoNewPrivileges', 'NonBlocking',
+    'PermissionsStartOnly', 'PrivateDevices', 'PrivateIPC', 'PrivateMounts', 'PrivateNetwork', 'PrivateTmp', 'PrivateUsers',
+    'ProtectClock', 'ProtectControlGroups', 'ProtectHostname', 'ProtectKernelLogs', 'ProtectKernelModules', 'ProtectKernelTunables',
+    'RemainAfterExit', 'RemoveIPC', 'RestrictRealtime', 'RestrictSUIDSGID', 'RootDirectoryStartOnly', 'SendSIGHUP', 'SendSIGKILL',
+    'SyslogLevelPrefix', 'TTYReset', 'TTYVHangup', 'TTYVTDisallocate', 'TasksAccounting',
+  ]),
+};
+
+/** How a setting takes absolute paths: one path (the whole value) or a list of words, and the prefixes allowed before each. */
+export interface PathSetting {
+  readonly list: boolean;
+  /** Characters systemd allows in front of a path here, each once and in this order ("|!" for conditions, "-" for optional, "+" for relative to the root). */
+  readonly prefixes: string;
+  /** "~" (the user's home) is a path here. */
+  readonly home?: boolean;
+}
+
+const CONDITION_PATH = ['DirectoryNotEmpty', 'FileNotEmpty', 'FileIsExecutable', 'NeedsUpdate', 'PathExists', 'PathExistsGlob', 'PathIsDirectory',
+  'PathIsEncrypted', 'PathIsMountPoint', 'PathIsSymbolicLink', 'PathIsReadWrite'];
+const single = (prefixes = ''): PathSetting => ({ list: false, prefixes });
+const list = (prefixes = ''): PathSetting => ({ list: true, prefixes });
+
+/**
+ * Settings systemd 252 refuses with "path is not absolute" (measured; MountImages= and USBFunction*=
+ * have grammars of their own and are left to systemd). test/systemd/systemdTables.test.ts compares
+ * podgen's verdict with systemd's for every key here and a dozen kinds of value.
+ */
+export const PATH_SETTINGS: Readonly<Record<'Unit' | 'Service', Readonly<Record<string, PathSetting>>>> = {
+  Unit: {
+    ...Object.fromEntries(CONDITION_PATH.flatMap((c) => [[`Condition${c}`, single('|!')], [`Assert${c}`, single('|!')]])),
+    RequiresMountsFor: list(),
+    SourcePath: single(),
+  },
+  Service: {
+    BindPaths: list('-'), BindReadOnlyPaths: list('-'), ExtensionImages: list('-'),
+    ExecPaths: list('-+'), NoExecPaths: list('-+'), ReadOnlyPaths: list('-+'), ReadWritePaths: list('-+'), InaccessiblePaths: list('-+'),
+    ReadOnlyDirectories: list('-+'), ReadWriteDirectories: list('-+'), InaccessibleDirectories: list('-+'), ExtensionDirectories: list('-+'),
+    TemporaryFileSystem: list(),
+    EnvironmentFile: single('-'), WorkingDirectory: { list: false, prefixes: '-', home: true },
+    ExecSearchPath: single(), IPCNamespacePath: single(), NetworkNamespacePath: single(), IPEgressFilterPath: single(),
+    IPIngressFilterPath: single(), RootDirectory: single(), RootImage: single(), RootVerity: single(), TTYPath: single(),
+  },
+};

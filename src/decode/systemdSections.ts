@@ -12,12 +12,14 @@ import type { Diagnostic } from '../errors';
 import type { Entry, UnitFile } from '../parse/parseUnitFile';
 import { safeSplit } from '../parse/lookup';
 import { EXEC_FLAGS, STRV_FLAGS } from '../parse/splitWords';
+import { sampleExpansion } from '../values/specifier';
+import { absolutePathProblem, parseSystemdBoolean } from '../values/systemdValue';
 import { parseTimespan } from '../values/timespan';
 import { unitNameProblem } from '../values/unitName';
 import { CONTAINER_KEY_INDEX, QUADLET_KEY_INDEX } from './containerKeys';
 import { suggest } from './suggest';
-import { INSTALL_KEYS, NO_EMPTY_KEYS, REMOVED_KEYS, SERVICE_KEYS, UNIT_KEYS, UNIT_NAME_KEYS } from './systemdKeys';
-import { hasSpecifier } from './validate';
+import { BOOLEAN_KEYS, INSTALL_KEYS, NO_EMPTY_KEYS, PATH_SETTINGS, REMOVED_KEYS, SERVICE_KEYS, UNIT_KEYS, UNIT_NAME_KEYS } from './systemdKeys';
+import { hasVariable } from './validate';
 
 const TABLES: ReadonlyArray<readonly [string, ReadonlySet<string>]> = [
   ['Unit', UNIT_KEYS],
@@ -36,7 +38,6 @@ const USER_KEYS = new Set(['User', 'Group']);
 
 /** Why a word of a dependency setting is no unit name, or undefined. */
 function dependencyProblem(key: string, word: string): string | undefined {
-  if (hasSpecifier(word)) return undefined; // known when the unit loads
   // Quadlet (and podgen's --output) makes an Alias= link in a subdirectory: in/a/dir/alias.service.
   if (key === 'Alias' && /^[^/]+(\/[^/]+)+$/.test(word) && !word.split('/').includes('..')) return dependencyProblem(key, word.slice(word.lastIndexOf('/') + 1));
   // systemd 252 refuses a path elsewhere ("Failed to add dependency on /x/y.service").
@@ -54,7 +55,6 @@ function environmentProblem(word: string): string | undefined {
   const eq = word.indexOf('=');
   if (eq <= 0) return `"${word}" is not a NAME=VALUE assignment`;
   const name = word.slice(0, eq);
-  if (hasSpecifier(name)) return undefined;
   return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? undefined : `"${name}" is not a valid environment variable name`;
 }
 
@@ -63,27 +63,40 @@ function commandProblem(argv: readonly string[]): string | undefined {
   const first = argv[0];
   if (first === undefined) return undefined;
   const program = first.replace(/^[@\-:+!|]+/, '');
-  if (hasSpecifier(program)) return undefined;
   if (program === '') return `"${first}" names no program`;
   if (program.startsWith('/') || !program.includes('/')) return undefined;
   return `"${program}" is neither an absolute path nor a plain program name`;
 }
 
-function valueProblems(section: string, e: Entry): string[] {
-  const value = e.value;
-  if (UNIT_NAME_KEYS.has(e.key)) return words(value, STRV_FLAGS).flatMap((w) => dependencyProblem(e.key, w) ?? []);
-  if (/Sec$/.test(e.key) && e.key !== 'IODeviceLatencyTargetSec' && !hasSpecifier(value)) {
+/** What is wrong with a value, read as systemd reads it (specifiers already expanded to typical text). */
+function problemsOf(section: 'Unit' | 'Service' | 'Install', key: string, value: string): string[] {
+  if (UNIT_NAME_KEYS.has(key)) return words(value, STRV_FLAGS).flatMap((w) => dependencyProblem(key, w) ?? []);
+  if (section === 'Install') return [];
+  if (/Sec$/.test(key) && key !== 'IODeviceLatencyTargetSec') {
     const parsed = parseTimespan(value);
     return parsed.ok ? [] : [parsed.message];
   }
-  if (COUNT_KEYS.has(e.key) && !hasSpecifier(value)) return /^\d+$/.test(value.trim()) ? [] : [`"${value}" is not a whole number`];
+  if (COUNT_KEYS.has(key)) return /^\d+$/.test(value.trim()) ? [] : [`"${value}" is not a whole number`];
+  if (BOOLEAN_KEYS[section].has(key)) return parseSystemdBoolean(value) === undefined ? [`"${value}" is not a boolean; use yes/no (or true/false, on/off, 1/0)`] : [];
+  const paths = PATH_SETTINGS[section][key];
+  if (paths) return (paths.list ? words(value, STRV_FLAGS) : [value.trim()]).flatMap((w) => absolutePathProblem(w, paths.prefixes, paths.home === true) ?? []);
   if (section !== 'Service') return [];
-  if (e.key === 'Environment') return words(value, EXEC_FLAGS).flatMap((w) => environmentProblem(w) ?? []);
-  if (EXEC_KEYS.has(e.key)) return [commandProblem(words(value, EXEC_FLAGS))].flatMap((p) => p ?? []);
-  if (USER_KEYS.has(e.key) && !hasSpecifier(value)) {
-    return /^[^\s:/-][^\s:/]*$/.test(value.trim()) ? [] : [`"${value}" is not a user or group name systemd takes (no spaces, ":" or "/")`];
-  }
+  if (key === 'Environment') return words(value, EXEC_FLAGS).flatMap((w) => environmentProblem(w) ?? []);
+  if (EXEC_KEYS.has(key)) return [commandProblem(words(value, EXEC_FLAGS))].flatMap((p) => p ?? []);
+  if (USER_KEYS.has(key)) return /^[^\s:/-][^\s:/]*$/.test(value.trim()) ? [] : [`"${value}" is not a user or group name systemd takes (no spaces, ":" or "/")`];
   return [];
+}
+
+/**
+ * The problems of an entry. A % specifier is judged by what systemd puts there (values/specifier.ts:
+ * %i is an instance name, %h a home directory), so "After=%i.service" passes and
+ * "Requires=%go{x" does not; $VAR is expanded by systemd only in command lines.
+ */
+function valueProblems(section: 'Unit' | 'Service' | 'Install', e: Entry): string[] {
+  if (EXEC_KEYS.has(e.key) && hasVariable(e.value)) return [];
+  const expanded = sampleExpansion(e.value);
+  const problems = problemsOf(section, e.key, expanded);
+  return expanded === e.value ? problems : problems.map((p) => `${p}, once systemd expands "${e.value}"`);
 }
 
 /** Words of a value; an unbalanced quote is reported by the key's own check, or by systemd. */
@@ -91,8 +104,9 @@ const words = safeSplit;
 
 export function checkSystemdSections(unit: UnitFile, diagnostics: Diagnostic[]): void {
   for (const section of unit.sections) {
-    const table = TABLES.find(([name]) => name === section.name)?.[1];
-    if (!table || section.name === 'Container' || section.name === 'Quadlet') continue;
+    const name = section.name;
+    if (name !== 'Unit' && name !== 'Service' && name !== 'Install') continue;
+    const table = TABLES.find(([n]) => n === name)?.[1] as ReadonlySet<string>;
     for (const e of section.entries) {
       if (e.key.startsWith('X-')) continue;
       const at = { file: e.file, line: e.line, section: section.name, key: e.key };
@@ -115,12 +129,12 @@ export function checkSystemdSections(unit: UnitFile, diagnostics: Diagnostic[]):
       }
       if (e.value.trim() === '') {
         // An empty assignment resets most settings; these systemd refuses, and drops the line.
-        if ((section.name === 'Unit' || section.name === 'Service') && NO_EMPTY_KEYS[section.name].has(e.key)) {
+        if (name !== 'Install' && NO_EMPTY_KEYS[name].has(e.key)) {
           diagnostics.push({ severity: 'error', ...at, message: `${e.key}= needs a value: systemd 252 does not read an empty one as a reset, it ignores the line`, hint: 'remove the line, or give a value' });
         }
         continue;
       }
-      for (const problem of valueProblems(section.name, e)) {
+      for (const problem of valueProblems(name, e)) {
         diagnostics.push({ severity: 'error', ...at, message: `${e.key}=: ${problem}`, hint: 'systemd would ignore this setting (see systemd.unit(5), systemd.service(5))' });
       }
     }

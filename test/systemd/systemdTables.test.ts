@@ -8,7 +8,8 @@ import { strict as assert } from 'node:assert';
 import { execFile, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { INSTALL_KEYS, NO_EMPTY_KEYS, REMOVED_KEYS, SERVICE_KEYS, UNIT_KEYS } from '../../src/decode/systemdKeys';
+import { BOOLEAN_KEYS, INSTALL_KEYS, NO_EMPTY_KEYS, PATH_SETTINGS, type PathSetting, REMOVED_KEYS, SERVICE_KEYS, UNIT_KEYS } from '../../src/decode/systemdKeys';
+import { absolutePathProblem, parseSystemdBoolean } from '../../src/values/systemdValue';
 import * as os from 'node:os';
 import { parseTimespan } from '../../src/values/timespan';
 
@@ -85,51 +86,96 @@ describe('time spans (systemd-analyze timespan on this machine)', function () {
   });
 });
 
-describe('empty and removed settings (systemd-analyze verify on this machine, one key at a time)', function () {
-  this.timeout(120_000);
-  let dir: string;
+/** One unit per job (some refusals end verify's reading of a file), sixteen verifies at a time: what systemd said of each. */
+async function systemdSays(dir: string, jobs: ReadonlyArray<{ id: string; body: string }>): Promise<Map<string, string>> {
   const said = new Map<string, string>();
-  before(async function () {
+  const verify = (job: { id: string; body: string }, n: number): Promise<void> =>
+    new Promise((resolve) => {
+      const file = path.join(dir, `k${n}.service`);
+      fs.writeFileSync(file, job.body);
+      execFile('systemd-analyze', ['verify', file], { encoding: 'utf8', env: { ...process.env, SYSTEMD_LOG_LEVEL: 'info' } }, (_err, stdout, stderr) => {
+        // Missing files and programs are this machine's business, not the setting's.
+        const lines = `${stdout}${stderr}`.split('\n').filter((l) => l.includes(`k${n}.service:`) && !/not found|No such file|does not exist/.test(l));
+        if (lines.length > 0) said.set(job.id, lines.join(' / '));
+        resolve();
+      });
+    });
+  for (let i = 0; i < jobs.length; i += 16) await Promise.all(jobs.slice(i, i + 16).map((j, k) => verify(j, i + k)));
+  return said;
+}
+
+const unitWith = (section: 'Unit' | 'Service', key: string, value: string): string =>
+  section === 'Unit' ? `[Unit]\n${key}=${value}\n[Service]\nExecStart=/bin/true\n` : `[Service]\nExecStart=/bin/true\n${key}=${value}\n`;
+
+describe('settings systemd reads its own way (systemd-analyze verify on this machine, one unit per case)', function () {
+  this.timeout(180_000);
+  let dir: string;
+  before(function () {
     if (spawnSync('systemd-analyze', ['--version']).status !== 0) {
       console.log('      (skipped: systemd-analyze is not installed; test/prepare-host.sh installs systemd)');
       this.skip();
     }
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'podgen-keys-'));
-    const jobs: Array<{ id: string; body: string }> = [];
-    for (const [section, keys] of [['Unit', UNIT_KEYS], ['Service', SERVICE_KEYS]] as const) {
-      for (const key of keys) {
-        if (key === 'ExecStart') continue;
-        const body = section === 'Unit' ? `[Unit]\n${key}=\n[Service]\nExecStart=/bin/true\n` : `[Service]\nExecStart=/bin/true\n${key}=\n`;
-        jobs.push({ id: `${section}.${key}`, body });
-      }
-    }
-    // One unit per key (some refusals end verify's reading of the file), eight verifies at a time.
-    const verify = (job: { id: string; body: string }, n: number): Promise<void> =>
-      new Promise((resolve) => {
-        const file = path.join(dir, `k${n}.service`);
-        fs.writeFileSync(file, job.body);
-        execFile('systemd-analyze', ['verify', file], { encoding: 'utf8', env: { ...process.env, SYSTEMD_LOG_LEVEL: 'info' } }, (_err, stdout, stderr) => {
-          const lines = `${stdout}${stderr}`.split('\n').filter((l) => l.includes(`k${n}.service:`));
-          if (lines.length > 0) said.set(job.id, lines.join(' / '));
-          resolve();
-        });
-      });
-    for (let i = 0; i < jobs.length; i += 8) await Promise.all(jobs.slice(i, i + 8).map((j, k) => verify(j, i + k)));
   });
   after(function () {
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
+  const everyKey = (value: string): Array<{ id: string; body: string }> =>
+    (['Unit', 'Service'] as const).flatMap((section) =>
+      [...(section === 'Unit' ? UNIT_KEYS : SERVICE_KEYS)].filter((k) => k !== 'ExecStart').map((key) => ({ id: `${section}.${key}`, body: unitWith(section, key, value) })),
+    );
+  const keysOf = (said: Map<string, string>, section: string, pattern: RegExp): string[] =>
+    [...said].filter(([k, m]) => k.startsWith(`${section}.`) && pattern.test(m)).map(([k]) => k.slice(section.length + 1)).sort();
 
-  it('NO_EMPTY_KEYS are exactly the keys whose empty assignment systemd ignores instead of resetting', function () {
-    const refused = (section: string): string[] =>
-      [...said].filter(([k, m]) => k.startsWith(`${section}.`) && /Failed to|Invalid|ignoring/.test(m) && !/removed|obsolete/.test(m)).map(([k]) => k.slice(section.length + 1)).sort();
+  it('NO_EMPTY_KEYS are exactly the keys whose empty assignment systemd ignores instead of resetting; REMOVED_KEYS those it says were removed', async function () {
+    const said = await systemdSays(dir, everyKey(''));
+    const refused = (section: string): string[] => keysOf(said, section, /Failed to|Invalid|ignoring/).filter((k) => !/removed|obsolete/.test(said.get(`${section}.${k}`) ?? ''));
     assert.ok(refused('Service').length > 0, 'systemd refused no empty assignment, which cannot be right');
     assert.deepEqual([...NO_EMPTY_KEYS.Unit].sort(), refused('Unit'));
     assert.deepEqual([...NO_EMPTY_KEYS.Service].sort(), refused('Service'));
-  });
-
-  it('REMOVED_KEYS are exactly the keys systemd says it ignores as removed', function () {
     const removed = [...said].filter(([, m]) => /has been removed and it is ignored/.test(m)).map(([k]) => k.split('.')[1] as string);
     assert.deepEqual([...new Set(removed)].sort(), [...REMOVED_KEYS].sort());
+  });
+
+  it('BOOLEAN_KEYS are exactly the keys systemd reads as booleans, and parseSystemdBoolean agrees with it on every spelling', async function () {
+    const said = await systemdSays(dir, everyKey('yeb'));
+    assert.deepEqual([...BOOLEAN_KEYS.Unit].sort(), keysOf(said, 'Unit', /Failed to parse boolean/));
+    assert.deepEqual([...BOOLEAN_KEYS.Service].sort(), keysOf(said, 'Service', /Failed to parse boolean/));
+    const spellings = ['yes', 'YES', 'y', 'T', 'True', 'on', '1', '0', 'off', 'N', 'f', 'no', 'yeb', '2', 'enable', ' yes '];
+    const verdicts = await systemdSays(dir, spellings.map((v) => ({ id: v, body: unitWith('Service', 'RemainAfterExit', v) })));
+    assert.deepEqual(spellings.filter((v) => (parseSystemdBoolean(v) !== undefined) !== !verdicts.has(v)), []);
+  });
+
+  it('PATH_SETTINGS are the keys systemd wants absolute paths in, and podgen refuses exactly the path values systemd refuses', async function () {
+    const said = await systemdSays(dir, everyKey('rel/x'));
+    const LEFT_TO_SYSTEMD = ['MountImages', 'USBFunctionDescriptors', 'USBFunctionStrings'];
+    for (const section of ['Unit', 'Service'] as const) {
+      assert.deepEqual(Object.keys(PATH_SETTINGS[section]).sort(), keysOf(said, section, /not absolute/).filter((k) => !LEFT_TO_SYSTEMD.includes(k)));
+    }
+    const values = ['/abs', '-/abs', 'rel/x', '-rel', '/a rel', '~', '/a:/b', '!/abs', '|/abs', '+/abs', '-~', '/a /b', '!|/x', '|!/x', '~/x', '-+/x', '+-/x', '--/x'];
+    // Every key with the values that tell a list from a single path; every kind of key (list or not,
+    // its prefixes, "~") with all of them.
+    const kinds = new Set<string>();
+    const jobs = (['Unit', 'Service'] as const).flatMap((section) =>
+      Object.entries(PATH_SETTINGS[section]).flatMap(([key, spec]) => {
+        const kind = JSON.stringify(spec);
+        const all = !kinds.has(kind);
+        kinds.add(kind);
+        return (all ? values : ['/abs', 'rel/x', '/a rel']).map((v) => ({ id: `${section}.${key}=${v}`, body: unitWith(section, key, v) }));
+      }),
+    );
+    const verdicts = await systemdSays(dir, jobs);
+    const differ = jobs
+      .map((j) => j.id)
+      .filter((id) => {
+        const [sk, v] = [id.slice(0, id.indexOf('=')), id.slice(id.indexOf('=') + 1)];
+        const [section, key] = sk.split('.') as ['Unit' | 'Service', string];
+        const spec = PATH_SETTINGS[section][key] as PathSetting;
+        const words = spec.list ? v.split(' ') : [v];
+        const podgenRefuses = words.some((w) => absolutePathProblem(w, spec.prefixes, spec.home === true) !== undefined);
+        return podgenRefuses !== verdicts.has(id);
+      })
+      .map((id) => `${id}: systemd ${verdicts.has(id) ? `refuses (${verdicts.get(id)})` : 'accepts'}`);
+    assert.deepEqual(differ, []);
   });
 });
