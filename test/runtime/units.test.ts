@@ -525,6 +525,15 @@ describe('podgen engine: containers run by runc under systemd (sandbox)', functi
     const plain = pg(['run', '--rm', '--network', 'none', image, '/bin/sh', '-c', status]);
     assert.match(plain.stdout, /^Seccomp:\s+2$/m);
     assert.match(plain.stdout, /^move_pages: Operation not permitted \(errno 1\)$/m);
+    // A profile that is not there, or not a profile: the exit codes of the README, the file and field named.
+    const missing = pg(['run', '--rm', '--network', 'none', '--security-opt', `seccomp=${own}.gone`, image, '/bin/true']);
+    assert.equal(missing.status, 66, missing.stderr);
+    assert.match(missing.stderr, /seccomp profile \S+own-seccomp\.json\.gone does not exist/);
+    const broken = path.join(env.staging, 'broken-seccomp.json');
+    fs.writeFileSync(broken, JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['read'], action: 'SCMP_ACT_MAYBE' }] }));
+    const bad = pg(['run', '--rm', '--network', 'none', '--security-opt', `seccomp=${broken}`, image, '/bin/true']);
+    assert.equal(bad.status, 65, bad.stderr);
+    assert.match(bad.stderr, /syscalls\[0\]\.action "SCMP_ACT_MAYBE" is not a seccomp action/);
   });
 
   it('after a reboot of the sandbox an enabled container comes back by itself (nothing of podgen running but prepare), then down leaves nothing', async function () {
