@@ -71,6 +71,10 @@ function commandProblem(argv: readonly string[]): string | undefined {
 /** What is wrong with a value, read as systemd reads it (specifiers already expanded to typical text). */
 function problemsOf(section: 'Unit' | 'Service' | 'Install', key: string, value: string): string[] {
   if (UNIT_NAME_KEYS.has(key)) return words(value, STRV_FLAGS).flatMap((w) => dependencyProblem(key, w) ?? []);
+  if (key === 'DefaultInstance') {
+    // The instance becomes part of a unit name (and of the link enable makes: x.target.wants/web@INSTANCE.service).
+    return unitNameProblem(`x@${value.trim()}.service`) === undefined ? [] : [`"${value}" cannot be an instance name: use letters, digits and ":-_.\\@" only`];
+  }
   if (section === 'Install') return [];
   if (/Sec$/.test(key) && key !== 'IODeviceLatencyTargetSec') {
     const parsed = parseTimespan(value);

@@ -109,6 +109,11 @@ export function writeUnits(dir: string, outputs: readonly UnitOutput[]): string[
         fs.closeSync(fd);
       }
       for (const link of o.symlinks) {
+        // The planner makes these from [Install] names it has checked; this is the last line of defence
+        // against a link landing outside the output directory.
+        if (path.isAbsolute(link.path) || link.path.split('/').includes('..')) {
+          throw new PodgenError(`refusing the link ${link.path}: it would be outside ${dir}`, { kind: 'internal' });
+        }
         const linkPath = path.join(dir, link.path);
         makeDirs(path.dirname(linkPath));
         const tempLink = `${linkPath}${tag}`;

@@ -242,6 +242,16 @@ const CASES: readonly BadCase[] = [
     stderr: [/:3: SeccompProfile=: "my-profile.json" is not a seccomp profile; write unconfined, or the absolute path/, /:4: Mask=: "proc\/b" in "\/proc\/a:proc\/b" is not an absolute path/],
   },
   {
+    name: 'a DefaultInstance= that makes no unit name (a / would put the enable link in a subdirectory)',
+    input: (d) => {
+      const f = path.join(d, 't@.container');
+      fs.writeFileSync(f, `${good}[Install]\nWantedBy=multi-user.target\nDefaultInstance=a/b\n`);
+      return f;
+    },
+    exit: 65,
+    stderr: [/:5: DefaultInstance=: "a\/b" cannot be an instance name: use letters, digits and ":-_.\\@" only/],
+  },
+  {
     name: 'every problem at once',
     input: '[Container]\nImage=busybox\nPublishport=80\nMemory=lots\nRestartPolicy=sometimes\n',
     exit: 65,
