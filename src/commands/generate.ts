@@ -7,7 +7,10 @@ import * as path from 'node:path';
 import { decodeContainer, type Engine } from '../decode/decodeContainer';
 import { type Diagnostic, definitionError, PodgenError } from '../errors';
 import { writeUnits } from '../output/writeUnits';
-import type { PlanContext } from '../plan/context';
+import { systemdVerifier } from '../manage/analyze';
+import type { UnitFile } from '../parse/parseUnitFile';
+import { complaintDiagnostic } from '../plan/complaints';
+import type { PlanContext, UnitVerifier } from '../plan/context';
 import { planUnit } from '../plan/planUnit';
 import type { UnitPlan } from '../plan/unitPlan';
 import { renderCompanion, renderUnit } from '../render/renderUnit';
@@ -46,6 +49,8 @@ export function generate(req: GenerateRequest): GenerateResult {
   const units: GeneratedUnit[] = [];
   const diagnostics: Diagnostic[] = [];
   const seen = new Map<string, string>();
+  /** Each unit's definition, drop-ins merged: where systemd's complaints are told. */
+  const definitions = new Map<string, UnitFile>();
   for (const name of req.names) {
     const loaded = loadDefinition(name, req.search);
     appendAll(diagnostics, loaded.diagnostics);
@@ -70,6 +75,16 @@ export function generate(req: GenerateRequest): GenerateResult {
     seen.set(planned.plan.unitName, loaded.sourcePath);
     const plan = planned.plan;
     units.push({ plan, text: renderUnit(plan, PODGEN_VERSION), companions: plan.companions.map((c) => ({ unitName: c.unitName, text: renderCompanion(plan, c, PODGEN_VERSION) })) });
+    definitions.set(plan.unitName, loaded.unit);
+  }
+  // The last word is systemd's: a line it would ignore is an error at the definition's line.
+  if (req.ctx.verifyUnits && units.length > 0 && !diagnostics.some((d) => d.severity === 'error')) {
+    const rendered = units.flatMap((u) => [{ unitName: u.plan.unitName, text: u.text, unit: u }, ...u.companions.map((c) => ({ ...c, unit: u }))]);
+    for (const c of req.ctx.verifyUnits(rendered)) {
+      const r = rendered.find((x) => x.unitName === c.unitName);
+      if (!r) continue;
+      diagnostics.push(complaintDiagnostic(c, r.text, definitions.get(r.unit.plan.unitName) as UnitFile, r.unit.plan.source));
+    }
   }
   const warnings = diagnostics.filter((d) => d.severity === 'warning');
   if (diagnostics.some((d) => d.severity === 'error')) throw definitionError(diagnostics);
@@ -92,5 +107,11 @@ export function machineContext(user: boolean, env: NodeJS.ProcessEnv = process.e
     // PODGEN_NO_NATIVE_HELPER: the shape for machines without a C compiler, on one that has one (tests).
     ...(!env.PODGEN_NO_NATIVE_HELPER && fs.existsSync(NATIVE_HELPER) ? { nativeHelper: NATIVE_HELPER } : {}),
     fileExists: (p) => fs.existsSync(p),
+    ...(env.PODGEN_NO_VERIFY ? {} : withVerifier()),
   };
+}
+
+function withVerifier(): { verifyUnits?: UnitVerifier } {
+  const verifyUnits = systemdVerifier();
+  return verifyUnits ? { verifyUnits } : {};
 }

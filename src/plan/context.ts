@@ -18,7 +18,21 @@ export interface PlanContext {
   readonly nativeHelper?: string;
   /** Used only for AddDevice=-/dev/x (skip the device when absent, as Quadlet does). */
   readonly fileExists: (path: string) => boolean;
+  /** What the installed systemd makes of rendered units (manage/analyze.ts); absent where there is no systemd. */
+  readonly verifyUnits?: UnitVerifier;
 }
+
+/** One line of a rendered unit that systemd would not read as written. */
+export interface UnitComplaint {
+  readonly unitName: string;
+  /** The line of the unit file (1-based). */
+  readonly line: number;
+  readonly message: string;
+  /** A deprecated setting that still works (systemd says "please use ... instead"). */
+  readonly deprecated: boolean;
+}
+
+export type UnitVerifier = (units: ReadonlyArray<{ readonly unitName: string; readonly text: string }>) => UnitComplaint[];
 
 /** What an engine's planner hands back. */
 export interface PlannedService {

@@ -2,7 +2,7 @@
 // shell string; failures become PodgenErrors carrying the command, its exit
 // status and its stderr.
 
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { constants } from 'node:os';
 import { PodgenError } from '../errors';
 
@@ -47,6 +47,16 @@ export async function run(argv: readonly string[], opts: { input?: Uint8Array | 
       child.stdin.end(opts.input);
     }
   });
+}
+
+/**
+ * Run a short command to completion, synchronously (for the pure pipeline's one question to the
+ * machine: what systemd makes of a unit). Its exit status is the caller's to judge.
+ */
+export function runSync(argv: readonly string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): RunResult {
+  const r = spawnSync(argv[0] as string, argv.slice(1), { encoding: 'utf8', env: opts.env, timeout: opts.timeoutMs ?? 30_000, maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (r.error) throw spawnError(argv, r.error);
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** A running command whose stdin (and stdout) the caller streams. */

@@ -12,13 +12,14 @@ const RTMIN = 34;
 const RTMAX = 64;
 
 export interface Signal {
-  /** SIGTERM, SIGRTMIN+3: the spelling systemd's KillSignal= and runc take. */
+  /** SIGTERM, SIGRTMIN+3: the spelling systemd's KillSignal= and runc take (32 and 33, which glibc keeps for itself and names nothing, as numbers). */
   readonly name: string;
   readonly number: number;
 }
 
 function byNumber(n: number): Signal {
   if (n < NAMES.length) return { name: `SIG${NAMES[n] as string}`, number: n };
+  if (n < RTMIN) return { name: String(n), number: n };
   return { name: n === RTMIN ? 'SIGRTMIN' : `SIGRTMIN+${n - RTMIN}`, number: n };
 }
 

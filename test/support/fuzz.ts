@@ -18,6 +18,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { generate, machineContext } from '../../src/commands/generate';
 import { CONTAINER_KEYS } from '../../src/decode/containerKeys';
+import { INSTALL_KEYS, SERVICE_KEYS, UNIT_KEYS } from '../../src/decode/systemdKeys';
 import type { Engine } from '../../src/decode/decodeContainer';
 import { describeError, ExitCode, MAX_MESSAGE_CHARS, PodgenError } from '../../src/errors';
 import { GENERATED_MARK } from '../../src/resolve/unitName';
@@ -110,9 +111,11 @@ const VALUES = [
   '$FOO', '${BAR}', '"unterminated', "a 'b c' d", 'x=y', 'A=1 "B=2 3"', 'nofile=10:5', 'nofile=1024:2048', 'CAP_NET_ADMIN', 'NET_RAW', 'CAP_FOO', 'ALL',
   '999999999999999999999', 'host', 'none', 'bridge', 'net.network', 'db.container', 'type=bind,source=/a,destination=/b', 'type=tmpfs', '30s', '1m30s',
   'disable', 'healthy', 'kill', 'CMD-SHELL true', '["CMD", "true"]', 'runc', 'crun', 'local', 'registry', '1:0:65536', 'keep-id', 'a\\x20b', '\\',
+  // Values of systemd's own settings: unit names, paths with their prefixes, time spans.
+  'multi-user.target', 'db.service', 'network-online.target', '/etc/x.env', '-/etc/x.env', 'rel.env', '|!/x', '!|/x', '~', 'a/b', 'infinity',
+  '5min', '1h 30s', 'y', 'off', 'notify', 'oneshot', 'mixed', '%i', '%i.service', 'web@%i.service', '/bin/true', 'bin/true', '-/bin/true',
 ];
 const NAMES = ['web', 'db-main', 'worker@', 'worker@3', 'my web', 'a%b', 'x:y', '-x', 'w\u00e9b', '@x', 'ok.v2', 'a\\x2db', 'x'.repeat(260)];
-const SERVICE_KEYS = ['Type', 'Restart', 'RestartSec', 'TimeoutStopSec', 'KillMode', 'ExecStartPre', 'Environment', 'User', 'StartLimitBurst'];
 
 export interface FuzzFile {
   readonly name: string;
@@ -134,9 +137,10 @@ export function grammarDefinition(rng: Rng): FuzzFile {
   };
   const parts = [rng.chance(0.9) ? `[Container]\nImage=${rng.pick(['docker.io/library/busybox:1.36', 'busybox', 'docker.io/library/nginx:1.25'])}` : ''];
   parts.push(section('Container', keys, rng.int(12)));
-  if (rng.chance(0.3)) parts.push(section('Service', SERVICE_KEYS, 1 + rng.int(3)));
-  if (rng.chance(0.2)) parts.push(section('Unit', ['Description', 'After', 'Requires', 'Wants'], 1 + rng.int(2)));
-  if (rng.chance(0.2)) parts.push(section('Install', ['WantedBy', 'RequiredBy', 'Alias', 'DefaultInstance'], 1 + rng.int(2)));
+  // systemd's own sections, from its own key tables (decode/systemdKeys.ts).
+  if (rng.chance(0.3)) parts.push(section('Service', [...SERVICE_KEYS], 1 + rng.int(3)));
+  if (rng.chance(0.2)) parts.push(section('Unit', [...UNIT_KEYS], 1 + rng.int(2)));
+  if (rng.chance(0.2)) parts.push(section('Install', [...INSTALL_KEYS], 1 + rng.int(2)));
   const dropins: Array<[string, Buffer]> = rng.chance(0.15) ? [[`${rng.int(99)}-x.conf`, Buffer.from(section('Container', keys, 1 + rng.int(3)))]] : [];
   return { name: rng.pick(NAMES), bytes: Buffer.from(`${parts.join('\n')}\n`), dropins };
 }

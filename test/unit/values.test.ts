@@ -58,6 +58,9 @@ describe('value parsers (src/values)', function () {
     assert.deepEqual(value(parseSignal('2')), { name: 'SIGINT', number: 2 });
     assert.deepEqual(value(parseSignal('RTMIN+3')), { name: 'SIGRTMIN+3', number: 37 });
     assert.deepEqual(value(parseSignal('37')), { name: 'SIGRTMIN+3', number: 37 });
+    // glibc keeps 32 and 33 for itself: they have no name, and systemd takes them as numbers.
+    assert.deepEqual(value(parseSignal('32')), { name: '32', number: 32 });
+    assert.deepEqual(value(parseSignal('33')), { name: '33', number: 33 });
     refused(parseSignal('SIGFOO'), /not a signal/);
     refused(parseSignal('65'), /out of range/);
   });
