@@ -28,7 +28,7 @@ export function systemdVerifier(): UnitVerifier | undefined {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'podgen-verify-'));
     try {
       for (const u of units) fs.writeFileSync(path.join(dir, u.unitName), u.text);
-      const r = runSync([ANALYZE, 'verify', '--man=no', ...units.map((u) => path.join(dir, u.unitName))], {
+      const r = runSync([ANALYZE, 'verify', '--man=no', '--recursive-errors=no', ...units.map((u) => path.join(dir, u.unitName))], {
         env: { ...process.env, SYSTEMD_LOG_LEVEL: 'warning', SYSTEMD_LOG_COLOR: '0', SYSTEMD_LOG_LOCATION: '0' },
       });
       return complaintsIn(`${r.stdout}${r.stderr}`, dir);
