@@ -307,6 +307,27 @@ describe('podgen generate: bad input', function () {
     assert.match(r.stderr, /web\.container\.d\/10-port\.conf:3: PublishPort=: container port "abc" is not a port or a range like 8000-8010/);
   });
 
+  it("systemd's own verdict (systemd-analyze verify): a value only systemd's parser knows is refused at its line, also in a drop-in; a deprecated setting is a warning", function () {
+    if (spawnSync('systemd-analyze', ['--version']).status !== 0) {
+      console.log('      (skipped: systemd-analyze is not installed; test/prepare-host.sh installs systemd)');
+      this.skip();
+    }
+    fs.writeFileSync(path.join(dir, 'web.container'), `${good}[Service]\nIOSchedulingPriority=99\n`);
+    fs.mkdirSync(path.join(dir, 'web.container.d'));
+    fs.writeFileSync(path.join(dir, 'web.container.d', '10-job.conf'), '[Unit]\n\nJobTimeoutAction=bogus\n');
+    const r = podgen(['generate', '--output', out, 'web'], { cwd: dir });
+    assert.equal(r.status, 65, r.stderr);
+    assert.match(r.stderr, /web\.container:4: IOSchedulingPriority=: systemd would ignore this line: Failed to parse IO priority, ignoring: 99/);
+    assert.match(r.stderr, /web\.container\.d\/10-job\.conf:3: JobTimeoutAction=: systemd would ignore this line/);
+    assert.deepEqual(fs.existsSync(out) ? fs.readdirSync(out) : [], [], 'nothing written');
+    // PODGEN_NO_VERIFY=1 leaves these to systemd (the static checks do not know IO priorities).
+    assert.equal(podgen(['generate', 'web'], { cwd: dir, env: { PODGEN_NO_VERIFY: '1' } }).status, 0);
+    fs.writeFileSync(path.join(dir, 'old.container'), `${good}[Service]\nCPUShares=100\n`);
+    const old = podgen(['generate', 'old'], { cwd: dir });
+    assert.equal(old.status, 0, old.stderr);
+    assert.match(old.stderr, /old\.container:4: warning: CPUShares= still works, but systemd says: .*please use CPUWeight= instead/);
+  });
+
   it('output directory not writable: exit 73, nothing written', function () {
     const ro = path.join(dir, 'ro');
     fs.mkdirSync(ro);
