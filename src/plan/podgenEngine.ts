@@ -28,7 +28,7 @@ import { literal, shellWord } from '../render/escape';
 import { hook, RECORD_IN_UNIT } from '../restart/unitSettings';
 import { hasSpecifier } from '../decode/validate';
 import { flagProblem, takesValue } from '../runtime/runArgs';
-import { createArgv, execFifoOf, fastCleanupArgv, pidFileOf, readyStartArgv, startArgv } from '../runtime/takeOver';
+import { createArgv, execFifoOf, fastCleanupArgv, pidFileOf, readyMarkerOf, readyStartArgv, startArgv } from '../runtime/takeOver';
 import { cpuQuota, parseCpus } from '../values/cpus';
 import { parseSignal } from '../values/signal';
 import { parseSize } from '../values/size';
@@ -167,7 +167,7 @@ export function planPodgen(def: ContainerDefinition, ctx: PlanContext, problems:
   // Fast: the last stop's cleanup left this exact bundle with a fresh writable layer mounted,
   // behind a marker named after these very arguments, so the runtime can start straight away. A
   // changed definition, a reboot (/run), a pull or a failed re-arm leave no marker: full prepare.
-  const ready = `[ -e ${shellWord(`${bundle}/ready-${key}`)} ]`; // the fallback shape's and Notify=true's sh check
+  const ready = `[ -e ${shellWord(readyMarkerOf(bundle, key))} ]`; // the fallback shape's and Notify=true's sh check
   const orPrepare = literal('; exec "$0" "$@"');
   if (detached) {
     const pre = fast ? ['/bin/sh', '-c', `${ready} && exit 0${orPrepare}`, ...prepare] : prepare;
@@ -176,7 +176,7 @@ export function planPodgen(def: ContainerDefinition, ctx: PlanContext, problems:
   } else {
     // podgen-unit checks the marker itself: one exec less than an sh in front (~1 ms of a ~40 ms
     // start). Notify=healthy's check would be a second command of the definition's words: sh then.
-    const readyStart = helper && fast && !readyBy ? readyStartArgv(helper, layout, record, `${bundle}/ready-${key}`, prepareStep) : undefined;
+    const readyStart = helper && fast && !readyBy ? readyStartArgv(helper, layout, record, readyMarkerOf(bundle, key), prepareStep) : undefined;
     service.addCommand('Service', 'ExecStart', readyStart ?? (fast ? ['/bin/sh', '-c', `${ready} && exec ${takeOver.map(shellWord).join(' ')}${orPrepare}`, ...prepareStep] : prepareStep));
   }
   if (helper) {

@@ -8,13 +8,14 @@ import * as path from 'node:path';
 import { unmountRootfs } from '../image/unpack';
 import { listDir } from '../resolve/readIfExists';
 import { type ContainerPaths, containerPaths, isMounted, preparedContainers, runtimeHolds } from './paths';
+import { READY_MARKER_PREFIX } from './takeOver';
 
 /**
  * No Node-free start for this container: its next stop's cleanup removes its bundle and root
  * instead of re-arming them. Returns the markers' names (cleanup puts them back once re-armed).
  */
 export function dropReadyMarkers(p: ContainerPaths): string[] {
-  const markers = listDir(p.bundle).filter((f) => f.startsWith('ready-'));
+  const markers = listDir(p.bundle).filter((f) => f.startsWith(READY_MARKER_PREFIX));
   for (const m of markers) fs.rmSync(path.join(p.bundle, m), { force: true });
   return markers;
 }

@@ -25,7 +25,7 @@ import { type ImageConfig, ociSpec, type ResolvedDevice, type ResolvedMount, typ
 import { readSeccompProfile } from './seccomp';
 import { type ContainerPaths, containerPaths, DEFAULT_SECCOMP_PROFILE, isMounted, RUNTIME_BINARIES } from './paths';
 import { parseRunArgs, type PortMapping, type RunArgs } from './runArgs';
-import { createArgv, NATIVE_HELPER, overlayFileOf, startArgv } from './takeOver';
+import { createArgv, NATIVE_HELPER, overlayFileOf, readyMarkerOf, startArgv } from './takeOver';
 
 export interface PrepareRequest {
   readonly name: string;
@@ -441,7 +441,7 @@ async function prepareIn(req: PrepareRequest, args: RunArgs, paths: ContainerPat
       // For the Node-free cleanup (podgen-unit cleanup): where the writable layer is, and what it lies on.
       fs.writeFileSync(overlayFileOf(paths.bundle), `${paths.containerDir}\n${overlayLowerdir(lowers)}\n`);
       // Written last: a prepare that failed leaves no marker.
-      fs.writeFileSync(path.join(paths.bundle, `ready-${req.fastKey}`), '');
+      fs.writeFileSync(readyMarkerOf(paths.bundle, req.fastKey), '');
     }
     return { paths, args, ip };
   } catch (e) {

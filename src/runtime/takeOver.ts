@@ -22,6 +22,13 @@ export const pidFileOf = (l: BundleLayout): string => `${l.bundle}/pid`;
 /** runc's own: a created container's init waits until something opens it for reading (runc start). */
 export const execFifoOf = (l: BundleLayout): string => `${l.stateRoot}/${l.name}/exec.fifo`;
 
+/**
+ * The marker of a bundle ready for a Node-free start: `ready-KEY`, KEY naming the arguments it was
+ * prepared from (podgenEngine.ts). native/cleanup.c knows the same prefix.
+ */
+export const READY_MARKER_PREFIX = 'ready-';
+export const readyMarkerOf = (bundle: string, key: string): string => `${bundle}/${READY_MARKER_PREFIX}${key}`;
+
 /** What prepare leaves in the bundle for the Node-free cleanup: the writable layer's directory, then the overlay's lowerdir. */
 export const overlayFileOf = (bundle: string): string => `${bundle}/overlay`;
 
