@@ -144,3 +144,25 @@ export function checkSystemdSections(unit: UnitFile, diagnostics: Diagnostic[]):
     }
   }
 }
+
+/** Keys decode/validate.ts checks completely elsewhere (podgen reads them itself). */
+const CHECKED_BY_PODGEN = new Set(['Restart', 'KillMode', 'Type', 'Description']);
+
+/**
+ * Whether the checks here say all systemd would about this setting: its value grammar is one this
+ * file (or decode/validate.ts) implements in full. Units whose own settings are all of these need
+ * no systemd-analyze run (commands/generate.ts); for the rest, systemd judges.
+ */
+export function fullyChecked(section: string, key: string): boolean {
+  if (key.startsWith('X-')) return true;
+  if (section === 'Install') return true;
+  if (section !== 'Unit' && section !== 'Service') return false;
+  return (
+    UNIT_NAME_KEYS.has(key) ||
+    CHECKED_BY_PODGEN.has(key) ||
+    COUNT_KEYS.has(key) ||
+    BOOLEAN_KEYS[section].has(key) ||
+    (/Sec$/.test(key) && key !== 'IODeviceLatencyTargetSec') ||
+    (section === 'Service' && (key === 'Environment' || EXEC_KEYS.has(key)))
+  );
+}
