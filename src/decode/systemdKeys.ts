@@ -88,6 +88,8 @@ export const INSTALL_KEYS: ReadonlySet<string> = new Set(['Alias', 'Also', 'Defa
 export const UNIT_NAME_KEYS: ReadonlySet<string> = new Set([
   'Requires', 'Requisite', 'Wants', 'BindsTo', 'PartOf', 'Upholds', 'Conflicts', 'Before', 'After', 'OnFailure', 'OnSuccess',
   'PropagatesReloadTo', 'ReloadPropagatedFrom', 'PropagatesStopTo', 'StopPropagatedFrom', 'JoinsNamespaceOf', 'Slice', 'Sockets',
+  // Older spellings systemd 252 still reads the same way.
+  'BindTo', 'PropagateReloadTo', 'PropagateReloadFrom', 'RequiresOverridable', 'RequisiteOverridable',
   'WantedBy', 'RequiredBy', 'UpheldBy', 'Alias', 'Also',
 ]);
 

@@ -16,6 +16,7 @@ import { sampleExpansion } from '../values/specifier';
 import { absolutePathProblem, parseSystemdBoolean } from '../values/systemdValue';
 import { parseTimespan } from '../values/timespan';
 import { unitNameProblem } from '../values/unitName';
+import { UNIT_DEPENDENCY_KEYS } from '../resolve/relatedUnits';
 import { CONTAINER_KEY_INDEX, QUADLET_KEY_INDEX } from './containerKeys';
 import { suggest } from './suggest';
 import { BOOLEAN_KEYS, INSTALL_KEYS, NO_EMPTY_KEYS, PATH_SETTINGS, REMOVED_KEYS, SERVICE_KEYS, UNIT_KEYS, UNIT_NAME_KEYS } from './systemdKeys';
@@ -32,6 +33,8 @@ const TABLES: ReadonlyArray<readonly [string, ReadonlySet<string>]> = [
 const UNIT_TYPES = ['service', 'socket', 'device', 'mount', 'automount', 'swap', 'target', 'path', 'timer', 'slice', 'scope'];
 /** References Quadlet turns into the generated unit's name (Requires=db.container -> db.service). */
 const QUADLET_TYPES = ['container', 'volume', 'network', 'kube', 'image', 'build', 'pod'];
+const ONE_TYPE: Readonly<Record<string, string>> = { Sockets: 'socket', Slice: 'slice' };
+const QUADLET_TRANSLATED: ReadonlySet<string> = new Set(UNIT_DEPENDENCY_KEYS);
 const EXEC_KEYS = new Set(['ExecStart', 'ExecStartPre', 'ExecStartPost', 'ExecStop', 'ExecStopPost', 'ExecReload', 'ExecCondition']);
 const COUNT_KEYS = new Set(['StartLimitBurst', 'FileDescriptorStoreMax', 'LogRateLimitBurst']);
 const USER_KEYS = new Set(['User', 'Group']);
@@ -44,10 +47,17 @@ function dependencyProblem(key: string, word: string): string | undefined {
   if (word.includes('/')) return `"${word}" is not a unit name: write the unit's name, not a path`;
   const dot = word.lastIndexOf('.');
   const type = dot > 0 ? word.slice(dot + 1) : '';
-  if (!UNIT_TYPES.includes(type) && !QUADLET_TYPES.includes(type)) {
-    return `"${word}" is not a unit name: it needs a type suffix such as .service, .target or .socket`;
+  // Sockets= and Slice= name units of one type; Quadlet turns x.container into x.service only in
+  // the [Unit] dependencies it translates (and podgen in [Install]).
+  const only = ONE_TYPE[key];
+  if (only !== undefined && type !== only) return `"${word}" is not a .${only} unit, which ${key}= needs`;
+  const quadlet = QUADLET_TYPES.includes(type) && (QUADLET_TRANSLATED.has(key) || INSTALL_KEYS.has(key));
+  if (!UNIT_TYPES.includes(type) && !quadlet) {
+    return QUADLET_TYPES.includes(type)
+      ? `"${word}": ${key}= does not take Quadlet names (only ${[...QUADLET_TRANSLATED].join(', ')} do); write the unit's name`
+      : `"${word}" is not a unit name: it needs a type suffix such as .service, .target or .socket`;
   }
-  return unitNameProblem(QUADLET_TYPES.includes(type) ? `${word.slice(0, dot)}.service` : word);
+  return unitNameProblem(quadlet ? `${word.slice(0, dot)}.service` : word);
 }
 
 /** systemd's env_name_is_valid(): a name of letters, digits and "_", not starting with a digit. */

@@ -4,6 +4,8 @@
 // ignore. podgen generate refuses a definition whose units systemd would read
 // differently from what was written; this is the complete check behind the
 // static ones in decode/ (which work without systemd, and say more).
+// (Not --recursive-errors=no: with it, systemd 252 stays silent about a
+// dependency it cannot add, "Failed to add dependency on none".)
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -30,7 +32,7 @@ export function systemdVerifier(): UnitVerifier | undefined {
       for (const u of units) fs.writeFileSync(path.join(dir, u.unitName), u.text);
       let output: string;
       try {
-        const r = runSync([ANALYZE, 'verify', '--man=no', '--recursive-errors=no', ...units.map((u) => path.join(dir, u.unitName))], {
+        const r = runSync([ANALYZE, 'verify', '--man=no', ...units.map((u) => path.join(dir, u.unitName))], {
           env: { ...process.env, SYSTEMD_LOG_LEVEL: 'warning', SYSTEMD_LOG_COLOR: '0', SYSTEMD_LOG_LOCATION: '0' },
           timeoutMs: 20_000,
         });

@@ -195,6 +195,12 @@ const CASES: readonly BadCase[] = [
     ],
   },
   {
+    name: 'unit names of the wrong type; an old spelling of a dependency key',
+    input: `${good}[Unit]\nPropagateReloadTo=none\n[Service]\nSockets=db.container\nSlice=web.service\n`,
+    exit: 65,
+    stderr: [/:4: PropagateReloadTo=: "none" is not a unit name/, /:6: Sockets=: "db.container" is not a .socket unit, which Sockets= needs/, /:7: Slice=: "web.service" is not a .slice unit/],
+  },
+  {
     name: '[Service] Environment= without NAME=VALUE, or a bad name',
     input: `${good}[Service]\nEnvironment=true\nEnvironment="MY-VAR=1"\n`,
     exit: 65,
