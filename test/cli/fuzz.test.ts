@@ -5,22 +5,17 @@
 
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { canVerifyUnits, fuzzCase, runCase, seedDefinitions, systemdComplaints, type Verdict } from '../support/fuzz';
 import { podgen } from '../support/cli';
+import { withTempDir } from '../support/tempDir';
 
 const CASES = 400;
 
 describe(`fuzz: ${CASES} mutated and grammar-built definitions through generate`, function () {
   this.timeout(600_000);
-  let work: string;
-  before(function () {
-    work = fs.mkdtempSync(path.join(os.tmpdir(), 'podgen-fuzz-'));
-  });
-  after(function () {
-    fs.rmSync(work, { recursive: true, force: true });
-  });
+  let work = '';
+  withTempDir('podgen-fuzz-', (d) => (work = d), 'all');
 
   it('never exit 70, never a stack trace, never over 2 s, never partial output; systemd takes every accepted unit as written', function () {
     const verify = canVerifyUnits();

@@ -5,17 +5,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { podgen, REPO_ROOT } from '../support/cli';
+import { withTempDir } from '../support/tempDir';
 
 const BUSYBOX = '[Container]\nImage=docker.io/library/busybox:1.36\n';
 
 describe('podgen generate', function () {
-  let dir: string;
-  beforeEach(function () {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'podgen-gen-'));
-  });
-  afterEach(function () {
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  let dir = '';
+  withTempDir('podgen-gen-', (d) => (dir = d));
 
   it('generates the shipped nginx definition from any directory', function () {
     const r = podgen(['generate', 'nginx'], { cwd: dir, env: { QUADLET_UNIT_DIRS: dir } });

@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { MAX_DIAGNOSTICS_SHOWN } from '../../src/errors';
 import { MAX_DEFINITION_BYTES } from '../../src/resolve/loadDefinition';
 import { PODGEN_BIN, podgen, REPO_ROOT } from '../support/cli';
+import { withTempDir } from '../support/tempDir';
 
 const GOOD = '[Container]\nImage=docker.io/library/busybox:1.36\n';
 
@@ -29,13 +30,8 @@ function podgenWithStdout(args: readonly string[], stdout: 'closed' | number): {
 }
 
 describe('podgen generate: hostile input and hostile outputs', function () {
-  let dir: string;
-  beforeEach(function () {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'podgen-hostile-'));
-  });
-  afterEach(function () {
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  let dir = '';
+  withTempDir('podgen-hostile-', (d) => (dir = d));
 
   describe('only regular files of sane size are read', function () {
     it('a FIFO as the definition: exit 66 at once, not a hang', function () {

@@ -3,19 +3,14 @@
 
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { PodgenError } from '../../src/errors';
 import { replaceAll } from '../../src/output/writeUnits';
+import { withTempDir } from '../support/tempDir';
 
 describe('writeUnits: replacing staged files', function () {
-  let dir: string;
-  beforeEach(function () {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'podgen-replace-'));
-  });
-  afterEach(function () {
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  let dir = '';
+  withTempDir('podgen-replace-', (d) => (dir = d));
 
   it('a rename failing half-way restores the replaced file, removes the new one and every temporary', function () {
     const tag = '.podgen-1-2';
