@@ -121,7 +121,7 @@ function withVerifier(): { verifyUnits?: UnitVerifier } {
   return verifyUnits ? { verifyUnits } : {};
 }
 
-/** Whether a definition holds a systemd setting whose value only systemd's parser judges in full. */
+/** Whether a definition holds a [Unit]/[Service] setting whose value only systemd's parser judges in full. */
 function needsSystemdVerdict(definition: UnitFile): boolean {
-  return definition.sections.some((sec) => sec.entries.some((e) => !fullyChecked(sec.name, e.key) && (sec.name === 'Unit' || sec.name === 'Service')));
+  return definition.sections.some((sec) => (sec.name === 'Unit' || sec.name === 'Service') && sec.entries.some((e) => !fullyChecked(sec.name, e.key)));
 }

@@ -12,7 +12,7 @@ import type { Diagnostic } from '../errors';
 import type { Entry, UnitFile } from '../parse/parseUnitFile';
 import { safeSplit } from '../parse/lookup';
 import { EXEC_FLAGS, STRV_FLAGS } from '../parse/splitWords';
-import { sampleExpansion } from '../values/specifier';
+import { problemsOnceExpanded } from '../values/specifier';
 import { absolutePathProblem, parseSystemdBoolean } from '../values/systemdValue';
 import { parseTimespan } from '../values/timespan';
 import { unitNameProblem } from '../values/unitName';
@@ -78,27 +78,42 @@ function commandProblem(argv: readonly string[]): string | undefined {
   return `"${program}" is neither an absolute path nor a plain program name`;
 }
 
-/** What is wrong with a value, read as systemd reads it (specifiers already expanded to typical text). */
-function problemsOf(section: 'Unit' | 'Service' | 'Install', key: string, value: string): string[] {
-  if (UNIT_NAME_KEYS.has(key)) return words(value, STRV_FLAGS).flatMap((w) => dependencyProblem(key, w) ?? []);
+/** A check of a setting's value: its problems, and whether it says all systemd would. */
+interface ValueCheck {
+  readonly problems: (value: string) => string[];
+  /** The setting's whole grammar is checked here (a path check, for one, looks at absoluteness only). */
+  readonly complete: boolean;
+}
+
+const complete = (problems: (value: string) => string[]): ValueCheck => ({ problems, complete: true });
+
+/** The check of a setting's value (read as systemd reads it, specifiers expanded to typical text), if podgen has one. */
+function checkOf(section: 'Unit' | 'Service' | 'Install', key: string): ValueCheck | undefined {
+  if (UNIT_NAME_KEYS.has(key)) return complete((value) => words(value, STRV_FLAGS).flatMap((w) => dependencyProblem(key, w) ?? []));
   if (key === 'DefaultInstance') {
     // The instance becomes part of a unit name (and of the link enable makes: x.target.wants/web@INSTANCE.service).
-    return unitNameProblem(`x@${value.trim()}.service`) === undefined ? [] : [`"${value}" cannot be an instance name: use letters, digits and ":-_.\\@" only`];
+    return complete((value) => (unitNameProblem(`x@${value.trim()}.service`) === undefined ? [] : [`"${value}" cannot be an instance name: use letters, digits and ":-_.\\@" only`]));
   }
-  if (section === 'Install') return [];
+  if (section === 'Install') return undefined;
   if (/Sec$/.test(key) && key !== 'IODeviceLatencyTargetSec') {
-    const parsed = parseTimespan(value);
-    return parsed.ok ? [] : [parsed.message];
+    return complete((value) => {
+      const parsed = parseTimespan(value);
+      return parsed.ok ? [] : [parsed.message];
+    });
   }
-  if (COUNT_KEYS.has(key)) return /^\d+$/.test(value.trim()) ? [] : [`"${value}" is not a whole number`];
-  if (BOOLEAN_KEYS[section].has(key)) return parseSystemdBoolean(value) === undefined ? [`"${value}" is not a boolean; use yes/no (or true/false, on/off, 1/0)`] : [];
+  if (COUNT_KEYS.has(key)) return complete((value) => (/^\d+$/.test(value.trim()) ? [] : [`"${value}" is not a whole number`]));
+  if (BOOLEAN_KEYS[section].has(key)) return complete((value) => (parseSystemdBoolean(value) === undefined ? [`"${value}" is not a boolean; use yes/no (or true/false, on/off, 1/0)`] : []));
   const paths = PATH_SETTINGS[section][key];
-  if (paths) return (paths.list ? words(value, STRV_FLAGS) : [value.trim()]).flatMap((w) => absolutePathProblem(w, paths.prefixes, paths.home === true) ?? []);
-  if (section !== 'Service') return [];
-  if (key === 'Environment') return words(value, EXEC_FLAGS).flatMap((w) => environmentProblem(w) ?? []);
-  if (EXEC_KEYS.has(key)) return [commandProblem(words(value, EXEC_FLAGS))].flatMap((p) => p ?? []);
-  if (USER_KEYS.has(key)) return /^[^\s:/-][^\s:/]*$/.test(value.trim()) ? [] : [`"${value}" is not a user or group name systemd takes (no spaces, ":" or "/")`];
-  return [];
+  if (paths) {
+    return { complete: false, problems: (value) => (paths.list ? words(value, STRV_FLAGS) : [value.trim()]).flatMap((w) => absolutePathProblem(w, paths.prefixes, paths.home === true) ?? []) };
+  }
+  if (section !== 'Service') return undefined;
+  if (key === 'Environment') return complete((value) => words(value, EXEC_FLAGS).flatMap((w) => environmentProblem(w) ?? []));
+  if (EXEC_KEYS.has(key)) return complete((value) => [commandProblem(words(value, EXEC_FLAGS))].flatMap((p) => p ?? []));
+  if (USER_KEYS.has(key)) {
+    return { complete: false, problems: (value) => (/^[^\s:/-][^\s:/]*$/.test(value.trim()) ? [] : [`"${value}" is not a user or group name systemd takes (no spaces, ":" or "/")`]) };
+  }
+  return undefined;
 }
 
 /**
@@ -108,9 +123,8 @@ function problemsOf(section: 'Unit' | 'Service' | 'Install', key: string, value:
  */
 function valueProblems(section: 'Unit' | 'Service' | 'Install', e: Entry): string[] {
   if (EXEC_KEYS.has(e.key) && hasVariable(e.value)) return [];
-  const expanded = sampleExpansion(e.value);
-  const problems = problemsOf(section, e.key, expanded);
-  return expanded === e.value ? problems : problems.map((p) => `${p}, once systemd expands "${e.value}"`);
+  const check = checkOf(section, e.key);
+  return check ? problemsOnceExpanded(e.value, check.problems) : [];
 }
 
 /** Words of a value; an unbalanced quote is reported by the key's own check, or by systemd. */
@@ -164,15 +178,7 @@ const CHECKED_BY_PODGEN = new Set(['Restart', 'KillMode', 'Type', 'Description']
  * no systemd-analyze run (commands/generate.ts); for the rest, systemd judges.
  */
 export function fullyChecked(section: string, key: string): boolean {
-  if (key.startsWith('X-')) return true;
-  if (section === 'Install') return true;
+  if (key.startsWith('X-') || section === 'Install') return true;
   if (section !== 'Unit' && section !== 'Service') return false;
-  return (
-    UNIT_NAME_KEYS.has(key) ||
-    CHECKED_BY_PODGEN.has(key) ||
-    COUNT_KEYS.has(key) ||
-    BOOLEAN_KEYS[section].has(key) ||
-    (/Sec$/.test(key) && key !== 'IODeviceLatencyTargetSec') ||
-    (section === 'Service' && (key === 'Environment' || EXEC_KEYS.has(key)))
-  );
+  return CHECKED_BY_PODGEN.has(key) || checkOf(section, key)?.complete === true;
 }

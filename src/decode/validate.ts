@@ -1,7 +1,8 @@
 // Value validators for definition keys. Each returns undefined when the value
 // is fine, or a message that says what is wrong and what a good value looks
-// like. Values holding systemd specifiers (%h, %i, ...) are only known at run
-// time, so the format checks let them through.
+// like. A value holding systemd specifiers (%h, %i, ...) is checked as systemd
+// will typically expand it (guard below); one with $VAR is the service's
+// environment, known only at run time, and passes.
 
 import { unitNameProblem } from '../values/unitName';
 import { parseReference } from '../image/reference';
@@ -14,7 +15,7 @@ import { parsePublish } from '../values/port';
 import { parseSignal } from '../values/signal';
 import { parsePathList, parseSeccompProfile } from '../values/securityOpt';
 import { parseSize } from '../values/size';
-import { sampleExpansion } from '../values/specifier';
+import { problemsOnceExpanded } from '../values/specifier';
 import { parseUlimit } from '../values/ulimit';
 import { parseVolume } from '../values/volume';
 
@@ -41,9 +42,7 @@ const guard =
   (value) => {
     if (hasVariable(value)) return undefined;
     if (!hasSpecifier(value)) return check(value);
-    const expanded = sampleExpansion(value);
-    const problem = check(expanded);
-    return problem === undefined ? undefined : `${problem}, once systemd expands "${value}" (to text like "${expanded}")`;
+    return problemsOnceExpanded(value, (text) => [check(text)].flatMap((p) => p ?? []))[0];
   };
 
 export const boolean: Check = (value) =>

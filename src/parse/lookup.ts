@@ -23,6 +23,11 @@ export function lookupAllEntries(unit: UnitFile, section: string, key: string): 
   return out;
 }
 
+/** The last assignment of key whose value (trimmed) is value: where a message about that value belongs. */
+export function lookupLastEntryWithValue(unit: UnitFile, section: string, key: string, value: string): Entry | undefined {
+  return lookupAllEntries(unit, section, key).filter((e) => e.value.trim() === value).pop();
+}
+
 /** The last assignment of key (even an empty one), or undefined. */
 export function lookupLastEntry(unit: UnitFile, section: string, key: string): Entry | undefined {
   const s = findSection(unit, section);

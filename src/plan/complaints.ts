@@ -4,7 +4,7 @@
 // podgen wrote itself that systemd would ignore is podgen's bug, and says so.
 
 import type { Diagnostic } from '../errors';
-import { lookupAllEntries } from '../parse/lookup';
+import { lookupLastEntryWithValue } from '../parse/lookup';
 import type { UnitFile } from '../parse/parseUnitFile';
 import type { UnitComplaint } from './context';
 
@@ -24,8 +24,7 @@ export function complaintDiagnostic(c: UnitComplaint, unitText: string, definiti
   const eq = rendered.indexOf('=');
   const key = eq > 0 ? rendered.slice(0, eq).trim() : '';
   const value = eq > 0 ? rendered.slice(eq + 1).trim() : '';
-  const entries = key ? lookupAllEntries(definition, section, key) : [];
-  const entry = [...entries].reverse().find((e) => e.value.trim() === value);
+  const entry = key ? lookupLastEntryWithValue(definition, section, key, value) : undefined;
   if (c.deprecated) {
     return { severity: 'warning', file: entry?.file ?? sourcePath, line: entry?.line, section, key, message: `${key}= still works, but systemd says: ${c.message}` };
   }

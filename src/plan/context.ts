@@ -2,7 +2,7 @@
 // planners stay pure (and tests can pass fakes).
 
 import type { Diagnostic } from '../errors';
-import { lookupAllEntries, lookupLastEntry } from '../parse/lookup';
+import { lookupLastEntry, lookupLastEntryWithValue } from '../parse/lookup';
 import type { UnitFile } from '../parse/parseUnitFile';
 
 export interface PlanContext {
@@ -61,8 +61,7 @@ export class PlanProblems {
   }
 
   private add(severity: 'error' | 'warning', message: string, key: string, hint: string | undefined, section: string, value?: string): void {
-    const entries = lookupAllEntries(this.unit, section, key);
-    const at = (value === undefined ? undefined : entries.filter((e) => e.value.trim() === value).pop()) ?? lookupLastEntry(this.unit, section, key);
+    const at = (value === undefined ? undefined : lookupLastEntryWithValue(this.unit, section, key, value)) ?? lookupLastEntry(this.unit, section, key);
     this.diagnostics.push({
       severity,
       file: at?.file ?? (this.unit.path || this.unit.filename),

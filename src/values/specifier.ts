@@ -70,3 +70,13 @@ export function sampleExpansion(text: string): string {
   }
   return out;
 }
+
+/**
+ * What a check finds in a value systemd will expand, judged on its typical expansion; a problem
+ * only the expansion shows says so, and what the expansion looks like.
+ */
+export function problemsOnceExpanded(value: string, problems: (text: string) => readonly string[]): string[] {
+  const expanded = sampleExpansion(value);
+  const found = problems(expanded);
+  return expanded === value ? [...found] : found.map((p) => `${p}, once systemd expands "${value}" (to text like "${expanded}")`);
+}
