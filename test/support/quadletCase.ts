@@ -12,6 +12,7 @@ import { podgen, REPO_ROOT } from './cli';
 import { shellwords } from './shellwords';
 
 export const SHARED_CASES_DIR = path.resolve(REPO_ROOT, '..', 'shared', 'conformance', 'quadlet');
+export const FAMILY_CASES_DIR = path.resolve(REPO_ROOT, '..', 'shared', 'conformance', 'quadlet-family');
 export const EXTRA_DROPINS_DIR = path.join(REPO_ROOT, 'test', 'fixtures', 'quadlet-dropins');
 
 export interface CaseOutcome {
@@ -141,12 +142,11 @@ function makeCaseDirs(): { quadletDir: string; generatedDir: string } {
 export function runQuadletCase(caseFile: string): CaseOutcome {
   const fileName = path.basename(caseFile);
   const data = fs.readFileSync(caseFile, 'utf8');
-  const checks = data.split('\n').filter((l) => l.startsWith('##')).map((l) => shellwords(l.slice(2)));
   const { quadletDir, generatedDir } = makeCaseDirs();
   fs.writeFileSync(path.join(quadletDir, fileName), data);
   // Quadlet files the case refers to travel with it when its directory has them (podman's
   // harness does the same for its "with dependencies" cases).
-  for (const ref of new Set(data.match(/[\w.@-]+\.(?:container|volume|network|image|build|pod|kube|login)\b/g) ?? [])) {
+  for (const ref of new Set(data.match(/[\w.@-]+\.(?:container|volume|network|image|build|pod|kube|login|artifact)\b/g) ?? [])) {
     const dep = path.join(path.dirname(caseFile), ref);
     if (ref !== fileName && fs.existsSync(dep) && !fs.existsSync(path.join(quadletDir, ref))) fs.copyFileSync(dep, path.join(quadletDir, ref));
   }
@@ -158,16 +158,59 @@ export function runQuadletCase(caseFile: string): CaseOutcome {
       if (fs.existsSync(from) && !fs.existsSync(path.join(quadletDir, d))) fs.cpSync(from, path.join(quadletDir, d), { recursive: true });
     }
   }
+  const checks = data.split('\n').filter((l) => l.startsWith('##')).map((l) => shellwords(l.slice(2)));
+  const expect = checks.some((c) => c[0] === 'assert-failed') ? 'error' : 'success';
+  return runCase({ fileName, quadletDir, generatedDir, checks, service: serviceNameFor(fileName), expect });
+}
+
+/** A quadlet-family case: a directory holding the main file, its dependencies, drop-ins and case.json. */
+export interface FamilyCase {
+  readonly main: string;
+  readonly service: string;
+  readonly expect: 'success' | 'warning' | 'error';
+  readonly stderr?: string;
+}
+
+export function readFamilyCase(caseDir: string): FamilyCase {
+  const raw: unknown = JSON.parse(fs.readFileSync(path.join(caseDir, 'case.json'), 'utf8'));
+  const c = raw as Partial<FamilyCase>;
+  if (typeof c.main !== 'string' || typeof c.service !== 'string' || !['success', 'warning', 'error'].includes(c.expect as string)) {
+    throw new Error(`${caseDir}/case.json: needs main, service and expect (success|warning|error)`);
+  }
+  return c as FamilyCase;
+}
+
+export function runFamilyCase(caseDir: string): CaseOutcome {
+  const c = readFamilyCase(caseDir);
+  const { quadletDir, generatedDir } = makeCaseDirs();
+  for (const name of fs.readdirSync(caseDir)) {
+    if (name !== 'case.json') fs.cpSync(path.join(caseDir, name), path.join(quadletDir, name), { recursive: true });
+  }
+  const data = fs.readFileSync(path.join(quadletDir, c.main), 'utf8');
+  const checks = data.split('\n').filter((l) => l.startsWith('##')).map((l) => shellwords(l.slice(2)));
+  return runCase({ fileName: c.main, quadletDir, generatedDir, checks, service: c.service, expect: c.expect });
+}
+
+interface CaseRun {
+  readonly fileName: string;
+  readonly quadletDir: string;
+  readonly generatedDir: string;
+  readonly checks: readonly string[][];
+  readonly service: string;
+  readonly expect: 'success' | 'warning' | 'error';
+}
+
+function runCase(run: CaseRun): CaseOutcome {
+  const { fileName, quadletDir, generatedDir, checks } = run;
   const r = podgen(['generate', '--engine', 'podman', '--output', generatedDir, path.join(quadletDir, fileName)], {
     cwd: quadletDir,
     env: { QUADLET_UNIT_DIRS: quadletDir },
   });
-  const expectFail = checks.some((c) => c[0] === 'assert-failed');
-  const unitPath = path.join(generatedDir, serviceNameFor(fileName));
+  const unitPath = path.join(generatedDir, run.service);
   const failures: string[] = [];
   let unit: UnitFile | undefined;
   let unitText: string | undefined;
-  if (expectFail) {
+  if (run.expect === 'error') {
     if (r.status === 0) failures.push(`expected failure, got exit 0`);
     if (fs.existsSync(unitPath)) failures.push(`expected no unit, found ${unitPath}`);
   } else if (r.status !== 0 || !fs.existsSync(unitPath)) {
@@ -175,6 +218,7 @@ export function runQuadletCase(caseFile: string): CaseOutcome {
   } else {
     unitText = fs.readFileSync(unitPath, 'utf8');
     unit = parseUnitText(unitText, unitPath, path.basename(unitPath)).unit;
+    if (run.expect === 'warning' && !/warning/i.test(r.stderr)) failures.push('expected a warning on stderr, found none');
   }
   for (const c of checks) {
     const [rawOp, ...rawArgs] = c as [string, ...string[]];
