@@ -15,7 +15,9 @@ import type { PlanContext, UnitVerifier } from '../plan/context';
 import { planUnit } from '../plan/planUnit';
 import type { UnitPlan } from '../plan/unitPlan';
 import { renderCompanion, renderUnit } from '../render/renderUnit';
-import { loadDefinition } from '../resolve/loadDefinition';
+import { loadDefinition, type LoadedDefinition } from '../resolve/loadDefinition';
+import { decodeResource } from '../decode/decodeResource';
+import { planResource } from '../plan/planResource';
 import { NATIVE_HELPER } from '../runtime/takeOver';
 import { RUNTIME_BINARIES } from '../runtime/paths';
 import type { SearchEnv } from '../resolve/searchPaths';
@@ -57,10 +59,9 @@ export function generate(req: GenerateRequest): GenerateResult {
     appendAll(diagnostics, loaded.diagnostics);
     // Nothing but errors to decode: the parser's one error says it all.
     if (loaded.unit.sections.length === 0 && loaded.diagnostics.some((d) => d.severity === 'error')) continue;
-    const decoded = decodeContainer({ unit: loaded.unit, sourcePath: loaded.sourcePath, engine: req.engine, related: loaded.related });
-    appendAll(diagnostics, decoded.diagnostics);
-    if (!decoded.definition || loaded.diagnostics.some((d) => d.severity === 'error')) continue;
-    const planned = planUnit(decoded.definition, req.engine, req.ctx, loaded.dropins);
+    const planned = decodeAndPlan(loaded, req);
+    appendAll(diagnostics, planned.decodeDiagnostics);
+    if (!planned.ok || loaded.diagnostics.some((d) => d.severity === 'error')) continue;
     appendAll(diagnostics, planned.diagnostics);
     if (!planned.plan) continue;
     const earlier = seen.get(planned.plan.unitName);
@@ -100,6 +101,19 @@ export function generate(req: GenerateRequest): GenerateResult {
       )
     : [];
   return { units: units.map((u) => ({ ...u, plan: { ...u.plan, warnings: warnings.filter((w) => w.file === u.plan.source) } })), warnings, written };
+}
+
+/** decode -> plan for a loaded definition of any kind. */
+function decodeAndPlan(loaded: LoadedDefinition, req: GenerateRequest): { ok: boolean; decodeDiagnostics: Diagnostic[]; plan?: UnitPlan; diagnostics: readonly Diagnostic[] } {
+  const input = { unit: loaded.unit, sourcePath: loaded.sourcePath, engine: req.engine, related: loaded.related };
+  if (loaded.kind === 'container') {
+    const decoded = decodeContainer(input);
+    if (!decoded.definition) return { ok: false, decodeDiagnostics: decoded.diagnostics, diagnostics: [] };
+    return { ok: true, decodeDiagnostics: decoded.diagnostics, ...planUnit(decoded.definition, req.engine, req.ctx, loaded.dropins) };
+  }
+  const decoded = decodeResource({ ...input, kind: loaded.kind, podMembers: loaded.podMembers });
+  if (!decoded.definition) return { ok: false, decodeDiagnostics: decoded.diagnostics, diagnostics: [] };
+  return { ok: true, decodeDiagnostics: decoded.diagnostics, ...planResource(decoded.definition, req.engine, req.ctx, loaded.dropins) };
 }
 
 /** The machine facts planning needs, read once at the edge. */

@@ -28,6 +28,7 @@ export type Engine = 'podgen' | 'podman';
 export const ENGINES: readonly Engine[] = ['podgen', 'podman'];
 
 export interface ContainerDefinition {
+  readonly kind: 'container';
   /** The merged definition; planners read keys through parse/lookup with Quadlet's semantics. */
   readonly unit: UnitFile;
   readonly sourcePath: string;
@@ -114,7 +115,7 @@ export function decodeContainer(input: DecodeInput): DecodeResult {
     error(entry('Group'), 'invalid Group set without User', 'set User= too (Group= alone is ambiguous)');
   }
 
-  checkUserMappings(unit, error, entry);
+  checkUserMappings(unit, 'Container', true, diagnostics);
 
   if (lookupNonEmpty(unit, 'Container', 'ReloadCmd') && lookupNonEmpty(unit, 'Container', 'ReloadSignal')) {
     error(entry('ReloadSignal'), 'ReloadCmd and ReloadSignal are mutually exclusive but both are set');
@@ -129,14 +130,7 @@ export function decodeContainer(input: DecodeInput): DecodeResult {
 
   checkServiceChoice(unit, 'KillMode', ['mixed', 'control-group'], `invalid KillMode`, 'containers need KillMode=mixed (the default) or KillMode=control-group', diagnostics);
   checkServiceChoice(unit, 'Type', ['notify', 'oneshot'], `invalid service Type`, 'leave Type= unset, or use Type=oneshot for a container that runs to completion', diagnostics);
-  for (const key of UNSUPPORTED_SERVICE_KEYS) {
-    const e = lookupLastEntry(unit, 'Service', key);
-    if (e) {
-      diagnostics.push(
-        diagnosticAt('warning', e, 'Service', `using key ${key} in the Service group is not supported - use at your own risk`, `set ${key}= in [Container] to choose the user inside the container`),
-      );
-    }
-  }
+  warnUnsupportedServiceKeys(unit, diagnostics);
 
   const restart = decodeRestart(unit, diagnostics);
 
@@ -165,6 +159,7 @@ export function decodeContainer(input: DecodeInput): DecodeResult {
     diagnostics,
     definition: ok
       ? {
+          kind: 'container',
           unit,
           sourcePath: input.sourcePath,
           template: templateParts(unit.filename),
@@ -199,13 +194,34 @@ function checkDefaultContainerName(unit: UnitFile, serviceName: string, engine: 
   });
 }
 
+/** [Service] User=/Group=/DynamicUser= do not reach a container (podman runs as the unit's user): Quadlet warns. */
+export function warnUnsupportedServiceKeys(unit: UnitFile, diagnostics: Diagnostic[]): void {
+  // Quadlet writes these lines through with a warning whatever their value; a value systemd cannot
+  // read is then one more reason for that warning, not a refusal (systemd ignores the line).
+  diagnostics.forEach((d, i) => {
+    if (isUnsupportedServiceKey(d.section, d.key) && d.severity === 'error') diagnostics[i] = { ...d, severity: 'warning' };
+  });
+  for (const key of UNSUPPORTED_SERVICE_KEYS) {
+    const e = lookupLastEntry(unit, 'Service', key);
+    if (e) {
+      diagnostics.push(
+        diagnosticAt('warning', e, 'Service', `using key ${key} in the Service group is not supported - use at your own risk`, `set ${key}= in [Container] to choose the user inside the container`),
+      );
+    }
+  }
+}
+
+export function isUnsupportedServiceKey(section: string | undefined, key: string | undefined): boolean {
+  return section === 'Service' && (UNSUPPORTED_SERVICE_KEYS as readonly (string | undefined)[]).includes(key);
+}
+
 /** A diagnostic located at an entry (its file, line, section and key). */
 function diagnosticAt(severity: 'error' | 'warning', e: Entry, section: string, message: string, hint?: string): Diagnostic {
   return { severity, file: e.file, line: e.line, section, key: e.key, message, hint };
 }
 
 /** [Service] settings a container unit only works with a few values of (Quadlet's rules). */
-function checkServiceChoice(unit: UnitFile, key: string, allowed: readonly string[], what: string, hint: string, diagnostics: Diagnostic[]): void {
+export function checkServiceChoice(unit: UnitFile, key: string, allowed: readonly string[], what: string, hint: string, diagnostics: Diagnostic[]): void {
   const e = lookupLastEntry(unit, 'Service', key);
   if (e && !allowed.includes(lookup(unit, 'Service', key) as string)) {
     diagnostics.push(diagnosticAt('error', e, 'Service', `${what} '${e.value}'`, hint));
@@ -217,7 +233,7 @@ function suggestion(name: string, known: readonly string[]): string | undefined 
   return s ? `did you mean "${s}"?` : undefined;
 }
 
-function checkKeys(
+export function checkKeys(
   unit: UnitFile,
   sectionName: string,
   index: ReadonlyMap<string, KeySpec>,
@@ -306,27 +322,30 @@ function splitLenient(value: string, flags: typeof STRV_FLAGS): string[] {
   return splitWords(value, { ...flags, relax: true, unescapeRelax: true });
 }
 
-function checkUserMappings(
-  unit: UnitFile,
-  error: (at: Entry | undefined, message: string, hint?: string) => void,
-  entry: (key: string) => Entry | undefined,
-): void {
-  const explicit = ['UserNS', 'UIDMap', 'GIDMap', 'SubUIDMap', 'SubGIDMap'].some((k) => lookupNonEmpty(unit, 'Container', k));
-  const remapKeys = ['RemapUid', 'RemapGid', 'RemapUsers'].filter((k) => lookupLastEntry(unit, 'Container', k));
+/** Quadlet's rules for the user-namespace keys of [Container], [Pod] and [Kube] (RemapUsers=manual only where supportManual). */
+export function checkUserMappings(unit: UnitFile, section: string, supportManual: boolean, diagnostics: Diagnostic[]): void {
+  const entry = (key: string): Entry | undefined => lookupLastEntry(unit, section, key);
+  const error = (at: Entry | undefined, message: string, hint?: string): void => {
+    diagnostics.push({ severity: 'error', file: at?.file ?? unit.path, line: at?.line, section, key: at?.key, message, hint });
+  };
+  const explicit = ['UserNS', 'UIDMap', 'GIDMap', 'SubUIDMap', 'SubGIDMap'].some((k) => lookupNonEmpty(unit, section, k));
+  const remapKeys = ['RemapUid', 'RemapGid', 'RemapUsers'].filter((k) => lookupLastEntry(unit, section, k));
   if (explicit && remapKeys.length > 0) {
     error(entry(remapKeys[0] as string), 'deprecated Remap keys are set along with explicit mapping keys', 'keep UserNS=/UIDMap=/GIDMap= and drop the Remap* keys');
     return;
   }
   if (explicit) return;
-  const remapUsers = lookup(unit, 'Container', 'RemapUsers') ?? '';
-  const uids = lookupAllEntries(unit, 'Container', 'RemapUid');
-  const gids = lookupAllEntries(unit, 'Container', 'RemapGid');
+  const remapUsers = lookup(unit, section, 'RemapUsers') ?? '';
+  const uids = lookupAllEntries(unit, section, 'RemapUid');
+  const gids = lookupAllEntries(unit, section, 'RemapGid');
   switch (remapUsers) {
     case '':
       if (uids.length > 0) error(uids[0], 'UidMap set without RemapUsers');
       if (gids.length > 0) error(gids[0], 'GidMap set without RemapUsers');
       return;
     case 'manual':
+      if (!supportManual) error(entry('RemapUsers'), 'RemapUsers=manual is not supported', 'use UserNS=auto or keep-id');
+      return;
     case 'auto':
       return;
     case 'keep-id':

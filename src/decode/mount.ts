@@ -49,7 +49,7 @@ export function joinCsv(fields: readonly string[]): string {
   return fields.map((f) => (/[",\r\n]/.test(f) || f.startsWith(' ') ? `"${f.replace(/"/g, '""')}"` : f)).join(',');
 }
 
-export const SOURCE_RESOLVED_TYPES = ['volume', 'bind', 'glob', 'image'];
+export const SOURCE_RESOLVED_TYPES = ['volume', 'bind', 'glob', 'image', 'artifact'];
 
 export function parseMount(value: string): MountParse {
   const fields = splitCsv(value);
@@ -73,7 +73,9 @@ export function parseMount(value: string): MountParse {
   }
   if (SOURCE_RESOLVED_TYPES.includes(type)) {
     const source = tokens.find((t) => /^(source|src)(=|$)/.test(t));
-    if (source === undefined) return { ok: false, message: `source parameter is required for mount type ${type}` };
+    // A volume mount without a source is an anonymous volume.
+    if (source === undefined && type !== 'volume') return { ok: false, message: `source parameter is required for mount type ${type}` };
+    if (source === undefined) return { ok: true, mount: { type, tokens } };
     if (!source.includes('=') || source.endsWith('=')) return { ok: false, message: 'source parameter does not include a value' };
   }
   return { ok: true, mount: { type, tokens } };

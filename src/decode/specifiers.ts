@@ -7,12 +7,15 @@ import type { Diagnostic } from '../errors';
 import type { UnitFile } from '../parse/parseUnitFile';
 import { UNIT_NAME_SPECIFIERS, UNIT_SPECIFIERS, unknownSpecifier } from '../values/specifier';
 import { UNIT_NAME_KEYS } from './systemdKeys';
+import { KIND_SECTION } from '../resolve/relatedUnits';
 
+/** A kind's own section ([Container], [Network], ...) ends up in ExecStart= words, where systemd expands specifiers. */
+const KIND_SECTIONS: ReadonlySet<string> = new Set(Object.values(KIND_SECTION));
 const EXPANDED: Readonly<Record<string, string>> = {
   Unit: UNIT_SPECIFIERS,
   Service: UNIT_SPECIFIERS,
-  Container: UNIT_SPECIFIERS,
   Install: UNIT_NAME_SPECIFIERS,
+  ...Object.fromEntries([...KIND_SECTIONS].map((s) => [s, UNIT_SPECIFIERS])),
 };
 
 export function checkSpecifiers(unit: UnitFile, diagnostics: Diagnostic[]): void {
@@ -21,7 +24,7 @@ export function checkSpecifiers(unit: UnitFile, diagnostics: Diagnostic[]): void
     if (sectionKnown === undefined) continue;
     for (const e of section.entries) {
       if (!e.value.includes('%')) continue;
-      const unitNames = section.name !== 'Container' && UNIT_NAME_KEYS.has(e.key);
+      const unitNames = !KIND_SECTIONS.has(section.name) && UNIT_NAME_KEYS.has(e.key);
       const known = unitNames ? UNIT_NAME_SPECIFIERS : sectionKnown;
       const bad = unknownSpecifier(e.value, known);
       if (!bad) continue;

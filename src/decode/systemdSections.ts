@@ -16,7 +16,7 @@ import { problemsOnceExpanded } from '../values/specifier';
 import { absolutePathProblem, parseSystemdBoolean } from '../values/systemdValue';
 import { parseTimespan } from '../values/timespan';
 import { unitNameProblem } from '../values/unitName';
-import { UNIT_DEPENDENCY_KEYS } from '../resolve/relatedUnits';
+import { DEFINITION_KINDS, UNIT_DEPENDENCY_KEYS } from '../resolve/relatedUnits';
 import { CONTAINER_KEY_INDEX, QUADLET_KEY_INDEX } from './containerKeys';
 import { suggest } from './suggest';
 import { BOOLEAN_KEYS, INSTALL_KEYS, NO_EMPTY_KEYS, PATH_SETTINGS, REMOVED_KEYS, SERVICE_KEYS, UNIT_KEYS, UNIT_NAME_KEYS } from './systemdKeys';
@@ -32,7 +32,7 @@ const TABLES: ReadonlyArray<readonly [string, ReadonlySet<string>]> = [
 
 const UNIT_TYPES = ['service', 'socket', 'device', 'mount', 'automount', 'swap', 'target', 'path', 'timer', 'slice', 'scope'];
 /** References Quadlet turns into the generated unit's name (Requires=db.container -> db.service). */
-const QUADLET_TYPES = ['container', 'volume', 'network', 'kube', 'image', 'build', 'pod'];
+const QUADLET_TYPES: readonly string[] = DEFINITION_KINDS;
 const ONE_TYPE: Readonly<Record<string, string>> = { Sockets: 'socket', Slice: 'slice' };
 const QUADLET_TRANSLATED: ReadonlySet<string> = new Set(UNIT_DEPENDENCY_KEYS);
 const EXEC_KEYS = new Set(['ExecStart', 'ExecStartPre', 'ExecStartPost', 'ExecStop', 'ExecStopPost', 'ExecReload', 'ExecCondition']);

@@ -11,6 +11,7 @@ import { parseCapability } from '../values/capability';
 import { parseCpus } from '../values/cpus';
 import { parseDuration } from '../values/duration';
 import { problemOf } from '../values/parsed';
+import { parseIpRange, parseSubnet } from '../values/subnet';
 import { parsePublish } from '../values/port';
 import { parseSignal } from '../values/signal';
 import { parsePathList, parseSeccompProfile } from '../values/securityOpt';
@@ -62,6 +63,13 @@ export const oneOf =
 
 export const unsignedInt: Check = guard((value) => (/^\d+$/.test(value) ? undefined : `"${value}" is not a whole number`));
 
+/**
+ * A .volume's User=/Group=: Quadlet reads them as numbers and writes 0 for anything else, which is
+ * right for "root" only; any other name would silently become root, so it is refused.
+ */
+export const numericIdOrRoot: Check = guard((value) =>
+  /^\d+$/.test(value) || value === 'root' ? undefined : `"${value}" is not a numeric ID: Quadlet would create the volume owned by root (0); give the number (id -u NAME)`,
+);
 export const signedInt: Check = guard((value) => (/^-?\d+$/.test(value) ? undefined : `"${value}" is not a whole number (-1 means unlimited)`));
 
 // Go time.ParseDuration syntax, which podman uses: 30s, 1m30s, 500ms, 1h (a bare number is not one).
@@ -136,6 +144,9 @@ export const ipv6: Check = (value) =>
 export const ipAddress: Check = guard((value) =>
   ipv4(value) === undefined || ipv6(value) === undefined || value === 'none' ? undefined : `"${value}" is not an IP address`,
 );
+
+export const subnet: Check = guard((value) => problemOf(parseSubnet(value)));
+export const ipRange: Check = guard((value) => problemOf(parseIpRange(value)));
 
 export const addHost: Check = guard((value) => {
   const i = value.indexOf(':');

@@ -7,6 +7,7 @@ import type { Diagnostic } from '../errors';
 import { lookupLastEntryWithValue } from '../parse/lookup';
 import type { UnitFile } from '../parse/parseUnitFile';
 import type { UnitComplaint } from './context';
+import { isUnsupportedServiceKey } from '../decode/decodeContainer';
 
 /** The section header above a line of unit text. */
 function sectionAt(lines: readonly string[], index: number): string {
@@ -30,7 +31,7 @@ export function complaintDiagnostic(c: UnitComplaint, unitText: string, definiti
   }
   if (entry) {
     return {
-      severity: 'error',
+      severity: isUnsupportedServiceKey(section, key) ? 'warning' : 'error',
       file: entry.file,
       line: entry.line,
       section,

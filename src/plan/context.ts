@@ -49,14 +49,18 @@ export interface PlannedService {
 /** Collects problems found while planning (references that cannot be resolved, ...). */
 export class PlanProblems {
   readonly diagnostics: Diagnostic[] = [];
-  constructor(readonly unit: UnitFile) {}
+  /** kindSection: where keys are looked for unless told otherwise ([Container], [Network], ...). */
+  constructor(
+    readonly unit: UnitFile,
+    private readonly kindSection = 'Container',
+  ) {}
   /** Record an error located at the last assignment of key in section (or the last one whose value is `value`). */
-  error(message: string, key: string, hint?: string, section = 'Container', value?: string): void {
+  error(message: string, key: string, hint?: string, section = this.kindSection, value?: string): void {
     this.add('error', message, key, hint, section, value);
   }
 
   /** Record a warning (the unit is still written). */
-  warning(message: string, key: string, hint?: string, section = 'Container'): void {
+  warning(message: string, key: string, hint?: string, section = this.kindSection): void {
     this.add('warning', message, key, hint, section);
   }
 

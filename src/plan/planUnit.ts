@@ -38,6 +38,7 @@ export function planUnit(def: ContainerDefinition, engine: Engine, ctx: PlanCont
     diagnostics: problems.diagnostics,
     plan: {
       engine,
+      kind: 'container',
       source: def.sourcePath,
       dropins,
       unitName,

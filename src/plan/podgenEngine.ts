@@ -55,7 +55,7 @@ export function planPodgen(def: ContainerDefinition, ctx: PlanContext, problems:
   // A user manager cannot wait for network-online.target (it is a system unit), so user units get no such ordering.
   const service = serviceSkeleton(def, ctx.user ? undefined : 'network-online.target', problems);
   const input = { def, service, ctx, problems };
-  const image = imageArgument(input);
+  const image = imageArgument(input, def.image);
   const name = containerName(u, '');
   const runtime = ctx.runtimePaths[def.runtime];
   const podgen = ctx.podgenCommand.map(literal);

@@ -6,7 +6,8 @@
 
 import { appendAll } from '../arrays';
 import type { ContainerDefinition } from '../decode/decodeContainer';
-import { lookup, lookupAll, lookupAllArgs, lookupAllStrv, lookupBooleanOr, lookupLastArgs, lookupNonEmpty } from '../parse/lookup';
+import { basePodman } from './podmanCommand';
+import { lookup, lookupAllArgs, lookupAllStrv, lookupBooleanOr, lookupLastArgs, lookupNonEmpty } from '../parse/lookup';
 import type { PlanContext, PlannedService, PlanProblems } from './context';
 import { applyRestartPolicy } from './restartPolicy';
 import { containerName, imageArgument, runFlags } from './runFlags';
@@ -15,37 +16,28 @@ import { serviceSkeleton } from './skeleton';
 
 const C = 'Container';
 
-/** podman plus its global options (ContainersConfModule=, GlobalArgs=). */
-function basePodman(def: ContainerDefinition, ctx: PlanContext): string[] {
-  return [
-    ctx.podmanPath,
-    ...lookupAll(def.unit, C, 'ContainersConfModule').map((m) => `--module=${m}`),
-    ...lookupAllArgs(def.unit, C, 'GlobalArgs'),
-  ];
-}
-
 export function planPodman(def: ContainerDefinition, ctx: PlanContext, problems: PlanProblems): PlannedService {
   const u = def.unit;
   const service = serviceSkeleton(def, ctx.user ? 'podman-user-wait-network-online.service' : 'network-online.target', problems);
   service.add('Unit', 'RequiresMountsFor', '%t/containers');
   const input = { def, service, ctx, problems };
-  const image = imageArgument(input);
+  const image = imageArgument(input, def.image);
   const name = containerName(u, 'systemd-');
 
   service.add('Service', 'Environment', 'PODMAN_SYSTEMD_UNIT=%n');
   if (!service.has('Service', 'KillMode')) service.set('Service', 'KillMode', 'mixed');
 
   // conmon may die without removing the container; ExecStopPost also runs when the main PID was killed.
-  const stop = [...basePodman(def, ctx), 'rm', '-v', '-f', '-i', name];
+  const stop = [...basePodman(def.unit, C, ctx), 'rm', '-v', '-f', '-i', name];
   service.addCommand('Service', 'ExecStop', stop);
   service.addCommand('Service', 'ExecStopPost', [`-${stop[0]}`, ...stop.slice(1)]);
 
   const reloadSignal = lookupNonEmpty(u, C, 'ReloadSignal');
   const reloadCmd = lookupLastArgs(u, C, 'ReloadCmd');
-  if (reloadSignal) service.addCommand('Service', 'ExecReload', [...basePodman(def, ctx), 'kill', '--signal', reloadSignal, name]);
-  else if (reloadCmd && reloadCmd.length > 0) service.addCommand('Service', 'ExecReload', [...basePodman(def, ctx), 'exec', name, ...reloadCmd]);
+  if (reloadSignal) service.addCommand('Service', 'ExecReload', [...basePodman(def.unit, C, ctx), 'kill', '--signal', reloadSignal, name]);
+  else if (reloadCmd && reloadCmd.length > 0) service.addCommand('Service', 'ExecReload', [...basePodman(def.unit, C, ctx), 'exec', name, ...reloadCmd]);
 
-  const podman = [...basePodman(def, ctx), 'run', '--name', name, '--replace', '--rm'];
+  const podman = [...basePodman(def.unit, C, ctx), 'run', '--name', name, '--replace', '--rm'];
   const logDriver = lookup(u, C, 'LogDriver');
   if (logDriver !== undefined) podman.push('--log-driver', logDriver);
   for (const opt of lookupAllStrv(u, C, 'LogOpt')) podman.push('--log-opt', opt);

@@ -25,15 +25,17 @@ import type { UnitFile } from '../parse/parseUnitFile';
 import { quadletExtension } from '../resolve/relatedUnits';
 import type { PlanContext, PlanProblems } from './context';
 import type { ServiceFile } from './serviceFile';
-import { listWord } from '../render/escape';
+import { listWord, quadletListWord } from '../render/escape';
 
 const C = 'Container';
 
 export interface FlagInput {
-  readonly def: ContainerDefinition;
+  readonly def: Pick<ContainerDefinition, 'unit' | 'related'>;
   readonly service: ServiceFile;
   readonly ctx: PlanContext;
   readonly problems: PlanProblems;
+  /** The section the keys are read from: [Container] unless a pod, kube or build unit shares a flag builder. */
+  readonly section?: string;
 }
 
 /** Flags Quadlet passes as `--flag value` for a non-empty scalar key. */
@@ -119,6 +121,13 @@ export function absolutePath(unit: UnitFile, p: string): string {
   return path.join(path.dirname(unit.path || path.resolve(unit.filename)), p);
 }
 
+/** RequiresMountsFor= a path, in systemd 252's spelling and (where it differs) in Quadlet's: see quadletListWord. */
+export function requireMountsFor(service: ServiceFile, p: string): void {
+  const quadlet = quadletListWord(p);
+  if (quadlet !== listWord(p)) service.add('Unit', 'RequiresMountsFor', quadlet);
+  service.add('Unit', 'RequiresMountsFor', listWord(p));
+}
+
 /** A storage source: a path (absolute or ./relative), a named volume, or a reference to a .volume/.image unit. */
 function storageSource(input: FlagInput, source: string, allowImage: boolean, key: string): string | undefined {
   const { def, service, problems } = input;
@@ -127,11 +136,11 @@ function storageSource(input: FlagInput, source: string, allowImage: boolean, ke
   if (s.startsWith('/')) {
     // In the Exec line, $$ becomes $ and $VAR the service's variable; RequiresMountsFor= expands
     // specifiers only, so it gets the path with $$ undone, and none when a variable decides it.
-    if (!hasVariable(s)) service.add('Unit', 'RequiresMountsFor', listWord(s.replace(/\$\$/g, '$')));
+    if (!hasVariable(s)) requireMountsFor(service, s.replace(/\$\$/g, '$'));
     return s;
   }
   const ext = quadletExtension(s);
-  if (ext === '.volume' || (allowImage && ext === '.image')) {
+  if (ext === '.volume' || ext === '.artifact' || (allowImage && ext === '.image')) {
     const info = def.related.get(s);
     if (!info?.resourceName) {
       problems.error(`requested Quadlet source ${s} was not found`, key, `put ${s} next to the definition`);
@@ -144,10 +153,11 @@ function storageSource(input: FlagInput, source: string, allowImage: boolean, ke
   return s;
 }
 
-function networkFlags(input: FlagInput): string[] {
+/** Network= (a .network or .container reference becomes its resource, with Requires=/After=). */
+export function networkFlags(input: FlagInput): string[] {
   const { def, service, problems } = input;
   const out: string[] = [];
-  for (const network of lookupAll(def.unit, C, 'Network')) {
+  for (const network of lookupAll(def.unit, input.section ?? C, 'Network')) {
     if (network === '') continue;
     const colon = network.indexOf(':');
     const name = colon === -1 ? network : network.slice(0, colon);
@@ -177,28 +187,30 @@ function networkFlags(input: FlagInput): string[] {
   return out;
 }
 
-function userMappingFlags(unit: UnitFile): string[] {
+/** UserNS=, UIDMap=, ... or the deprecated RemapUsers= family (the decoder has refused bad combinations). */
+export function userMappingFlags(unit: UnitFile, section: string = C): string[] {
+  const C_ = section;
   const out: string[] = [];
-  const userns = lookupNonEmpty(unit, C, 'UserNS');
+  const userns = lookupNonEmpty(unit, C_, 'UserNS');
   if (userns) out.push('--userns', userns);
-  for (const m of lookupAllStrv(unit, C, 'UIDMap')) out.push('--uidmap', m);
-  for (const m of lookupAllStrv(unit, C, 'GIDMap')) out.push('--gidmap', m);
-  const subuid = lookupNonEmpty(unit, C, 'SubUIDMap');
+  for (const m of lookupAllStrv(unit, C_, 'UIDMap')) out.push('--uidmap', m);
+  for (const m of lookupAllStrv(unit, C_, 'GIDMap')) out.push('--gidmap', m);
+  const subuid = lookupNonEmpty(unit, C_, 'SubUIDMap');
   if (subuid) out.push('--subuidname', subuid);
-  const subgid = lookupNonEmpty(unit, C, 'SubGIDMap');
+  const subgid = lookupNonEmpty(unit, C_, 'SubGIDMap');
   if (subgid) out.push('--subgidname', subgid);
   if (out.length > 0) return out;
   // Deprecated RemapUsers= family (the decoder has rejected invalid combinations).
-  const uids = lookupAllStrv(unit, C, 'RemapUid');
-  const gids = lookupAllStrv(unit, C, 'RemapGid');
-  switch (lookup(unit, C, 'RemapUsers') ?? '') {
+  const uids = lookupAllStrv(unit, C_, 'RemapUid');
+  const gids = lookupAllStrv(unit, C_, 'RemapGid');
+  switch (lookup(unit, C_, 'RemapUsers') ?? '') {
     case 'manual':
       uids.forEach((m) => out.push('--uidmap', m));
       gids.forEach((m) => out.push('--gidmap', m));
       break;
     case 'auto': {
       const opts = [...uids.map((m) => `uidmapping=${m}`), ...gids.map((m) => `gidmapping=${m}`)];
-      const size = Number(lookup(unit, C, 'RemapUidSize') ?? '0');
+      const size = Number(lookup(unit, C_, 'RemapUidSize') ?? '0');
       if (Number.isInteger(size) && size > 0) opts.push(`size=${size}`);
       out.push('--userns', opts.length ? `auto:${opts.join(',')}` : 'auto');
       break;
@@ -214,8 +226,9 @@ function userMappingFlags(unit: UnitFile): string[] {
   return out;
 }
 
-function keyValFlags(unit: UnitFile, key: string, flag: string): string[] {
-  const map = lookupAllKeyVal(unit, C, key);
+/** KEY=VALUE keys (Environment=, Label=, ...) as one flag per key, sorted, later assignments winning. */
+export function keyValFlags(unit: UnitFile, key: string, flag: string, section: string = C): string[] {
+  const map = lookupAllKeyVal(unit, section, key);
   const out: string[] = [];
   for (const k of [...map.keys()].sort()) {
     const v = map.get(k);
@@ -241,9 +254,28 @@ function mountFlag(input: FlagInput, value: string): string | undefined {
     }
     const src = storageSource(input, m[2] as string, true, 'Mount');
     if (src === undefined) return undefined;
-    resolved.push(`${m[1]}=${src}`);
+    // Quadlet writes the resolved source as source= whichever spelling the definition used.
+    resolved.push(`source=${src}`);
   }
   return joinCsv([`type=${type}`, ...resolved]);
+}
+
+/** Volume= as -v flags; a .volume reference becomes its volume's name (Requires=/After= its unit). */
+export function volumeFlags(input: FlagInput): string[] {
+  const out: string[] = [];
+  for (const volume of lookupAll(input.def.unit, input.section ?? C, 'Volume')) {
+    const parts = volume.split(':');
+    const hasSource = parts.length >= 2;
+    const dest = hasSource ? (parts[1] as string) : (parts[0] as string);
+    const options = parts.length >= 3 ? `:${parts.slice(2).join(':')}` : '';
+    if (!hasSource || parts[0] === '') {
+      out.push('-v', dest);
+      continue;
+    }
+    const source = storageSource(input, parts[0] as string, false, 'Volume');
+    if (source !== undefined) out.push('-v', `${source}:${dest}${options}`);
+  }
+  return out;
 }
 
 /** All run flags of a definition, in Quadlet's order, between `run --name ...` and the image. */
@@ -307,18 +339,7 @@ export function runFlags(input: FlagInput, opts: { readonly health?: boolean } =
   if (user) add('--user', group ? `${user}:${group}` : user);
   appendAll(out, userMappingFlags(u));
 
-  for (const volume of lookupAll(u, C, 'Volume')) {
-    const parts = volume.split(':');
-    const hasSource = parts.length >= 2;
-    const dest = hasSource ? (parts[1] as string) : (parts[0] as string);
-    const options = parts.length >= 3 ? `:${parts.slice(2).join(':')}` : '';
-    if (!hasSource || parts[0] === '') {
-      add('-v', dest);
-      continue;
-    }
-    const source = storageSource(input, parts[0] as string, false, 'Volume');
-    if (source !== undefined) add('-v', `${source}:${dest}${options}`);
-  }
+  appendAll(out, volumeFlags(input));
 
   const autoUpdate = lookupNonEmpty(u, C, 'AutoUpdate');
   if (autoUpdate) add('--label', `io.containers.autoupdate=${autoUpdate}`);
@@ -353,15 +374,14 @@ export function runFlags(input: FlagInput, opts: { readonly health?: boolean } =
 }
 
 /** The image argument: a registry reference, or the image a referenced .image/.build unit produces. */
-export function imageArgument(input: FlagInput): string | undefined {
+export function imageArgument(input: FlagInput, image: string | undefined, key = 'Image'): string | undefined {
   const { def, service, problems } = input;
-  const image = def.image;
   if (image === undefined) return undefined;
   const ext = quadletExtension(image);
   if (ext !== '.image' && ext !== '.build') return image;
   const info = def.related.get(image);
   if (!info?.resourceName) {
-    problems.error(`requested Quadlet image ${image} was not found`, 'Image', `put ${image} next to the definition`);
+    problems.error(`requested Quadlet image ${image} was not found`, key, `put ${image} next to the definition`);
     return undefined;
   }
   service.add('Unit', 'Requires', `${info.serviceName}.service`);

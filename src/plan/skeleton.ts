@@ -1,7 +1,7 @@
 // The part of a unit both engines share: the definition's own [Unit],
 // [Service] and [Install] passed through, references to other Quadlet files
 // translated to service names, network-online ordering, and the definition
-// kept as [X-Container] so `systemctl cat` shows where the unit came from.
+// kept as [X-Container] (or [X-Network], ...) so `systemctl cat` shows where the unit came from.
 
 import type { ContainerDefinition } from '../decode/decodeContainer';
 import { lookupAllStrv, lookupBooleanOr } from '../parse/lookup';
@@ -9,8 +9,16 @@ import { quadletExtension, UNIT_DEPENDENCY_KEYS } from '../resolve/relatedUnits'
 import type { PlanProblems } from './context';
 import { ServiceFile } from './serviceFile';
 
-/** networkWait: the unit to order after when DefaultDependencies applies (undefined: none). */
-export function serviceSkeleton(def: ContainerDefinition, networkWait: string | undefined, problems: PlanProblems): ServiceFile {
+/**
+ * networkWait: the unit to order after when DefaultDependencies applies (undefined: none).
+ * kindSection: the definition's own section ([Container], [Network], ...), kept as [X-...].
+ */
+export function serviceSkeleton(
+  def: Pick<ContainerDefinition, 'unit' | 'related' | 'sourcePath'>,
+  networkWait: string | undefined,
+  problems: PlanProblems,
+  kindSection = 'Container',
+): ServiceFile {
   const service = ServiceFile.copyOf(def.unit);
   for (const key of UNIT_DEPENDENCY_KEYS) {
     const deps = lookupAllStrv(def.unit, 'Unit', key);
@@ -33,7 +41,7 @@ export function serviceSkeleton(def: ContainerDefinition, networkWait: string | 
     service.prepend('Unit', 'Wants', networkWait);
   }
   if (def.sourcePath) service.add('Unit', 'SourcePath', def.sourcePath);
-  service.rename('Container', 'X-Container');
+  service.rename(kindSection, `X-${kindSection}`);
   service.rename('Quadlet', 'X-Quadlet');
   return service;
 }

@@ -3,6 +3,7 @@
 
 import type { Engine } from '../decode/decodeContainer';
 import type { Diagnostic } from '../errors';
+import type { QuadletKind } from '../resolve/relatedUnits';
 import type { PlanSection } from './serviceFile';
 
 export interface Symlink {
@@ -14,6 +15,8 @@ export interface Symlink {
 
 export interface UnitPlan {
   readonly engine: Engine;
+  /** What the definition file was: container, network, volume, pod, ... */
+  readonly kind: QuadletKind;
   readonly source: string;
   readonly dropins: readonly string[];
   /** File name of the generated unit, e.g. "nginx.service" or "web@.service". */

@@ -86,6 +86,18 @@ export function listWord(word: string): string {
   return word === '' || /[\s"'\\]/.test(word) ? `"${word.replace(/["\\]/g, '\\$&')}"` : word;
 }
 
+/**
+ * The same word as Quadlet spells it (whitespace as C escapes inside quotes: "/a\x20b"). systemd
+ * 252 reads RequiresMountsFor= without C unescaping, so that spelling names "/ax20b" there; the
+ * podman engine writes it beside listWord's (a requirement on a path that does not exist only
+ * orders after the mounts of its parents), so the unit is both Quadlet's and right on systemd 252.
+ */
+export function quadletListWord(word: string): string {
+  if (!/[\s"\\]/.test(word)) return word;
+  const escaped = word.replace(/[\s"\\]/g, (c) => (c === '"' || c === '\\' ? `\\${c}` : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+  return `"${escaped}"`;
+}
+
 /** A value for a systemd setting that is not split into words (Description=, ...): one line, no continuation. */
 export function singleLineValue(s: string): string {
   return s.replace(/\\$/, '\\\\').replace(/\r?\n/g, ' ');

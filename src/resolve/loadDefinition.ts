@@ -9,11 +9,13 @@ import * as path from 'node:path';
 import { type Diagnostic, PodgenError } from '../errors';
 import { looksBinary, parseUnitText, type Section, type UnitFile } from '../parse/parseUnitFile';
 import { listDir } from './readIfExists';
-import { type RelatedUnit, referencedUnits, relatedUnitInfo } from './relatedUnits';
+import { definitionKind, type QuadletKind, quadletServiceName, type RelatedUnit, referencedUnits, relatedUnitInfo } from './relatedUnits';
+import { lookup, lookupBooleanOr } from '../parse/lookup';
 import { quadletDirs, type SearchEnv, searchDirs } from './searchPaths';
 import { DEFINITION_EXT, dropinDirNames, invalidNameReason, templateParts } from './unitName';
 
 export interface LoadedDefinition {
+  readonly kind: QuadletKind;
   /** The definition with its drop-ins merged in. */
   readonly unit: UnitFile;
   readonly sourcePath: string;
@@ -21,6 +23,8 @@ export interface LoadedDefinition {
   readonly diagnostics: readonly Diagnostic[];
   /** Referenced Quadlet files ("db.network") and the names they stand for. */
   readonly related: ReadonlyMap<string, RelatedUnit>;
+  /** For a .pod: the services of the containers that name it in Pod= and start with it. */
+  readonly podMembers: readonly string[];
 }
 
 interface Located {
@@ -32,22 +36,25 @@ interface Located {
 /** Resolve a NAME or FILE argument to a definition file, or fail listing every place looked in. */
 export function locateDefinition(arg: string, env: SearchEnv): Located {
   const asPath = path.resolve(env.cwd, arg);
-  const looksLikePath = arg.includes('/') || arg.endsWith(DEFINITION_EXT);
+  const kind = definitionKind(arg);
+  const looksLikePath = arg.includes('/') || kind !== undefined;
   if (looksLikePath && (fs.existsSync(asPath) || arg.includes('/'))) {
     return { file: asPath, filename: path.basename(asPath) };
   }
-  const name = arg.endsWith(DEFINITION_EXT) ? arg.slice(0, -DEFINITION_EXT.length) : arg;
+  // NAME is a container's; "db.network", "data.volume", ... name the other kinds.
+  const ext = kind ? `.${kind}` : DEFINITION_EXT;
+  const name = arg.endsWith(ext) ? arg.slice(0, -ext.length) : arg;
   const bad = invalidNameReason(name);
   if (bad) {
     throw new PodgenError(`"${arg}" is not a valid definition name: ${bad}`, {
       kind: 'usage',
-      hint: 'give a name like nginx or web@1, or a path to a .container file',
+      hint: 'give a name like nginx, web@1 or db.network, or a path to a definition file',
     });
   }
-  const filename = `${name}${DEFINITION_EXT}`;
+  const filename = `${name}${ext}`;
   const { prefix, instance, isTemplate } = templateParts(filename);
   const candidates = [filename];
-  if (isTemplate && instance !== '') candidates.push(`${prefix}@${DEFINITION_EXT}`);
+  if (isTemplate && instance !== '') candidates.push(`${prefix}@${ext}`);
   const looked: string[] = [];
   for (const dir of searchDirs(env)) {
     for (const candidate of candidates) {
@@ -141,6 +148,25 @@ export function loadDefinition(arg: string, env: SearchEnv): LoadedDefinition {
 }
 
 export function loadDefinitionFile(file: string, filename: string, env: SearchEnv): LoadedDefinition {
+  const kind = definitionKind(filename);
+  if (!kind) {
+    throw new PodgenError(`${file}: not a definition file: the name must end in .container, .network, .volume, .pod, .image, .build, .kube or .artifact`, {
+      kind: 'usage',
+      file,
+      hint: 'rename it after what it defines, e.g. web.container',
+    });
+  }
+  const dirs = [path.dirname(file), ...quadletDirs(env).filter((d) => d !== path.dirname(file))];
+  const { unit, dropins, diagnostics } = readMerged(file, filename, dirs);
+  const related = new Map<string, RelatedUnit>();
+  for (const ref of referencedUnits(unit)) {
+    related.set(ref, relatedUnitInfo(ref, readRelated(ref, dirs)));
+  }
+  return { kind, unit, sourcePath: file, dropins, diagnostics, related, podMembers: kind === 'pod' ? podMembers(filename, dirs) : [] };
+}
+
+/** A definition file with its drop-ins merged in, and what reading them found. */
+function readMerged(file: string, filename: string, dirs: readonly string[]): { unit: UnitFile; dropins: string[]; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const main = readText(file, 'definition');
   const sections: Section[] = [];
@@ -150,7 +176,6 @@ export function loadDefinitionFile(file: string, filename: string, env: SearchEn
     appendAll(diagnostics, parsed.diagnostics);
     mergeInto(sections, parsed.unit.sections);
   }
-  const dirs = [path.dirname(file), ...quadletDirs(env).filter((d) => d !== path.dirname(file))];
   const dropins = findDropins(filename, dirs);
   for (const dropin of dropins) {
     const r = readText(dropin, 'drop-in');
@@ -160,12 +185,33 @@ export function loadDefinitionFile(file: string, filename: string, env: SearchEn
     appendAll(diagnostics, parsed.diagnostics);
     mergeInto(sections, parsed.unit.sections);
   }
-  const unit: UnitFile = { path: file, filename, sections };
-  const related = new Map<string, RelatedUnit>();
-  for (const ref of referencedUnits(unit)) {
-    related.set(ref, relatedUnitInfo(ref, readRelated(ref, dirs)));
+  return { unit: { path: file, filename, sections }, dropins, diagnostics };
+}
+
+/**
+ * The containers that join a pod and start with it, as Quadlet finds them: every .container in
+ * the definition's directory and Quadlet's that says Pod=POD (drop-ins included), unless it says
+ * StartWithPod=no or is a bare template (a template cannot be wanted without an instance).
+ */
+function podMembers(podFilename: string, dirs: readonly string[]): string[] {
+  const members: string[] = [];
+  const seen = new Set<string>();
+  for (const dir of dirs) {
+    for (const name of [...listing(dir)].sort()) {
+      if (!name.endsWith('.container') || seen.has(name)) continue;
+      seen.add(name);
+      if (name.endsWith('@.container')) continue;
+      let unit: UnitFile;
+      try {
+        unit = readMerged(path.join(dir, name), name, dirs).unit;
+      } catch {
+        continue; // an unreadable neighbour is its own definition's problem, reported when it is generated
+      }
+      if (lookup(unit, 'Container', 'Pod') !== podFilename || !lookupBooleanOr(unit, 'Container', 'StartWithPod', true)) continue;
+      members.push(`${quadletServiceName(name, unit)}.service`);
+    }
   }
-  return { unit, sourcePath: file, dropins, diagnostics, related };
+  return members;
 }
 
 /** The referenced Quadlet file, parsed, when it can be found next to the definition or in Quadlet's dirs. */

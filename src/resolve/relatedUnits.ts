@@ -1,6 +1,7 @@
 // Quadlet definitions refer to each other by file name (Network=db.network,
-// Volume=data.volume:/data, Requires=db.container). These pure helpers know
-// the service and resource names such a reference stands for.
+// Volume=data.volume:/data, Requires=db.container). This module is the one
+// place that knows Quadlet's kinds, their sections, and the service and
+// resource names a file stands for. Pure.
 
 import type { UnitFile } from '../parse/parseUnitFile';
 import { lookup, lookupAll, lookupAllStrv } from '../parse/lookup';
@@ -11,71 +12,114 @@ export interface RelatedUnit {
   readonly found: boolean;
   /** Service unit name without ".service". */
   readonly serviceName: string;
-  /** The podman resource (container, network, volume, pod or image name); undefined when unknown. */
+  /** The podman resource (container, network, volume, pod, image or artifact name); undefined when unknown. */
   readonly resourceName: string | undefined;
 }
 
-export const QUADLET_EXTENSIONS = ['.container', '.volume', '.network', '.image', '.build', '.pod', '.kube', '.login'] as const;
-type QuadletExt = (typeof QUADLET_EXTENSIONS)[number];
+export const QUADLET_EXTENSIONS = ['.container', '.volume', '.network', '.image', '.build', '.pod', '.kube', '.artifact', '.login'] as const;
+export type QuadletExt = (typeof QUADLET_EXTENSIONS)[number];
+/** The kinds a definition file can be (a .login file is only ever referred to). */
+export type QuadletKind = 'container' | 'volume' | 'network' | 'image' | 'build' | 'pod' | 'kube' | 'artifact';
+export const DEFINITION_KINDS: readonly QuadletKind[] = ['container', 'volume', 'network', 'image', 'build', 'pod', 'kube', 'artifact'];
 
 export function quadletExtension(name: string): QuadletExt | undefined {
   return QUADLET_EXTENSIONS.find((ext) => name.endsWith(ext) && name.length > ext.length);
 }
 
-const SECTION: Record<QuadletExt, string> = {
-  '.container': 'Container',
-  '.volume': 'Volume',
-  '.network': 'Network',
-  '.image': 'Image',
-  '.build': 'Build',
-  '.pod': 'Pod',
-  '.kube': 'Kube',
-  '.login': 'Login',
+/** The definition kind of a file name ("db.network" -> network), or undefined. */
+export function definitionKind(name: string): QuadletKind | undefined {
+  const ext = quadletExtension(name);
+  return ext && ext !== '.login' ? (ext.slice(1) as QuadletKind) : undefined;
+}
+
+/** The section holding a kind's own keys ([Container], [Network], ...). */
+export const KIND_SECTION: Readonly<Record<QuadletKind | 'login', string>> = {
+  container: 'Container',
+  volume: 'Volume',
+  network: 'Network',
+  image: 'Image',
+  build: 'Build',
+  pod: 'Pod',
+  kube: 'Kube',
+  artifact: 'Artifact',
+  login: 'Login',
 };
-const SERVICE_SUFFIX: Record<QuadletExt, string> = {
-  '.container': '',
-  '.volume': '-volume',
-  '.network': '-network',
-  '.image': '-image',
-  '.build': '-build',
-  '.pod': '-pod',
-  '.kube': '',
-  '.login': '-login',
+const SERVICE_SUFFIX: Readonly<Record<QuadletKind | 'login', string>> = {
+  container: '',
+  volume: '-volume',
+  network: '-network',
+  image: '-image',
+  build: '-build',
+  pod: '-pod',
+  kube: '',
+  artifact: '-artifact',
+  login: '-login',
 };
+
+function kindOf(ext: QuadletExt): QuadletKind | 'login' {
+  return ext.slice(1) as QuadletKind | 'login';
+}
+
+/**
+ * The service a Quadlet file becomes, without ".service": ServiceName=, else the base name with
+ * the kind's suffix ("db.network" -> "db-network"; a template "db@.network" -> "db-network@").
+ */
+export function quadletServiceName(filename: string, unit: UnitFile | undefined): string {
+  const ext = quadletExtension(filename) as QuadletExt;
+  const kind = kindOf(ext);
+  const explicit = unit && lookup(unit, KIND_SECTION[kind], 'ServiceName');
+  if (explicit) return explicit;
+  const base = stripExtension(filename);
+  if (base.endsWith('@')) return `${base.slice(0, -1)}${SERVICE_SUFFIX[kind]}@`;
+  return `${base}${SERVICE_SUFFIX[kind]}`;
+}
+
+/**
+ * The podman name of a network, volume or pod: its *Name= key, else "systemd-" + the base name;
+ * a template's is "systemd-NAME-%i" so that every instance gets its own.
+ */
+export function quadletResourceName(filename: string, unit: UnitFile | undefined, key: string): string {
+  const ext = quadletExtension(filename) as QuadletExt;
+  const explicit = unit && lookup(unit, KIND_SECTION[kindOf(ext)], key);
+  if (explicit) return explicit;
+  const base = stripExtension(filename);
+  const at = base.indexOf('@');
+  return at === -1 ? `systemd-${base}` : `systemd-${base.slice(0, at)}-%i`;
+}
 
 /** Names a reference resolves to; `unit` is the referenced file when it was found, else Quadlet's defaults apply. */
 export function relatedUnitInfo(reference: string, unit: UnitFile | undefined): RelatedUnit {
-  return { found: unit !== undefined, ...names(reference, unit) };
+  return { found: unit !== undefined, serviceName: quadletServiceName(reference, unit), resourceName: resourceNameOf(reference, unit) };
 }
 
-function names(reference: string, unit: UnitFile | undefined): Omit<RelatedUnit, 'found'> {
+function resourceNameOf(reference: string, unit: UnitFile | undefined): string | undefined {
   const ext = quadletExtension(reference) as QuadletExt;
   const base = stripExtension(reference);
-  const section = SECTION[ext];
-  const serviceName = (unit && lookup(unit, section, 'ServiceName')) || `${base}${SERVICE_SUFFIX[ext]}`;
-  const systemdName = `systemd-${base}`;
-  const named = (key: string): string => (unit && lookup(unit, section, key)) || systemdName;
-  switch (ext) {
-    case '.container':
-      return { serviceName, resourceName: base.includes('@') ? undefined : named('ContainerName') };
-    case '.volume':
-      return { serviceName, resourceName: named('VolumeName') };
-    case '.network':
-      return { serviceName, resourceName: named('NetworkName') };
-    case '.pod':
+  const kind = kindOf(ext);
+  const section = KIND_SECTION[kind];
+  switch (kind) {
+    case 'container':
+      return base.includes('@') ? undefined : (unit && lookup(unit, section, 'ContainerName')) || `systemd-${base}`;
+    case 'volume':
+      return quadletResourceName(reference, unit, 'VolumeName');
+    case 'network':
+      return quadletResourceName(reference, unit, 'NetworkName');
+    case 'pod':
       // A pod has to exist for the container to join it: no default name when the file is missing.
-      return { serviceName, resourceName: unit ? named('PodName') : undefined };
-    case '.image':
-      return { serviceName, resourceName: unit ? (lookup(unit, section, 'ImageTag') ?? lookup(unit, section, 'Image')) : undefined };
-    case '.build':
-      return { serviceName, resourceName: unit ? lookupAll(unit, section, 'ImageTag')[0] : undefined };
-    case '.kube':
-      return { serviceName, resourceName: undefined };
-    case '.login':
+      return unit ? (lookup(unit, section, 'PodName') || `systemd-${base}`) : undefined;
+    case 'image':
+      return unit ? (lookup(unit, section, 'ImageTag') || lookup(unit, section, 'Image')) : undefined;
+    case 'build':
+      return unit ? lookupAll(unit, section, 'ImageTag')[0] : undefined;
+    case 'artifact':
+      return unit ? lookup(unit, section, 'Artifact') : undefined;
+    case 'kube':
+      return undefined;
+    case 'login':
       // A login unit stands for the auth file it writes.
-      return { serviceName, resourceName: unit ? lookup(unit, section, 'AuthFile') : undefined };
+      return unit ? lookup(unit, section, 'AuthFile') : undefined;
     default: {
-      const never: never = ext;
+      const never: never = kind;
       return never;
     }
   }
@@ -87,24 +131,26 @@ export const UNIT_DEPENDENCY_KEYS = [
   'PropagatesStopTo', 'ReloadPropagatedFrom', 'Requires', 'Requisite', 'StopPropagatedFrom', 'Upholds', 'Wants',
 ] as const;
 
-/** Every Quadlet file a definition refers to, by name. */
+/** Every Quadlet file a definition refers to, by name, whatever its kind. */
 export function referencedUnits(unit: UnitFile): string[] {
   const refs = new Set<string>();
   const add = (v: string | undefined): void => {
     if (v && quadletExtension(v)) refs.add(v);
   };
   for (const key of UNIT_DEPENDENCY_KEYS) lookupAllStrv(unit, 'Unit', key).forEach(add);
-  for (const n of lookupAll(unit, 'Container', 'Network')) add(n.split(':')[0]);
-  for (const vol of lookupAll(unit, 'Container', 'Volume')) {
-    const parts = vol.split(':');
-    if (parts.length >= 2) add(parts[0]);
+  for (const section of Object.values(KIND_SECTION)) {
+    for (const n of lookupAll(unit, section, 'Network')) add(n.split(':')[0]);
+    for (const vol of lookupAll(unit, section, 'Volume')) {
+      const parts = vol.split(':');
+      if (parts.length >= 2) add(parts[0]);
+    }
+    for (const m of lookupAll(unit, section, 'Mount')) {
+      const src = /(?:^|,)(?:source|src)=([^,]+)/.exec(m);
+      add(src?.[1]);
+    }
+    add(lookup(unit, section, 'Image'));
+    add(lookup(unit, section, 'Pod'));
+    add(lookup(unit, section, 'AuthFile'));
   }
-  for (const m of lookupAll(unit, 'Container', 'Mount')) {
-    const src = /(?:^|,)(?:source|src)=([^,]+)/.exec(m);
-    add(src?.[1]);
-  }
-  add(lookup(unit, 'Container', 'Image'));
-  add(lookup(unit, 'Container', 'Pod'));
-  add(lookup(unit, 'Container', 'AuthFile'));
   return [...refs];
 }

@@ -80,6 +80,8 @@ function check(op: string, args: string[], unit: UnitFile | undefined, stderr: s
       const expected = args.slice(2);
       return values.length === expected.length && values.every((v, i) => (op === 'assert-key-is' ? v === expected[i] : new RegExp(expected[i] as string).test(v)));
     }
+    case 'assert-has-key':
+      return lookupAll(unit, args[0] as string, args[1] as string).includes(args[2] as string);
     case 'assert-key-is-empty':
       return lookupAll(unit, args[0] as string, args[1] as string).length === 0;
     case 'assert-last-key-is-regex': {
@@ -87,10 +89,11 @@ function check(op: string, args: string[], unit: UnitFile | undefined, stderr: s
       return e !== undefined && new RegExp(args[2] as string).test(e.value);
     }
     case 'assert-key-contains':
+    case 'assert-last-key-contains':
     case 'assert-key-not-contains': {
       const e = lookupLastEntry(unit, args[0] as string, args[1] as string);
       const contains = e !== undefined && e.value.includes(args[2] as string);
-      return op === 'assert-key-contains' ? contains : !contains;
+      return op === 'assert-key-not-contains' ? !contains : contains;
     }
     case 'assert-symlink': {
       try {
