@@ -1,6 +1,7 @@
 // Entry point: argv -> one typed call per command -> output. This is the only
 // place that knows about exit codes (documented in README.md and below).
 
+import * as path from 'node:path';
 import { maxOf } from '../arrays';
 import yargs from 'yargs';
 import { ENGINES, type Engine } from '../decode/decodeContainer';
@@ -81,6 +82,48 @@ async function runGenerate(args: GenerateArgs): Promise<void> {
     ctx: machineContext(args.user),
   });
   printGenerated(result, args);
+}
+
+async function runGeneratorCommand(args: { action: string; dirs: string[]; user: boolean }): Promise<void> {
+  const gen = await import('../commands/generator');
+  const { machineContext } = await import('../commands/generate');
+  const { generatorLinkPath } = await import('../resolve/searchPaths');
+  const user = args.user || process.env.SYSTEMD_SCOPE === 'user';
+  const link = generatorLinkPath(user);
+  switch (args.action) {
+    case 'install':
+      process.stderr.write(`installed ${gen.installGenerator(link, gen.generatorScript(process.execPath, path.resolve(__dirname, 'entry.js'), user))}; run systemctl ${user ? '--user ' : ''}daemon-reload\n`);
+      return;
+    case 'uninstall':
+      process.stderr.write(gen.uninstallGenerator(link) ? `removed ${link}\n` : `${link} was not installed\n`);
+      return;
+    default:
+      if (!path.isAbsolute(args.action)) {
+        throw new PodgenError(`unknown generator action "${args.action}"`, { kind: 'usage', hint: 'podgen generator install|uninstall; systemd itself runs it with its output directories' });
+      }
+      // At boot: no systemd-analyze run per definition (the pass must stay well under a second).
+      gen.runGenerator(args.action, defaultSearchEnv(user), machineContext(user, { ...process.env, PODGEN_NO_VERIFY: '1' }));
+  }
+}
+
+async function runCheck(args: { user: boolean; json: boolean }): Promise<void> {
+  const { generatorPass } = await import('../commands/generator');
+  const { machineContext } = await import('../commands/generate');
+  const { generatorDirs } = await import('../resolve/searchPaths');
+  const search = defaultSearchEnv(args.user);
+  const pass = generatorPass(search, machineContext(args.user));
+  if (args.json) {
+    const units = pass.outputs.map((o) => ({ file: o.file, units: o.units.map((u) => u.unitName) }));
+    process.stdout.write(`${JSON.stringify({ directories: generatorDirs(search), units, failed: pass.failed, warnings: pass.warnings }, null, 2)}\n`);
+  } else {
+    for (const w of pass.warnings) process.stderr.write(`${formatDiagnostic(w)}\n`);
+    for (const o of pass.outputs) process.stdout.write(`ok      ${o.file} -> ${o.units.map((u) => u.unitName).join(' ')}\n`);
+    for (const f of pass.failed) process.stdout.write(`FAILED  ${f.file}\n${f.message.replace(/^/gm, '        ')}\n`);
+    if (pass.outputs.length + pass.failed.length === 0) process.stdout.write(`no definitions in ${generatorDirs(search).join(', ')}\n`);
+  }
+  if (pass.failed.length > 0) {
+    throw new PodgenError(`${pass.failed.length} of ${pass.outputs.length + pass.failed.length} definitions would be left out at boot`, { kind: 'definition', hint: 'fix the problems above; the generator writes the others' });
+  }
 }
 
 interface ImagesArgs {
@@ -435,6 +478,29 @@ export async function main(argv: string[]): Promise<void> {
           .example('$0 generate --engine podman --format json db', 'the Quadlet-equivalent plan, as JSON')
           .epilog(EXIT_CODES),
       (args) => runGenerate(args),
+    )
+    .command<{ action: string; dirs: string[]; user: boolean }>(
+      'generator <action> [dirs..]',
+      'podgen as a systemd generator: definitions in /etc/podgen/definitions (user: ~/.config/podgen/definitions) become units at boot and on daemon-reload',
+      (y) =>
+        y
+          .positional('action', { type: 'string', describe: 'install | uninstall | NORMAL_DIR (how systemd runs it)' })
+          .positional('dirs', { type: 'string', array: true, describe: 'EARLY_DIR LATE_DIR, passed by systemd' })
+          .option('user', { type: 'boolean', default: false, describe: 'the user manager\'s generator (~/.config/podgen/definitions)' })
+          .example('$0 generator install', 'link the generator into /etc/systemd/system-generators, then: systemctl daemon-reload')
+          .example('$0 check', 'what the generator would do, with every error at file:line')
+          .epilog('podgen\'s generator reads only its own directories, never Quadlet\'s (/etc/containers/systemd), so it and podman\'s generator never read the same file; a unit name both would write is left to Quadlet.\n\n' + EXIT_CODES),
+      (args) => runGeneratorCommand(args),
+    )
+    .command<{ user: boolean; json: boolean }>(
+      'check',
+      "check the generator's definitions (podgen's definition directories) and show what it would write or why not, at file:line",
+      (y) =>
+        y
+          .option('user', { type: 'boolean', default: false, describe: "the user generator's directories" })
+          .option('json', { type: 'boolean', default: false, describe: 'machine-readable' })
+          .epilog(EXIT_CODES),
+      (args) => runCheck(args),
     )
     .command<PullArgs>(
       'pull <image>',

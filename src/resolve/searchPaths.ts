@@ -47,3 +47,25 @@ export function defaultUnitDir(user: boolean, env: NodeJS.ProcessEnv = process.e
   if (!user) return '/etc/systemd/system';
   return path.join(env.XDG_CONFIG_HOME || path.join(os.homedir(), '.config'), 'systemd', 'user');
 }
+
+/**
+ * podgen's own definition directories, read by its systemd generator (and `podgen check`). They
+ * are not Quadlet's, so podgen's generator and podman's never read the same file; a name both
+ * would generate is left to Quadlet (commands/generator.ts). First directory wins per file name.
+ */
+export function generatorDirs(e: SearchEnv): string[] {
+  const override = e.env.PODGEN_DEFINITION_DIRS;
+  if (override) return override.split(':').filter((d) => path.isAbsolute(d));
+  if (!e.user) return ['/run/podgen/definitions', '/etc/podgen/definitions', '/usr/share/podgen/definitions'];
+  const dirs: string[] = [];
+  if (e.env.XDG_RUNTIME_DIR) dirs.push(path.join(e.env.XDG_RUNTIME_DIR, 'podgen/definitions'));
+  dirs.push(path.join(e.env.XDG_CONFIG_HOME || path.join(e.home, '.config'), 'podgen/definitions'));
+  dirs.push(`/etc/podgen/definitions/users/${e.uid}`);
+  return dirs;
+}
+
+/** Where `podgen generator install` links the generator: systemd's admin generator directories. */
+export function generatorLinkPath(user: boolean, env: NodeJS.ProcessEnv = process.env): string {
+  const root = env.PODGEN_GENERATOR_ROOT ?? '/etc/systemd';
+  return path.join(root, user ? 'user-generators' : 'system-generators', 'podgen-generator');
+}
