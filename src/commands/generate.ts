@@ -89,7 +89,7 @@ export function generate(req: GenerateRequest): GenerateResult {
     for (const c of req.ctx.verifyUnits(rendered)) {
       const r = rendered.find((x) => x.unitName === c.unitName);
       if (!r) continue;
-      diagnostics.push(complaintDiagnostic(c, r.text, definitions.get(r.unit.plan.unitName) as UnitFile, r.unit.plan.source));
+      diagnostics.push(complaintDiagnostic(c, r.text, definitions.get(r.unit.plan.unitName) as UnitFile, r.unit.plan.source, r.unit.plan.engine === 'podman'));
     }
   }
   const warnings = diagnostics.filter((d) => d.severity === 'warning');

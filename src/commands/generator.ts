@@ -18,6 +18,7 @@ import { listDir } from '../resolve/readIfExists';
 import { definitionKind, quadletServiceName } from '../resolve/relatedUnits';
 import { generatorDirs, quadletDirs, type SearchEnv } from '../resolve/searchPaths';
 import { generate } from './generate';
+import { runSync } from '../process/run';
 
 export interface GeneratorPass {
   /** Units (with their companions and [Install] links) ready to write, by definition file. */
@@ -86,25 +87,46 @@ export function generatorPass(search: SearchEnv, ctx: PlanContext, engine: Engin
   return { outputs, failed, warnings };
 }
 
-/** Where a generator's messages go: the kernel log when systemd runs it (journald reads it at boot), else stderr. */
-function generatorLog(): (line: string) => void {
-  let kmsg: number | undefined;
-  try {
-    if (process.env.SYSTEMD_SCOPE) kmsg = fs.openSync('/dev/kmsg', 'w');
-  } catch {
-    kmsg = undefined;
-  }
-  return (line) => {
-    for (const l of line.split('\n')) {
-      if (kmsg !== undefined) fs.writeSync(kmsg, `<3>podgen-generator: ${l}\n`);
-      else process.stderr.write(`podgen-generator: ${l}\n`);
-    }
+/**
+ * Where a generator's messages go, so that `journalctl -b` shows them: journald itself when it
+ * runs (daemon-reload; systemd-cat, as Node has no datagram sockets), the kernel log at early
+ * boot (journald reads it when it starts), stderr when run by hand.
+ */
+function generatorLog(): { log: (line: string) => void; flush: () => void } {
+  const lines: string[] = [];
+  const byHand = !process.env.SYSTEMD_SCOPE;
+  return {
+    log: (line) => {
+      for (const l of line.split('\n')) lines.push(l);
+    },
+    flush: () => {
+      if (lines.length === 0) return;
+      const text = lines.map((l) => `${l}\n`).join('');
+      if (!byHand && fs.existsSync('/run/systemd/journal/socket')) {
+        try {
+          if (runSync(['systemd-cat', '-t', 'podgen-generator', '-p', 'err'], { input: text, timeoutMs: 5_000 }).status === 0) return;
+        } catch {
+          // no systemd-cat: the kernel log below
+        }
+      }
+      if (!byHand) {
+        try {
+          const kmsg = fs.openSync('/dev/kmsg', 'w');
+          for (const l of lines) fs.writeSync(kmsg, `<3>podgen-generator: ${l}\n`);
+          fs.closeSync(kmsg);
+          return;
+        } catch {
+          // no kernel log either: stderr
+        }
+      }
+      process.stderr.write(lines.map((l) => `podgen-generator: ${l}\n`).join(''));
+    },
   };
 }
 
 /** The generator entry: systemd passes NORMAL_DIR [EARLY_DIR LATE_DIR]; units go to NORMAL_DIR. Never fails. */
 export function runGenerator(normalDir: string, search: SearchEnv, ctx: PlanContext): void {
-  const log = generatorLog();
+  const { log, flush } = generatorLog();
   try {
     if (!normalDir || !path.isAbsolute(normalDir)) throw new PodgenError('a generator needs the absolute output directory systemd gives it', { kind: 'usage' });
     const pass = generatorPass(search, ctx);
@@ -119,6 +141,7 @@ export function runGenerator(normalDir: string, search: SearchEnv, ctx: PlanCont
   } catch (e) {
     log(describeError(e));
   }
+  flush();
 }
 
 /** The script systemd runs as the generator: this Node and this podgen, by absolute path (PATH is minimal at boot). */

@@ -130,7 +130,7 @@ export function decodeContainer(input: DecodeInput): DecodeResult {
 
   checkServiceChoice(unit, 'KillMode', ['mixed', 'control-group'], `invalid KillMode`, 'containers need KillMode=mixed (the default) or KillMode=control-group', diagnostics);
   checkServiceChoice(unit, 'Type', ['notify', 'oneshot'], `invalid service Type`, 'leave Type= unset, or use Type=oneshot for a container that runs to completion', diagnostics);
-  warnUnsupportedServiceKeys(unit, diagnostics);
+  warnUnsupportedServiceKeys(unit, engine, diagnostics);
 
   const restart = decodeRestart(unit, diagnostics);
 
@@ -195,12 +195,15 @@ function checkDefaultContainerName(unit: UnitFile, serviceName: string, engine: 
 }
 
 /** [Service] User=/Group=/DynamicUser= do not reach a container (podman runs as the unit's user): Quadlet warns. */
-export function warnUnsupportedServiceKeys(unit: UnitFile, diagnostics: Diagnostic[]): void {
-  // Quadlet writes these lines through with a warning whatever their value; a value systemd cannot
-  // read is then one more reason for that warning, not a refusal (systemd ignores the line).
-  diagnostics.forEach((d, i) => {
-    if (isUnsupportedServiceKey(d.section, d.key) && d.severity === 'error') diagnostics[i] = { ...d, severity: 'warning' };
-  });
+export function warnUnsupportedServiceKeys(unit: UnitFile, engine: Engine, diagnostics: Diagnostic[]): void {
+  // Quadlet writes these lines through with a warning whatever their value, and --engine podman
+  // accepts what Quadlet accepts: a value systemd cannot read is one more reason for the warning
+  // there (systemd ignores the line). The podgen engine refuses it.
+  if (engine === 'podman') {
+    diagnostics.forEach((d, i) => {
+      if (isUnsupportedServiceKey(d.section, d.key) && d.severity === 'error') diagnostics[i] = { ...d, severity: 'warning' };
+    });
+  }
   for (const key of UNSUPPORTED_SERVICE_KEYS) {
     const e = lookupLastEntry(unit, 'Service', key);
     if (e) {

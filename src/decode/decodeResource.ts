@@ -62,7 +62,7 @@ export function decodeResource(input: ResourceInput): { definition: ResourceDefi
   checkKeys(unit, 'Quadlet', QUADLET_KEY_INDEX, engine, diagnostics);
   checkSpecifiers(unit, diagnostics);
   checkSystemdSections(unit, diagnostics);
-  warnUnsupportedServiceKeys(unit, diagnostics);
+  warnUnsupportedServiceKeys(unit, engine, diagnostics);
   KIND_RULES[kind](unit, (at, message, hint) => diagnostics.push({ severity: 'error', file: at?.file ?? file, line: at?.line, section: at ? section : undefined, key: at?.key, message, hint }), diagnostics);
 
   const serviceName = quadletServiceName(unit.filename, unit);

@@ -18,7 +18,8 @@ function sectionAt(lines: readonly string[], index: number): string {
   return '';
 }
 
-export function complaintDiagnostic(c: UnitComplaint, unitText: string, definition: UnitFile, sourcePath: string): Diagnostic {
+/** quadletLenient: --engine podman, which takes what Quadlet takes (see warnUnsupportedServiceKeys). */
+export function complaintDiagnostic(c: UnitComplaint, unitText: string, definition: UnitFile, sourcePath: string, quadletLenient = false): Diagnostic {
   const lines = unitText.split('\n');
   const rendered = lines[c.line - 1] ?? '';
   const section = sectionAt(lines, c.line - 1);
@@ -31,7 +32,7 @@ export function complaintDiagnostic(c: UnitComplaint, unitText: string, definiti
   }
   if (entry) {
     return {
-      severity: isUnsupportedServiceKey(section, key) ? 'warning' : 'error',
+      severity: quadletLenient && isUnsupportedServiceKey(section, key) ? 'warning' : 'error',
       file: entry.file,
       line: entry.line,
       section,

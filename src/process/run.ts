@@ -53,8 +53,14 @@ export async function run(argv: readonly string[], opts: { input?: Uint8Array | 
  * Run a short command to completion, synchronously (for the pure pipeline's one question to the
  * machine: what systemd makes of a unit). Its exit status is the caller's to judge.
  */
-export function runSync(argv: readonly string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): RunResult {
-  const r = spawnSync(argv[0] as string, argv.slice(1), { encoding: 'utf8', env: opts.env, timeout: opts.timeoutMs ?? 30_000, maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
+export function runSync(argv: readonly string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string } = {}): RunResult {
+  const r = spawnSync(argv[0] as string, argv.slice(1), {
+    encoding: 'utf8',
+    env: opts.env,
+    timeout: opts.timeoutMs ?? 30_000,
+    maxBuffer: 64 * 1024 * 1024,
+    ...(opts.input !== undefined ? { input: opts.input, stdio: ['pipe', 'pipe', 'pipe'] } : { stdio: ['ignore', 'pipe', 'pipe'] }),
+  });
   if (r.error) throw spawnError(argv, r.error);
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }

@@ -148,14 +148,8 @@ export function loadDefinition(arg: string, env: SearchEnv): LoadedDefinition {
 }
 
 export function loadDefinitionFile(file: string, filename: string, env: SearchEnv): LoadedDefinition {
-  const kind = definitionKind(filename);
-  if (!kind) {
-    throw new PodgenError(`${file}: not a definition file: the name must end in .container, .network, .volume, .pod, .image, .build, .kube or .artifact`, {
-      kind: 'usage',
-      file,
-      hint: 'rename it after what it defines, e.g. web.container',
-    });
-  }
+  // A file named after no Quadlet kind (a path given by mistake, /dev/zero) is read as a .container and judged as one.
+  const kind = definitionKind(filename) ?? 'container';
   const dirs = [path.dirname(file), ...quadletDirs(env).filter((d) => d !== path.dirname(file))];
   const { unit, dropins, diagnostics } = readMerged(file, filename, dirs);
   const related = new Map<string, RelatedUnit>();
