@@ -513,6 +513,7 @@ export async function main(argv: string[]): Promise<void> {
           .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' })
           .option('unpack', { type: 'boolean', default: true, describe: 'also unpack the layers for overlayfs (without root: files owned by you, no device nodes; --no-unpack: download only)' })
           .option('insecure-registry', { type: 'string', array: true, default: [] as string[], describe: 'registry (host:port) to reach over plain HTTP; loopback registries always are' })
+          .option('policy', { choices: ['always', 'missing', 'newer', 'never'] as const, describe: 'always/newer: ask the registry (nothing is downloaded when nothing changed); missing: only when the store lacks it; never: the stored image or an error' })
           .example('$0 pull docker.io/library/busybox:1.36', 'pull an image')
           .epilog(EXIT_CODES),
       async (args) => (await import('./pullCli')).runPull(args),

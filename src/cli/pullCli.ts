@@ -9,6 +9,8 @@ export interface PullArgs {
   readonly quiet: boolean;
   readonly json: boolean;
   readonly 'insecure-registry': string[];
+  /** always/newer: fetch (nothing is downloaded when nothing changed); missing: only when the store lacks it; never: the store's or an error. */
+  readonly policy?: 'always' | 'missing' | 'newer' | 'never';
 }
 
 /** `pull IMAGE` with only these boolean flags: the common case, parsed without yargs. */
@@ -34,6 +36,22 @@ export async function runPull(args: PullArgs): Promise<void> {
   const { defaultStoreRoot } = await import('../image/store');
   const { lineProgress, ttyProgress } = await import('./progress');
   const progress = args.quiet || args.json ? SILENT : process.stderr.isTTY ? ttyProgress(process.stderr) : lineProgress(process.stderr);
+  if (args.policy === 'missing' || args.policy === 'never') {
+    const { pullIfMissing } = await import('../image/pull');
+    const image = await pullIfMissing({
+      image: args.image,
+      storeRoot: defaultStoreRoot(args.user),
+      insecureRegistries: args['insecure-registry'],
+      progress,
+      unpack: args.unpack,
+      policy: args.policy,
+      onRecorded: () => forgetPreparedBundles(args.user),
+    });
+    if (args.json) process.stdout.write(`${JSON.stringify({ image }, null, 2)}\n`);
+    else if (args.quiet) process.stdout.write(`${image.manifestDigest}\n`);
+    else process.stdout.write(`${image.name} ${image.manifestDigest}\n`);
+    return;
+  }
   const result = await pull({
     image: args.image,
     storeRoot: defaultStoreRoot(args.user),

@@ -8,6 +8,8 @@ import type { KeySpec, KeyShape } from './containerKeys';
 import * as v from './validate';
 
 const k = (name: string, shape: KeyShape, check?: v.Check, extra: Partial<KeySpec> = {}): KeySpec => ({ name, shape, podgen: true, check, ...extra });
+/** A key the podgen engine does not honour (refused there, never ignored). */
+const notPodgen: Partial<KeySpec> = { podgen: false };
 
 /** Keys every kind's section takes. */
 const COMMON: readonly KeySpec[] = [
@@ -68,16 +70,23 @@ export const VOLUME_KEYS: readonly KeySpec[] = [
   k('VolumeName', 'scalar', v.containerName),
 ];
 
+/** [Image]: the podgen engine pulls into its own store (podgen pull): name, TLS and Policy only. */
 export const IMAGE_KEYS: readonly KeySpec[] = [
-  ...COMMON,
-  ...PULL_OPTIONS,
-  k('AllTags', 'scalar', v.boolean),
-  k('Arch', 'scalar'),
-  k('Image', 'scalar'),
-  k('ImageTag', 'scalar'),
-  k('OS', 'scalar'),
+  ...COMMON.map((c) => (c.name === 'ServiceName' ? c : { ...c, ...notPodgen })),
+  k('AuthFile', 'scalar', v.path, notPodgen),
+  k('CertDir', 'scalar', v.path, notPodgen),
+  k('Creds', 'scalar', undefined, notPodgen),
+  k('DecryptionKey', 'scalar', undefined, notPodgen),
+  k('Retry', 'scalar', v.unsignedInt, notPodgen),
+  k('RetryDelay', 'scalar', undefined, notPodgen),
+  k('TLSVerify', 'scalar', v.boolean),
+  k('AllTags', 'scalar', v.boolean, notPodgen),
+  k('Arch', 'scalar', undefined, notPodgen),
+  k('Image', 'scalar', v.imageReference),
+  k('ImageTag', 'scalar', undefined, notPodgen),
+  k('OS', 'scalar', undefined, notPodgen),
   k('Policy', 'scalar', v.oneOf(['always', 'missing', 'never', 'newer'])),
-  k('Variant', 'scalar'),
+  k('Variant', 'scalar', undefined, notPodgen),
 ];
 
 export const BUILD_KEYS: readonly KeySpec[] = [

@@ -51,6 +51,7 @@ export async function pullIfMissing(req: {
   readonly progress: PullProgress;
   readonly unpack: boolean;
   readonly policy?: 'missing' | 'always' | 'never';
+  readonly insecureRegistries?: readonly string[];
   /** Told when a pull is about to start. */
   readonly onPull?: () => void;
   readonly onRecorded: () => Promise<void>;
@@ -62,7 +63,7 @@ export async function pullIfMissing(req: {
     if (!(e instanceof PodgenError) || e.data.kind !== 'not-found' || req.policy === 'never') throw e;
   }
   req.onPull?.();
-  await pull({ image: req.image, storeRoot: req.storeRoot, insecureRegistries: [], progress: req.progress, unpack: req.unpack, shortNameRegistry: configuredShortNameRegistry(), onRecorded: req.onRecorded });
+  await pull({ image: req.image, storeRoot: req.storeRoot, insecureRegistries: req.insecureRegistries ?? [], progress: req.progress, unpack: req.unpack, shortNameRegistry: configuredShortNameRegistry(), onRecorded: req.onRecorded });
   return findImage(store, req.image);
 }
 

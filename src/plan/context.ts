@@ -59,6 +59,11 @@ export class PlanProblems {
     this.add('error', message, key, hint, section, value);
   }
 
+  /** Record an error at a given place (a section header, when no key is to blame). */
+  errorAt(message: string, at: { readonly file: string; readonly line: number } | undefined, hint?: string): void {
+    this.diagnostics.push({ severity: 'error', file: at?.file ?? (this.unit.path || this.unit.filename), line: at?.line, message, hint });
+  }
+
   /** Record a warning (the unit is still written). */
   warning(message: string, key: string, hint?: string, section = this.kindSection): void {
     this.add('warning', message, key, hint, section);

@@ -10,19 +10,19 @@ import type { PlanResult } from './planUnit';
 import { planPodmanArtifact, planPodmanImage, planPodmanNetwork, planPodmanVolume } from './podmanResources';
 import { planPodmanBuild, planPodmanKube, planPodmanPod } from './podmanWorkloads';
 import { serviceSkeleton } from './skeleton';
+import { planPodgenImage, refuseForPodgen } from './podgenResources';
 
 export function planResource(def: ResourceDefinition, engine: Engine, ctx: PlanContext, dropins: readonly string[]): PlanResult {
   const section = KIND_SECTION[def.kind];
   const problems = new PlanProblems(def.unit, section);
-  if (engine === 'podgen') {
-    problems.error(
-      `the podgen engine cannot run .${def.kind} definitions yet`,
-      '',
-      'generate it with --engine podman: podgen then writes the unit the newest Quadlet would',
-    );
+  if (engine === 'podgen' && def.kind !== 'image') {
+    refuseForPodgen(def, problems);
     return { plan: undefined, diagnostics: problems.diagnostics };
   }
-  const service = serviceSkeleton(def, ctx.user ? 'podman-user-wait-network-online.service' : 'network-online.target', problems, section);
+  // A user manager cannot wait for network-online.target; podman's units use its helper service instead.
+  const networkWait = ctx.user ? (engine === 'podman' ? 'podman-user-wait-network-online.service' : undefined) : 'network-online.target';
+  const service = serviceSkeleton(def, networkWait, problems, section);
+  if (engine === 'podgen') return finish(def, engine, planPodgenImage(def, service, ctx), problems, dropins);
   service.add('Unit', 'RequiresMountsFor', '%t/containers');
   const built: PlannedService = (() => {
     switch (def.kind) {
@@ -46,6 +46,10 @@ export function planResource(def: ResourceDefinition, engine: Engine, ctx: PlanC
       }
     }
   })();
+  return finish(def, engine, built, problems, dropins);
+}
+
+function finish(def: ResourceDefinition, engine: Engine, built: PlannedService, problems: PlanProblems, dropins: readonly string[]): PlanResult {
   if (problems.diagnostics.some((d) => d.severity === 'error')) return { plan: undefined, diagnostics: problems.diagnostics };
   const unitName = `${def.serviceName}.service`;
   return {
