@@ -94,3 +94,10 @@ export function refusalMessage(file: string, role: string, r: ReadRefusal): stri
     }
   }
 }
+
+/** Write a small file so that readers see the old or the new text, never half of it. */
+export function writeAtomic(file: string, text: string): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, text);
+  fs.renameSync(tmp, file);
+}

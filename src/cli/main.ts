@@ -126,6 +126,49 @@ async function runCheck(args: { user: boolean; json: boolean }): Promise<void> {
   }
 }
 
+async function runNetworkCreate(args: { name: string; subnet?: string; gateway?: string; 'ip-range'?: string; internal: boolean; 'interface-name'?: string; opt: string[]; dns: string[]; label: string[] }): Promise<void> {
+  const { createNetwork } = await import('../commands/network');
+  const { defaultStoreRoot } = await import('../image/store');
+  let mtu: number | undefined;
+  for (const o of args.opt) {
+    const m = /^mtu=(\d+)$/.exec(o);
+    if (!m) throw new PodgenError(`--opt ${o} is not an option podgen's bridges take`, { kind: 'usage', hint: 'mtu=N is the one driver option the podgen engine has' });
+    mtu = Number(m[1]);
+  }
+  const labels = Object.fromEntries(args.label.map((l) => [l.split('=')[0] as string, l.includes('=') ? l.slice(l.indexOf('=') + 1) : '']));
+  const r = await createNetwork(defaultStoreRoot(false), {
+    name: args.name,
+    internal: args.internal,
+    dns: args.dns,
+    labels,
+    ...(args.subnet !== undefined ? { subnet: args.subnet } : {}),
+    ...(args.gateway !== undefined ? { gateway: args.gateway } : {}),
+    ...(args['ip-range'] !== undefined ? { ipRange: args['ip-range'] } : {}),
+    ...(args['interface-name'] !== undefined ? { interfaceName: args['interface-name'] } : {}),
+    ...(mtu !== undefined ? { mtu } : {}),
+  });
+  process.stdout.write(`${r.network.name} ${r.network.subnet} ${r.network.bridge}${r.created ? '' : ' (unchanged)'}\n`);
+}
+
+async function runNetworkRm(args: { names: string[]; 'if-exists': boolean }): Promise<void> {
+  const { removeNetwork } = await import('../commands/network');
+  const { defaultStoreRoot } = await import('../image/store');
+  for (const name of args.names) if (await removeNetwork(defaultStoreRoot(false), name, { ifExists: args['if-exists'] })) process.stdout.write(`${name}\n`);
+}
+
+async function runNetworkLs(args: { json: boolean }): Promise<void> {
+  const { networkRows } = await import('../commands/network');
+  const { defaultStoreRoot } = await import('../image/store');
+  const rows = networkRows(defaultStoreRoot(false));
+  if (args.json) {
+    process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    return;
+  }
+  const table = [['NAME', 'SUBNET', 'BRIDGE', 'INTERNAL', 'CONTAINERS'], ...rows.map((r) => [r.name, r.subnet, r.bridge, r.internal ? 'yes' : 'no', r.containers.join(',') || '-'])];
+  const widths = table[0]?.map((_, c) => maxOf(table.map((r) => (r[c] ?? '').length))) ?? [];
+  for (const r of table) process.stdout.write(`${r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()}\n`);
+}
+
 interface ImagesArgs {
   readonly user: boolean;
   readonly json: boolean;
@@ -491,6 +534,34 @@ export async function main(argv: string[]): Promise<void> {
           .example('$0 check', 'what the generator would do, with every error at file:line')
           .epilog('podgen\'s generator reads only its own directories, never Quadlet\'s (/etc/containers/systemd), so it and podman\'s generator never read the same file; a unit name both would write is left to Quadlet.\n\n' + EXIT_CODES),
       (args) => runGeneratorCommand(args),
+    )
+    .command('network', "podgen's named bridge networks (the podgen engine's .network units use them)", (y) =>
+      y
+        .command<{ name: string; subnet?: string; gateway?: string; 'ip-range'?: string; internal: boolean; 'interface-name'?: string; opt: string[]; dns: string[]; label: string[] }>(
+          'create <name>',
+          'create a network (again with the same settings: no change); containers on it reach each other by name and NetworkAlias=, and no other network',
+          (yy) =>
+            yy
+              .positional('name', { type: 'string', demandOption: true })
+              .option('subnet', { type: 'string', describe: 'IPv4 CIDR (default: the first free 10.91.N.0/24)' })
+              .option('gateway', { type: 'string', describe: 'the bridge address (default: the first in the subnet)' })
+              .option('ip-range', { type: 'string', describe: 'CIDR inside the subnet that addresses are given from' })
+              .option('internal', { type: 'boolean', default: false, describe: 'no way out: no default route, nothing forwarded off the bridge' })
+              .option('interface-name', { type: 'string', describe: 'the bridge\'s name (default pg-HASH)' })
+              .option('opt', { type: 'string', array: true, default: [] as string[], describe: 'driver options: mtu=N' })
+              .option('dns', { type: 'string', array: true, default: [] as string[], describe: 'name servers for its containers' })
+              .option('label', { type: 'string', array: true, default: [] as string[], describe: 'KEY=VALUE' })
+              .epilog(EXIT_CODES),
+          (args) => runNetworkCreate(args),
+        )
+        .command<{ names: string[]; 'if-exists': boolean }>(
+          ['rm <names..>', 'remove'],
+          'remove networks no container uses (bridge, leases and isolation rules go with them)',
+          (yy) => yy.option('if-exists', { type: 'boolean', default: false, describe: 'a missing network is no error' }),
+          (args) => runNetworkRm(args),
+        )
+        .command<{ json: boolean }>(['ls', 'list'], 'list the networks', (yy) => yy.option('json', { type: 'boolean', default: false }), (args) => runNetworkLs(args))
+        .demandCommand(1, 'podgen network create|rm|ls'),
     )
     .command<{ user: boolean; json: boolean }>(
       'check',

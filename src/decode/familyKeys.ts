@@ -36,17 +36,18 @@ const PULL_OPTIONS: readonly KeySpec[] = [
   k('TLSVerify', 'scalar', v.boolean),
 ];
 
+/** [Network]: the podgen engine makes IPv4 bridges (one subnet), with aliases, isolation and Internal=. */
 export const NETWORK_KEYS: readonly KeySpec[] = [
-  ...COMMON,
-  k('DisableDNS', 'scalar', v.boolean),
+  ...COMMON.map((c) => (c.name === 'ServiceName' ? c : { ...c, ...notPodgen })),
+  k('DisableDNS', 'scalar', v.boolean, notPodgen),
   k('DNS', 'list', v.ipAddress),
-  k('Driver', 'scalar'),
+  k('Driver', 'scalar', undefined, notPodgen),
   k('Gateway', 'list', v.ipAddress),
   k('Internal', 'scalar', v.boolean),
   k('InterfaceName', 'scalar'),
-  k('IPAMDriver', 'scalar'),
+  k('IPAMDriver', 'scalar', undefined, notPodgen),
   k('IPRange', 'list', v.ipRange),
-  k('IPv6', 'scalar', v.boolean),
+  k('IPv6', 'scalar', v.boolean, notPodgen),
   k('Label', 'keyval'),
   k('NetworkDeleteOnStop', 'scalar', v.boolean),
   k('NetworkName', 'scalar', v.containerName),

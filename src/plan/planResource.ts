@@ -10,19 +10,22 @@ import type { PlanResult } from './planUnit';
 import { planPodmanArtifact, planPodmanImage, planPodmanNetwork, planPodmanVolume } from './podmanResources';
 import { planPodmanBuild, planPodmanKube, planPodmanPod } from './podmanWorkloads';
 import { serviceSkeleton } from './skeleton';
-import { planPodgenImage, refuseForPodgen } from './podgenResources';
+import { planPodgenImage, planPodgenNetwork, refuseForPodgen } from './podgenResources';
 
 export function planResource(def: ResourceDefinition, engine: Engine, ctx: PlanContext, dropins: readonly string[]): PlanResult {
   const section = KIND_SECTION[def.kind];
   const problems = new PlanProblems(def.unit, section);
-  if (engine === 'podgen' && def.kind !== 'image') {
+  if (engine === 'podgen' && def.kind !== 'image' && def.kind !== 'network') {
     refuseForPodgen(def, problems);
     return { plan: undefined, diagnostics: problems.diagnostics };
   }
   // A user manager cannot wait for network-online.target; podman's units use its helper service instead.
   const networkWait = ctx.user ? (engine === 'podman' ? 'podman-user-wait-network-online.service' : undefined) : 'network-online.target';
   const service = serviceSkeleton(def, networkWait, problems, section);
-  if (engine === 'podgen') return finish(def, engine, planPodgenImage(def, service, ctx), problems, dropins);
+  if (engine === 'podgen') {
+    const planned = def.kind === 'network' ? planPodgenNetwork(def, service, ctx, problems) : planPodgenImage(def, service, ctx);
+    return finish(def, engine, planned, problems, dropins);
+  }
   service.add('Unit', 'RequiresMountsFor', '%t/containers');
   const built: PlannedService = (() => {
     switch (def.kind) {

@@ -95,11 +95,16 @@ export function planPodgen(def: ContainerDefinition, ctx: PlanContext, problems:
   if (ctx.user) {
     problems.warning('the podgen engine runs containers as root only for now: this user unit will not start', 'Image', 'generate it with --engine podman for a rootless container');
   }
-  // The runtime knows the host's network, none, and its own bridge; refuse the rest here, not at start.
-  for (const network of lookupAll(u, C, 'Network')) {
-    if (!['', 'host', 'none', 'bridge', 'default', 'podgen'].includes(network)) {
-      problems.error(`Network=${network} is not supported by the podgen engine`, 'Network', 'use host, none or bridge (the podgen0 bridge, the default), or --engine podman for named networks');
+  // The runtime knows the host's network, none, its own bridge and named bridges (.network files,
+  // podgen network create); refuse the rest here, not at start.
+  const networks = lookupAll(u, C, 'Network').filter((n) => n !== '');
+  for (const network of networks) {
+    if (/^(container:|ns:)|^(slirp4netns|pasta|private)$|\.container(:|$)|:/.test(network)) {
+      problems.error(`Network=${network} is not supported by the podgen engine`, 'Network', 'use host, none, bridge (the default) or a named network (x.network), or --engine podman', 'Container', network);
     }
+  }
+  if (networks.length > 1 && networks.some((n) => n === 'host' || n === 'none')) {
+    problems.error('Network=host or none cannot be combined with other networks', 'Network', 'keep one of them alone, or only bridge networks');
   }
   const health = healthOf(def, problems);
   const healthy = lookup(u, C, 'Notify') === 'healthy';

@@ -5,8 +5,8 @@
 // out: never ignored.
 
 import type { ResourceDefinition } from '../decode/decodeResource';
-import { findSection, lookup, lookupBoolean, lookupNonEmpty } from '../parse/lookup';
-import { KIND_SECTION } from '../resolve/relatedUnits';
+import { findSection, lookup, lookupAll, lookupAllKeyVal, lookupBoolean, lookupNonEmpty } from '../parse/lookup';
+import { KIND_SECTION, quadletResourceName } from '../resolve/relatedUnits';
 import { parseReference } from '../image/reference';
 import { literal } from '../render/escape';
 import type { PlanContext, PlannedService, PlanProblems } from './context';
@@ -28,6 +28,41 @@ export function planPodgenImage(def: ResourceDefinition, service: ServiceFile, c
   if (!lookup(u, 'Unit', 'Description')) service.add('Unit', 'Description', `podgen image ${image}`);
   oneshotDefaults(service, true);
   return { service, name: image, image, wantedBy: undefined };
+}
+
+/**
+ * A .network: `podgen network create NAME ...` at start (the same settings again: no change), and
+ * `podgen network rm` at stop, so that `down` leaves no bridge, lease or rule; containers on it
+ * Requires= it, so systemd stops them first.
+ */
+export function planPodgenNetwork(def: ResourceDefinition, service: ServiceFile, ctx: PlanContext, problems: PlanProblems): PlannedService {
+  const u = def.unit;
+  const S = 'Network';
+  const name = quadletResourceName(u.filename, u, 'NetworkName');
+  const podgen = [...ctx.podgenCommand.map(literal)];
+  const create = [...podgen, 'network', 'create'];
+  const subnets = lookupAll(u, S, 'Subnet');
+  if (subnets.length > 1) problems.error('the podgen engine gives a network one subnet', 'Subnet', 'keep one Subnet= (IPv4), or use --engine podman');
+  if (subnets[0] !== undefined) create.push('--subnet', subnets[0]);
+  const gateway = lookupAll(u, S, 'Gateway')[0];
+  if (gateway !== undefined) create.push('--gateway', gateway);
+  const range = lookupAll(u, S, 'IPRange')[0];
+  if (range !== undefined) create.push('--ip-range', range);
+  if (lookupBoolean(u, S, 'Internal')) create.push('--internal');
+  const ifname = lookupNonEmpty(u, S, 'InterfaceName');
+  if (ifname) create.push('--interface-name', ifname);
+  for (const [k, v] of lookupAllKeyVal(u, S, 'Options')) {
+    if (k !== 'mtu') problems.error(`Options=${k}: the podgen engine's bridges take mtu= only`, 'Options', 'remove it, or use --engine podman');
+    else create.push('--opt', `mtu=${v ?? ''}`);
+  }
+  for (const d of lookupAll(u, S, 'DNS')) create.push('--dns', d);
+  for (const [k, v] of [...lookupAllKeyVal(u, S, 'Label')].sort(([a], [b]) => a.localeCompare(b))) create.push('--label', v === null ? k : `${k}=${v}`);
+  create.push(name);
+  service.addCommand('Service', 'ExecStart', create);
+  service.addCommand('Service', 'ExecStop', [...podgen, 'network', 'rm', '--if-exists', name]);
+  if (!lookup(u, 'Unit', 'Description')) service.add('Unit', 'Description', `podgen network ${name}`);
+  oneshotDefaults(service, true);
+  return { service, name, image: undefined, wantedBy: undefined };
 }
 
 /** The kinds the podgen engine cannot run yet: an error at the file, naming the way out. */

@@ -11,6 +11,7 @@ import { PodgenError } from '../errors';
 import { run } from '../process/run';
 import { listDir } from '../resolve/readIfExists';
 import type { PortMapping } from './runArgs';
+import { DEFAULT_SUBNET, loadNetwork } from './networkStore';
 
 export const CNI_PATH = process.env.PODGEN_CNI_PATH ?? '/usr/lib/cni';
 
@@ -19,16 +20,28 @@ export interface NetworkDef {
   readonly bridge: string;
   readonly subnet: string;
   readonly gateway: string;
+  readonly ipRange?: string;
+  /** No default route, no masquerade; the isolation chain drops what would leave the bridge. */
+  readonly internal?: boolean;
+  readonly mtu?: number;
+  readonly dns?: readonly string[];
 }
 
 /** The default network (Docker's "bridge"). */
-export const DEFAULT_NETWORK: NetworkDef = { name: 'podgen', bridge: 'podgen0', subnet: '10.90.0.0/16', gateway: '10.90.0.1' };
+export const DEFAULT_NETWORK: NetworkDef = { name: 'podgen', bridge: 'podgen0', subnet: DEFAULT_SUBNET, gateway: '10.90.0.1' };
 
-export function networkFor(name: string): NetworkDef {
-  if (name === 'bridge' || name === 'podgen') return DEFAULT_NETWORK;
-  throw new PodgenError(`network "${name}" is not known to podgen`, {
-    kind: 'usage',
-    hint: 'use Network=bridge (the default), host or none; named networks need --engine podman for now',
+export function isDefaultNetwork(name: string): boolean {
+  return name === 'bridge' || name === 'podgen' || name === 'default';
+}
+
+/** The default network, or a named one from the store (created by its .network unit or podgen network create). */
+export function networkFor(name: string, storeRoot: string): NetworkDef {
+  if (isDefaultNetwork(name)) return DEFAULT_NETWORK;
+  const named = loadNetwork(storeRoot, name);
+  if (named) return named;
+  throw new PodgenError(`network "${name}" does not exist`, {
+    kind: 'not-found',
+    hint: 'start the unit of its .network definition (Requires= does it for containers that name it), or: podgen network create NAME',
   });
 }
 
@@ -40,27 +53,30 @@ export interface Attached {
 }
 
 function conflist(net: NetworkDef, dataDir: string): Array<Record<string, unknown>> {
+  const range = { subnet: net.ipRange ?? net.subnet, gateway: net.gateway };
   return [
     {
       type: 'bridge',
       bridge: net.bridge,
       isGateway: true,
-      ipMasq: true,
+      // An internal network has no way out: no masquerade and no default route.
+      ipMasq: !net.internal,
       hairpinMode: true,
-      ipam: { type: 'host-local', ranges: [[{ subnet: net.subnet, gateway: net.gateway }]], routes: [{ dst: '0.0.0.0/0' }], dataDir },
+      ...(net.mtu ? { mtu: net.mtu } : {}),
+      ipam: { type: 'host-local', ranges: [[range]], routes: net.internal ? [] : [{ dst: '0.0.0.0/0' }], dataDir },
     },
     { type: 'portmap', capabilities: { portMappings: true }, snat: true },
     { type: 'firewall', backend: 'iptables' },
   ];
 }
 
-async function invoke(command: 'ADD' | 'DEL', plugin: Record<string, unknown>, net: NetworkDef, container: string, netns: string, ifname: string, extra: Record<string, unknown>): Promise<unknown> {
+async function invoke(command: 'ADD' | 'DEL', plugin: Record<string, unknown>, net: NetworkDef, container: string, netns: string, ifname: string, extra: Record<string, unknown>, cniArgs = ''): Promise<unknown> {
   const binary = path.join(CNI_PATH, String(plugin.type));
   if (!fs.existsSync(binary)) {
     throw new PodgenError(`the CNI plugin ${binary} is missing`, { kind: 'unavailable', hint: 'apt-get install containernetworking-plugins (or use Network=host / none)' });
   }
   const config = { cniVersion: '1.0.0', name: net.name, ...plugin, ...extra };
-  const r = await run(['env', `CNI_COMMAND=${command}`, `CNI_CONTAINERID=${container}`, `CNI_NETNS=${netns}`, `CNI_IFNAME=${ifname}`, `CNI_PATH=${CNI_PATH}`, binary], {
+  const r = await run(['env', `CNI_COMMAND=${command}`, `CNI_CONTAINERID=${container}`, `CNI_NETNS=${netns}`, `CNI_IFNAME=${ifname}`, `CNI_PATH=${CNI_PATH}`, `CNI_ARGS=${cniArgs}`, binary], {
     input: JSON.stringify(config),
     allowFailure: true,
   });
@@ -82,15 +98,35 @@ async function invoke(command: 'ADD' | 'DEL', plugin: Record<string, unknown>, n
   return r.stdout.trim() ? (JSON.parse(r.stdout) as unknown) : undefined;
 }
 
-/** Create the container's network namespace and attach it to the bridge, publishing ports. */
-export async function attach(net: NetworkDef, container: string, runDir: string, ports: readonly PortMapping[], progress: (saved: Attached['result']) => void): Promise<Attached> {
+/** The container's network namespace, fresh (a stale one from a killed start is replaced). */
+export async function createNetns(container: string): Promise<string> {
   const nsName = `podgen-${container}`;
   const netns = `/run/netns/${nsName}`;
   if (fs.existsSync(netns)) await run(['ip', 'netns', 'delete', nsName], { allowFailure: true });
   await run(['ip', 'netns', 'add', nsName]);
   await run(['ip', '-n', nsName, 'link', 'set', 'lo', 'up']);
+  return netns;
+}
+
+export async function deleteNetns(container: string): Promise<void> {
+  await run(['ip', 'netns', 'delete', `podgen-${container}`], { allowFailure: true });
+}
+
+export interface AttachOptions {
+  /** eth0 for the first network, eth1 for the second, ... */
+  readonly ifname: string;
+  /** Published ports (on the first network only). */
+  readonly ports: readonly PortMapping[];
+  /** A fixed address (IP=), given to host-local through CNI_ARGS. */
+  readonly ip?: string;
+}
+
+/** Attach the container's namespace (createNetns) to a bridge network, publishing ports. */
+export async function attach(net: NetworkDef, container: string, runDir: string, opts: AttachOptions, progress: (saved: Attached['result']) => void): Promise<Attached> {
+  const netns = `/run/netns/podgen-${container}`;
   const dataDir = path.join(runDir, 'cni', 'networks');
-  const portMappings = ports.map((p) => ({ hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol, ...(p.hostIp ? { hostIP: p.hostIp } : {}) }));
+  const portMappings = opts.ports.map((p) => ({ hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol, ...(p.hostIp ? { hostIP: p.hostIp } : {}) }));
+  const cniArgs = opts.ip ? `IgnoreUnknown=1;IP=${opts.ip}` : '';
   const done: Array<{ plugin: Record<string, unknown>; prev: unknown }> = [];
   let prev: unknown;
   // What DEL needs is saved before each plugin runs: a kill -9 at any point leaves enough for
@@ -99,7 +135,7 @@ export async function attach(net: NetworkDef, container: string, runDir: string,
   try {
     for (const plugin of conflist(net, dataDir)) {
       const extra: Record<string, unknown> = { ...(prev ? { prevResult: prev } : {}), ...(plugin.type === 'portmap' ? { runtimeConfig: { portMappings } } : {}) };
-      const result = await invoke('ADD', plugin, net, container, netns, 'eth0', extra);
+      const result = await invoke('ADD', plugin, net, container, netns, opts.ifname, extra, cniArgs);
       done.push({ plugin, prev });
       prev = result ?? prev;
       progress({ prev, portMappings });
@@ -107,14 +143,13 @@ export async function attach(net: NetworkDef, container: string, runDir: string,
   } catch (e) {
     // Undo what was set up, newest first, so a failed start leaves nothing behind.
     for (const d of done.reverse()) {
-      await invoke('DEL', d.plugin, net, container, netns, 'eth0', { prevResult: prev, ...(d.plugin.type === 'portmap' ? { runtimeConfig: { portMappings } } : {}) }).catch(() => undefined);
+      await invoke('DEL', d.plugin, net, container, netns, opts.ifname, { prevResult: prev, ...(d.plugin.type === 'portmap' ? { runtimeConfig: { portMappings } } : {}) }).catch(() => undefined);
     }
-    await run(['ip', 'netns', 'delete', nsName], { allowFailure: true });
     throw e;
   }
   const ips = (prev as { ips?: Array<{ address?: string }> } | undefined)?.ips ?? [];
   const ip = ips[0]?.address?.split('/')[0];
-  if (!ip) throw new PodgenError(`the bridge plugin gave ${container} no address`, { kind: 'internal' });
+  if (!ip) throw new PodgenError(`the bridge plugin gave ${container} no address on ${net.name}`, { kind: 'internal' });
   return { netns, ip, result: { prev, portMappings } };
 }
 
@@ -143,25 +178,23 @@ export async function stopUnfinishedAdds(container: string): Promise<void> {
   for (const deadline = Date.now() + 2000; pids.some((p) => fs.existsSync(`/proc/${p}`)) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
 }
 
-/** Tear down what attach did; tolerant of half-done and already-done states (kill -9, reboot). */
-export async function detach(net: NetworkDef, container: string, runDir: string, saved: unknown): Promise<void> {
-  const nsName = `podgen-${container}`;
-  const netns = `/run/netns/${nsName}`;
+/** Tear down what attach did on one network; tolerant of half-done and already-done states (kill -9, reboot). */
+export async function detach(net: NetworkDef, container: string, runDir: string, saved: unknown, ifname = 'eth0'): Promise<void> {
+  const netns = `/run/netns/podgen-${container}`;
   const dataDir = path.join(runDir, 'cni', 'networks');
   const s = (saved ?? {}) as { prev?: unknown; portMappings?: unknown[] };
   const problems: string[] = [];
   for (const plugin of conflist(net, dataDir).reverse()) {
     const extra: Record<string, unknown> = { ...(s.prev ? { prevResult: s.prev } : {}), ...(plugin.type === 'portmap' ? { runtimeConfig: { portMappings: s.portMappings ?? [] } } : {}) };
     // CNI DEL must succeed on missing state; a netns that is already gone is passed as "".
-    await invoke('DEL', plugin, net, container, fs.existsSync(netns) ? netns : '', 'eth0', extra).catch((e: unknown) => problems.push((e as Error).message));
+    await invoke('DEL', plugin, net, container, fs.existsSync(netns) ? netns : '', ifname, extra).catch((e: unknown) => problems.push((e as Error).message));
   }
-  await run(['ip', 'netns', 'delete', nsName], { allowFailure: true });
-  if (problems.length) throw new PodgenError(`network teardown of ${container} was incomplete: ${problems.join('; ')}`, { kind: 'unavailable' });
+  if (problems.length) throw new PodgenError(`network teardown of ${container} on ${net.name} was incomplete: ${problems.join('; ')}`, { kind: 'unavailable' });
 }
 
 /** name -> IP of every container holding a lease on the network (host-local writes one file per IP holding the container id). */
-export function members(net: NetworkDef, runDir: string): Map<string, string> {
-  const dir = path.join(runDir, 'cni', 'networks', net.name);
+export function members(networkName: string, runDir: string): Map<string, string> {
+  const dir = path.join(runDir, 'cni', 'networks', networkName);
   const out = new Map<string, string>();
   for (const f of listDir(dir)) {
     if (!/^\d+\.\d+\.\d+\.\d+$/.test(f)) continue;

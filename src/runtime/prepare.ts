@@ -11,16 +11,17 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { appendAll } from '../arrays';
 import { PodgenError } from '../errors';
-import { readRegularFile, refusalMessage } from '../files';
+import { readRegularFile, refusalMessage, writeAtomic } from '../files';
 import { capabilitiesInMask } from '../values/capability';
 import { parseManifest } from '../image/manifest';
 import { pullIfMissing, SILENT, unpackImage } from '../image/pull';
 import { ImageStore, type StoredImage } from '../image/store';
 import { mountRootfs, overlayLowerdir, unmountRootfs } from '../image/unpack';
 import { run } from '../process/run';
-import { readIfExists } from '../resolve/readIfExists';
+import { listDir, readIfExists } from '../resolve/readIfExists';
 import { dropReadyMarkers, forgetPreparedBundles } from './kept';
-import { attach, DEFAULT_NETWORK, detach, members, networkFor, stopUnfinishedAdds } from './network';
+import { attach, createNetns, DEFAULT_NETWORK, deleteNetns, detach, members, type NetworkDef, networkFor, stopUnfinishedAdds } from './network';
+import { jumpFirst } from './isolation';
 import { type ImageConfig, ociSpec, type ResolvedDevice, type ResolvedMount, type SpecContext } from './ociSpec';
 import { readSeccompProfile } from './seccomp';
 import { type ContainerPaths, containerPaths, DEFAULT_SECCOMP_PROFILE, isMounted, RUNTIME_BINARIES } from './paths';
@@ -48,9 +49,17 @@ export interface Prepared {
 }
 
 /** Saved in the bundle: what cleanup must undo. */
+/** One network a container is attached to: its definition as it was (cleanup needs no lookup), the interface, CNI's result. */
+interface NetAttachment {
+  readonly def: NetworkDef;
+  readonly ifname: string;
+  result?: unknown;
+}
+
 interface BundleState {
   readonly network: string;
   readonly netResult?: unknown;
+  readonly nets?: NetAttachment[];
   readonly mountedRootfs: boolean;
   /** The image's layer directories, bottom first: what cleanup mounts again for a Node-free restart. */
   readonly lowers?: readonly string[];
@@ -262,11 +271,14 @@ function resolveDevices(args: RunArgs): ResolvedDevice[] {
   return all;
 }
 
-function hostsFile(name: string, hostname: string, ip: string | undefined, peers: ReadonlyMap<string, string>, extra: ReadonlyArray<readonly [string, string]>): string {
+/** Peer lines end with this comment, so that a rewrite tells them from AddHost= lines. */
+const PEER_MARK = '\t# podgen peer';
+
+function hostsFile(name: string, hostname: string, ip: string | undefined, peers: readonly string[], extra: ReadonlyArray<readonly [string, string]>): string {
   const lines = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback'];
   if (ip) lines.push(`${ip}\t${hostname}${hostname !== name ? ` ${name}` : ''}`);
   else lines.push(`127.0.1.1\t${hostname}`);
-  for (const [peer, peerIp] of peers) if (peer !== name) lines.push(`${peerIp}\t${peer}`);
+  lines.push(...peers);
   for (const [host, hip] of extra) lines.push(`${hip === 'host-gateway' ? DEFAULT_NETWORK.gateway : hip}\t${host}`);
   return `${lines.join('\n')}\n`;
 }
@@ -283,25 +295,44 @@ function resolvConf(args: RunArgs, bridged: boolean): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Rewrite /etc/hosts of every running member of the default network (in place: it is bind-mounted). */
+/** Every bridge network's members (container -> IP), from host-local's leases. */
+function networkMembers(runDir: string): Map<string, Map<string, string>> {
+  const out = new Map<string, Map<string, string>>();
+  for (const net of listDir(path.join(runDir, 'cni', 'networks'))) out.set(net, members(net, runDir));
+  return out;
+}
+
+function aliasesFile(runDir: string, container: string): string {
+  return path.join(runDir, 'aliases', container);
+}
+
+/** Host lines for a container's peers: everyone sharing a network with it, by name and NetworkAlias=. */
+function peerLines(container: string, runDir: string, all: Map<string, Map<string, string>>): string[] {
+  const lines: string[] = [];
+  for (const [, m] of all) {
+    if (!m.has(container)) continue;
+    for (const [peer, ip] of m) {
+      if (peer === container) continue;
+      const aliases = (readIfExists(aliasesFile(runDir, peer)) ?? '').split('\n').filter(Boolean);
+      lines.push(`${ip}\t${[peer, ...aliases].join(' ')}${PEER_MARK}`);
+    }
+  }
+  return lines;
+}
+
+/** Rewrite /etc/hosts of every running bridged container (in place: it is bind-mounted) after a join or leave. */
 function refreshPeerHosts(runDir: string, bundleRoot: string): void {
-  const peers = members(networkFor('bridge'), runDir);
-  for (const [peer] of peers) {
+  const all = networkMembers(runDir);
+  const everyone = new Set([...all.values()].flatMap((m) => [...m.keys()]));
+  for (const peer of everyone) {
     const file = path.join(bundleRoot, peer, 'hosts');
     const text = readIfExists(file);
     if (text === undefined) continue;
-    const own = text.split('\n').slice(0, 3).join('\n');
-    const others = [...peers].filter(([n]) => n !== peer).map(([n, ip]) => `${ip}\t${n}`);
-    const extras = text.split('\n').slice(3).filter((l) => l && !peers.has(l.split('\t')[1] ?? ''));
-    fs.writeFileSync(file, `${[own, ...others, ...extras].join('\n')}\n`);
+    const lines = text.split('\n');
+    const own = lines.slice(0, 3);
+    const extras = lines.slice(3).filter((l) => l && !l.endsWith(PEER_MARK));
+    fs.writeFileSync(file, `${[...own, ...peerLines(peer, runDir, all), ...extras].join('\n')}\n`);
   }
-}
-
-
-function writeAtomic(file: string, text: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, text);
-  fs.renameSync(tmp, file);
 }
 
 export async function prepare(req: PrepareRequest): Promise<Prepared> {
@@ -386,7 +417,7 @@ async function prepareIn(req: PrepareRequest, args: RunArgs, paths: ContainerPat
   const initPath = args.init ? ['/usr/bin/tini-static', '/usr/bin/tini'].find((p) => fs.existsSync(p)) : undefined;
 
   fs.mkdirSync(paths.bundle, { recursive: true });
-  const state: { network: string; netResult?: unknown; mountedRootfs: boolean; lowers: readonly string[] } = { network: args.network, mountedRootfs: false, lowers };
+  const state: { network: string; netResult?: unknown; nets: NetAttachment[]; mountedRootfs: boolean; lowers: readonly string[] } = { network: args.network, nets: [], mountedRootfs: false, lowers };
   const saveState = (): void => writeAtomic(path.join(paths.bundle, 'podgen-state.json'), JSON.stringify(state));
   saveState();
   try {
@@ -400,22 +431,36 @@ async function prepareIn(req: PrepareRequest, args: RunArgs, paths: ContainerPat
 
     let ip: string | undefined;
     let netnsPath: string | undefined;
-    if (args.network !== 'host' && args.network !== 'none') {
-      const net = networkFor(args.network);
+    const bridgedNets = args.network === 'host' || args.network === 'none' ? [] : args.networks.length ? args.networks : ['bridge'];
+    if (bridgedNets.length > 0) {
+      const defs = bridgedNets.map((n) => networkFor(n, paths.storeRoot));
       const ports = await Promise.all(args.publish.map(async (p) => (p.hostPort === 0 ? { ...p, hostPort: await freePort() } : p)));
       await checkPortsFree(ports);
-      const attached = await attach(net, req.name, paths.runDir, ports, (saved) => {
-        state.netResult = saved;
+      netnsPath = await createNetns(req.name);
+      if (args.networkAliases.length) {
+        fs.mkdirSync(path.dirname(aliasesFile(paths.runDir, req.name)), { recursive: true });
+        fs.writeFileSync(aliasesFile(paths.runDir, req.name), `${args.networkAliases.join('\n')}\n`);
+      }
+      for (const [i, net] of defs.entries()) {
+        // Saved before the ADD: cleanup tears down whatever part of it happened.
+        const entry: NetAttachment = { def: net, ifname: `eth${i}` };
+        state.nets.push(entry);
         saveState();
-      });
-      ip = attached.ip;
-      netnsPath = attached.netns;
+        // Ports are published, and IP= fixed, on the first network (Docker's and podman's rule).
+        const attached = await attach(net, req.name, paths.runDir, { ifname: entry.ifname, ports: i === 0 ? ports : [], ...(i === 0 && args.ip ? { ip: args.ip } : {}) }, (saved) => {
+          entry.result = saved;
+          saveState();
+        });
+        if (i === 0) ip = attached.ip;
+      }
+      // CNI's firewall plugin may have put its accept chain first: isolation goes back on top.
+      if (defs.some((d) => d !== DEFAULT_NETWORK)) await jumpFirst();
     } else if (args.publish.length > 0 && args.network === 'none') {
       throw definitionError('PublishPort= needs a network: Network=none has none', 'remove PublishPort=, or use Network=bridge');
     }
     const hostname = args.hostname ?? req.name;
     const bridged = netnsPath !== undefined;
-    const peers = bridged ? members(networkFor(args.network), paths.runDir) : new Map<string, string>();
+    const peers = bridged ? peerLines(req.name, paths.runDir, networkMembers(paths.runDir)) : [];
     fs.writeFileSync(path.join(paths.bundle, 'hosts'), hostsFile(req.name, hostname, ip, peers, args.addHosts));
     fs.writeFileSync(path.join(paths.bundle, 'hostname'), `${hostname}\n`);
     fs.writeFileSync(path.join(paths.bundle, 'resolv.conf'), resolvConf(args, bridged));
@@ -526,13 +571,19 @@ export async function cleanup(req: CleanupRequest): Promise<void> {
   }
   const network = state?.network ?? 'bridge';
   if (network !== 'host' && network !== 'none') {
-    try {
-      await stopUnfinishedAdds(req.name);
-      await detach(networkFor(network), req.name, paths.runDir, state?.netResult);
-    } catch (e) {
-      // Nothing was ever attached (no state): DEL of nothing is not a problem worth failing the stop for.
-      if (state?.netResult) problems.push((e as Error).message);
+    await stopUnfinishedAdds(req.name);
+    // Bundles from before named networks saved one network's result; newer ones each network's, with its definition.
+    const nets: NetAttachment[] = state?.nets ?? (state?.netResult ? [{ def: networkFor(network, paths.storeRoot), ifname: 'eth0', result: state.netResult }] : []);
+    for (const n of [...nets].reverse()) {
+      try {
+        await detach(n.def, req.name, paths.runDir, n.result, n.ifname);
+      } catch (e) {
+        // Nothing was ever attached (no result): DEL of nothing is not a problem worth failing the stop for.
+        if (n.result) problems.push((e as Error).message);
+      }
     }
+    await deleteNetns(req.name);
+    fs.rmSync(aliasesFile(paths.runDir, req.name), { force: true });
     refreshPeerHosts(paths.runDir, path.dirname(paths.bundle));
   }
   if (isMounted(paths.rootfs)) await unmountRootfs(paths.containerDir);

@@ -59,8 +59,10 @@ export interface RunArgs {
   readonly devices: ReadonlyArray<{ readonly host: string; readonly container: string; readonly permissions: string }>;
   readonly annotations: ReadonlyArray<readonly [string, string]>;
   readonly labels: ReadonlyArray<readonly [string, string]>;
-  /** host, none, bridge (the default, as Docker's) or a named bridge network. */
+  /** host, none, bridge (the default, as Docker's) or a named bridge network: the first --network. */
   readonly network: string;
+  /** Every --network in order (a container can join several named networks). */
+  readonly networks: readonly string[];
   readonly networkAliases: readonly string[];
   readonly ip: string | undefined;
   readonly dns: readonly string[];
@@ -167,7 +169,7 @@ export function parseRunArgs(argv: readonly string[]): RunArgs {
     entrypoint: undefined, readOnly: false, readOnlyTmpfs: true, capAdd: [], capDrop: [], noNewPrivileges: false, ulimits: [],
     seccomp: { kind: 'default' }, privileged: false, mask: [], unmask: [],
     memory: undefined, pidsLimit: undefined, cpus: undefined, shmSize: undefined, devices: [], annotations: [], labels: [],
-    network: 'bridge', networkAliases: [], ip: undefined, dns: [], dnsOptions: [], dnsSearch: [], addHosts: [], publish: [],
+    network: 'bridge', networks: [], networkAliases: [], ip: undefined, dns: [], dnsOptions: [], dnsSearch: [], addHosts: [], publish: [],
     expose: [], volumes: [], tmpfs: [], init: false, stopSignal: undefined, stopTimeout: undefined, sysctls: [], timezone: undefined,
     restart: undefined, pull: undefined, health: undefined,
   };
@@ -344,7 +346,11 @@ function setValue(a: Mutable<RunArgs>, flag: string, v: string): void {
       if (v.startsWith('container:') || v === 'slirp4netns' || v === 'pasta' || v === 'private' || v.startsWith('ns:')) {
         throw usage(`--network ${v} is not supported by podgen's runtime`, 'use host, none, bridge, or the name of a podgen bridge network');
       }
-      a.network = v === 'default' ? 'bridge' : v;
+      a.networks.push(v === 'default' ? 'bridge' : v);
+      a.network = a.networks[0] as string;
+      if (a.networks.length > 1 && a.networks.some((n) => n === 'host' || n === 'none')) {
+        throw usage(`--network ${a.networks.join(', ')}: host and none cannot be combined with other networks`, 'give one of host or none alone, or only bridge networks');
+      }
       break;
     case '--network-alias':
       a.networkAliases.push(v);

@@ -1,0 +1,62 @@
+// `podgen network create|rm|ls|inspect`: podgen's named bridge networks, which
+// the podgen engine's .network units create at start and remove at stop
+// (down). A network in use is never removed; removing one leaves no bridge,
+// lease or isolation rule behind.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { PodgenError } from '../errors';
+import { run } from '../process/run';
+import { dropIsolation, syncIsolation } from '../runtime/isolation';
+import { runtimeDir } from '../runtime/paths';
+import { DEFAULT_NETWORK, members } from '../runtime/network';
+import { deleteNetworkFile, listNetworks, loadNetwork, type NamedNetwork, type NetworkRequest, planNetwork, saveNetwork } from '../runtime/networkStore';
+
+function needRoot(what: string): void {
+  if (process.getuid?.() !== 0) throw new PodgenError(`${what} needs root for now (bridges, iptables)`, { kind: 'auth', hint: 'run it as root, or use --engine podman for rootless networks' });
+}
+
+/** Create the network, or confirm it when it exists with the same settings (a unit's start, again and again). */
+export async function createNetwork(storeRoot: string, req: NetworkRequest): Promise<{ network: NamedNetwork; created: boolean }> {
+  needRoot('podgen network create');
+  const existing = loadNetwork(storeRoot, req.name);
+  const others = listNetworks(storeRoot);
+  const planned = planNetwork(existing && req.subnet === undefined ? { ...req, subnet: existing.subnet } : req, others);
+  if (existing && JSON.stringify(existing) === JSON.stringify(planned)) return { network: existing, created: false };
+  if (existing && members(existing.name, leasesRunDir()).size > 0) {
+    throw new PodgenError(`network ${req.name} is in use and its settings changed`, { kind: 'usage', hint: `stop its containers, then start it again (podgen down/up)` });
+  }
+  saveNetwork(storeRoot, planned);
+  await syncIsolation([DEFAULT_NETWORK, ...listNetworks(storeRoot)]);
+  return { network: planned, created: true };
+}
+
+/** Where host-local keeps the leases (/run/podgen; PODGEN_RUN_DIR for tests). */
+function leasesRunDir(): string {
+  return path.join(runtimeDir(false), 'podgen');
+}
+
+export async function removeNetwork(storeRoot: string, name: string, opts: { readonly ifExists: boolean }): Promise<boolean> {
+  needRoot('podgen network rm');
+  const net = loadNetwork(storeRoot, name);
+  if (!net) {
+    if (opts.ifExists) return false;
+    throw new PodgenError(`network ${name} does not exist`, { kind: 'not-found', hint: 'podgen network ls lists them' });
+  }
+  const runDir = leasesRunDir();
+  const users = [...members(name, runDir).keys()];
+  if (users.length > 0) throw new PodgenError(`network ${name} is in use by ${users.join(', ')}`, { kind: 'usage', hint: 'stop those containers first (podgen stop NAME, or down)' });
+  // The bridge CNI made at the first attach, and host-local's leases directory.
+  await run(['ip', 'link', 'delete', net.bridge], { allowFailure: true });
+  fs.rmSync(path.join(runDir, 'cni', 'networks', name), { recursive: true, force: true });
+  deleteNetworkFile(storeRoot, name);
+  const rest = listNetworks(storeRoot);
+  if (rest.length > 0) await syncIsolation([DEFAULT_NETWORK, ...rest]);
+  else await dropIsolation();
+  return true;
+}
+
+export function networkRows(storeRoot: string): Array<NamedNetwork & { readonly containers: readonly string[] }> {
+  const runDir = leasesRunDir();
+  return listNetworks(storeRoot).map((n) => ({ ...n, containers: [...members(n.name, runDir).keys()] }));
+}

@@ -1,0 +1,56 @@
+// Named networks do not reach each other: one iptables chain, PODGEN-ISOLATION,
+// first in FORWARD, drops what one podgen bridge forwards to another (the
+// default podgen0 included, as Docker isolates user networks from its
+// bridge), and anything an internal network would forward off its bridge.
+// Rebuilt whole from the list of networks whenever one is created or removed.
+
+import { run } from '../process/run';
+import type { NetworkDef } from './network';
+
+export const ISOLATION_CHAIN = 'PODGEN-ISOLATION';
+
+/** The rules for a set of bridges (pure: what syncIsolation writes). */
+export function isolationRules(nets: readonly NetworkDef[]): string[][] {
+  const rules: string[][] = [];
+  for (const a of nets) {
+    if (a.internal) {
+      rules.push(['-i', a.bridge, '!', '-o', a.bridge, '-j', 'DROP'], ['-o', a.bridge, '!', '-i', a.bridge, '-j', 'DROP']);
+      continue;
+    }
+    for (const b of nets) if (b.bridge !== a.bridge) rules.push(['-i', a.bridge, '-o', b.bridge, '-j', 'DROP']);
+  }
+  return rules;
+}
+
+async function iptables(args: readonly string[]): Promise<number> {
+  return (await run(['iptables', '-w', ...args], { allowFailure: true })).status;
+}
+
+/** Make the chain hold exactly these networks' rules, and be FORWARD's first rule. */
+export async function syncIsolation(nets: readonly NetworkDef[]): Promise<void> {
+  if ((await iptables(['-N', ISOLATION_CHAIN])) !== 0) await iptables(['-F', ISOLATION_CHAIN]);
+  for (const r of isolationRules(nets)) await iptables(['-A', ISOLATION_CHAIN, ...r]);
+  await jumpFirst();
+}
+
+/**
+ * FORWARD's first rule jumps to the chain: CNI's firewall plugin inserts its own accept chain at
+ * the top when it first runs, which would let cross-network traffic through ahead of ours.
+ */
+export async function jumpFirst(): Promise<void> {
+  const r = await run(['iptables', '-w', '-S', 'FORWARD', '1'], { allowFailure: true });
+  if (r.stdout.includes(`-j ${ISOLATION_CHAIN}`)) return;
+  while ((await iptables(['-D', 'FORWARD', '-j', ISOLATION_CHAIN])) === 0) {
+    // remove every older jump, then put one first
+  }
+  await iptables(['-I', 'FORWARD', '1', '-j', ISOLATION_CHAIN]);
+}
+
+/** Remove the chain and its jump (when the last named network goes). */
+export async function dropIsolation(): Promise<void> {
+  while ((await iptables(['-D', 'FORWARD', '-j', ISOLATION_CHAIN])) === 0) {
+    // every jump
+  }
+  await iptables(['-F', ISOLATION_CHAIN]);
+  await iptables(['-X', ISOLATION_CHAIN]);
+}
