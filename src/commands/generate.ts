@@ -17,6 +17,7 @@ import type { UnitPlan } from '../plan/unitPlan';
 import { renderCompanion, renderUnit } from '../render/renderUnit';
 import { loadDefinition, type LoadedDefinition } from '../resolve/loadDefinition';
 import { decodeResource } from '../decode/decodeResource';
+import { definitionKind } from '../resolve/relatedUnits';
 import { planResource } from '../plan/planResource';
 import { NATIVE_HELPER } from '../runtime/takeOver';
 import { RUNTIME_BINARIES } from '../runtime/paths';
@@ -29,6 +30,8 @@ export interface GenerateRequest {
   readonly output: string | undefined;
   readonly search: SearchEnv;
   readonly ctx: PlanContext;
+  /** Also generate the definitions these refer to (Network=db.network, Volume=x.volume, Requires=db.container, ...), once each: what install and up need. */
+  readonly withReferences?: boolean;
 }
 
 export interface GeneratedUnit {
@@ -54,8 +57,17 @@ export function generate(req: GenerateRequest): GenerateResult {
   const seen = new Map<string, string>();
   /** Each unit's definition, drop-ins merged: where systemd's complaints are told. */
   const definitions = new Map<string, UnitFile>();
-  for (const name of req.names) {
-    const loaded = loadDefinition(name, req.search);
+  const queue = [...req.names];
+  const loadedFiles = new Set<string>();
+  for (let i = 0; i < queue.length; i++) {
+    const loaded = loadDefinition(queue[i] as string, req.search);
+    if (loadedFiles.has(loaded.sourcePath) && i >= req.names.length) continue;
+    loadedFiles.add(loaded.sourcePath);
+    if (req.withReferences) {
+      for (const [ref, info] of loaded.related) {
+        if (info.found && info.file && definitionKind(ref) && !loadedFiles.has(info.file) && !queue.includes(info.file)) queue.push(info.file);
+      }
+    }
     appendAll(diagnostics, loaded.diagnostics);
     // Nothing but errors to decode: the parser's one error says it all.
     if (loaded.unit.sections.length === 0 && loaded.diagnostics.some((d) => d.severity === 'error')) continue;

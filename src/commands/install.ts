@@ -45,7 +45,7 @@ export async function install(
   req: Omit<GenerateRequest, 'output'> & { readonly unitDir: string; readonly force: boolean; readonly systemd: SystemdManager },
 ): Promise<InstallResult> {
   trace('install: generating');
-  const generated = generate({ ...req, output: undefined });
+  const generated = generate({ ...req, output: undefined, withReferences: true });
   trace('install: generated');
   const plan = generated.units.map((u) => {
     const file = path.join(req.unitDir, u.plan.unitName);

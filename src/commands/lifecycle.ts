@@ -216,7 +216,7 @@ export interface DryRunUnit {
 
 /** What `up` would do, changing nothing: unit file diffs and the jobs it would queue. */
 export async function planUp(req: Omit<GenerateRequest, 'output'> & { unitDir: string; systemd: SystemdManager }): Promise<DryRunUnit[]> {
-  const generated = generate({ ...req, output: undefined });
+  const generated = generate({ ...req, output: undefined, withReferences: true });
   const units = generated.units.map((u) => {
     const before = readIfExists(path.join(req.unitDir, u.plan.unitName));
     const state: DryRunUnit['state'] = before === undefined ? 'new' : before === u.text ? 'unchanged' : 'changed';

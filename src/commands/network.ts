@@ -22,7 +22,11 @@ export async function createNetwork(storeRoot: string, req: NetworkRequest): Pro
   const existing = loadNetwork(storeRoot, req.name);
   const others = listNetworks(storeRoot);
   const planned = planNetwork(existing && req.subnet === undefined ? { ...req, subnet: existing.subnet } : req, others);
-  if (existing && JSON.stringify(existing) === JSON.stringify(planned)) return { network: existing, created: false };
+  if (existing && JSON.stringify(existing) === JSON.stringify(planned)) {
+    // After a reboot the file is there but the rules are not: they are put back on every start.
+    await syncIsolation([DEFAULT_NETWORK, ...others]);
+    return { network: existing, created: false };
+  }
   if (existing && members(existing.name, leasesRunDir()).size > 0) {
     throw new PodgenError(`network ${req.name} is in use and its settings changed`, { kind: 'usage', hint: `stop its containers, then start it again (podgen down/up)` });
   }

@@ -10,6 +10,8 @@ import { stripExtension } from './unitName';
 export interface RelatedUnit {
   /** Whether the referenced file was found (otherwise Quadlet's default names are assumed). */
   readonly found: boolean;
+  /** Where it was found. */
+  readonly file?: string;
   /** Service unit name without ".service". */
   readonly serviceName: string;
   /** The podman resource (container, network, volume, pod, image or artifact name); undefined when unknown. */
@@ -89,7 +91,7 @@ export function quadletResourceName(filename: string, unit: UnitFile | undefined
 
 /** Names a reference resolves to; `unit` is the referenced file when it was found, else Quadlet's defaults apply. */
 export function relatedUnitInfo(reference: string, unit: UnitFile | undefined): RelatedUnit {
-  return { found: unit !== undefined, serviceName: quadletServiceName(reference, unit), resourceName: resourceNameOf(reference, unit) };
+  return { found: unit !== undefined, ...(unit?.path ? { file: unit.path } : {}), serviceName: quadletServiceName(reference, unit), resourceName: resourceNameOf(reference, unit) };
 }
 
 function resourceNameOf(reference: string, unit: UnitFile | undefined): string | undefined {

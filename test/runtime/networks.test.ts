@@ -1,0 +1,155 @@
+// Named networks with the podgen engine, for real in the sandbox: .network
+// units create bridges; containers on one network answer each other by name
+// and alias, containers on another cannot reach them, an internal network
+// has no way out; down removes it all, and 100 cycles leave nothing behind.
+
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { podgen, REPO_ROOT } from '../support/cli';
+import { pushImage } from '../support/images';
+import { runtimeImage } from '../support/runtimeImage';
+import { TestRegistry } from '../support/registry';
+import { hostSideEnv, useSandbox } from '../support/sandbox';
+
+describe('podgen engine: named networks (sandbox)', function () {
+  this.timeout(600_000);
+  const env = useSandbox('podgen-net-');
+  let reg: TestRegistry;
+  let defs: string;
+  let image: string;
+  let www: string;
+  let outside: http.Server;
+  let outsidePort = 0;
+  const run = (args: string[]) => podgen(args, { cwd: defs, env: hostSideEnv(env.sb, defs) });
+  const inside = (args: string[]) => env.sb.exec([process.execPath, path.join(REPO_ROOT, 'bin', 'podgen'), ...args], 120_000);
+  const write = (file: string, body: string): void => fs.writeFileSync(path.join(defs, file), body);
+  const wget = (container: string, url: string) => inside(['exec', container, '/bin/busybox', 'wget', '-q', '-T', '3', '-O', '-', url]);
+  const hostAddress = (): string => {
+    const all = Object.values(os.networkInterfaces()).flat().filter((i): i is os.NetworkInterfaceInfo => !!i);
+    const a = all.find((i) => i.family === 'IPv4' && !i.internal && !/^10\.9[01]\./.test(i.address));
+    if (!a) throw new Error('no outside IPv4 address on this machine');
+    return a.address;
+  };
+  const networkLeftovers = (): string[] => {
+    const found: string[] = [];
+    const links = env.sb.exec(['ip', '-o', 'link', 'show']).stdout.split('\n').filter((l) => / pg-[0-9a-f]+[:@]/.test(l));
+    if (links.length) found.push(`links: ${links.join(' | ')}`);
+    const rules = env.sb.exec(['sh', '-c', 'iptables-save']).stdout.split('\n').filter((l) => l.includes('PODGEN-ISOLATION') || / pg-[0-9a-f]+ /.test(l));
+    if (rules.length) found.push(`iptables: ${rules.join(' | ')}`);
+    const leases = env.sb.exec(['sh', '-c', 'ls /run/podgen/cni/networks 2>/dev/null']).stdout.split('\n').filter((d) => d.startsWith('systemd-'));
+    if (leases.length) found.push(`lease dirs: ${leases.join(' ')}`);
+    const netns = env.sb.exec(['ip', 'netns', 'list']).stdout.split('\n').filter((l) => /podgen-(web|other|lonely|cyc)/.test(l));
+    if (netns.length) found.push(`netns: ${netns.join(' ')}`);
+    const stored = env.sb.exec(['sh', '-c', 'ls /var/lib/podgen/networks 2>/dev/null']).stdout.trim();
+    if (stored) found.push(`network files: ${stored}`);
+    return found;
+  };
+
+  before(async function () {
+    reg = await TestRegistry.start();
+    await pushImage(reg, 'test/net', '1', runtimeImage());
+    image = `${reg.address}/test/net:1`;
+    defs = path.join(env.staging, 'defs');
+    fs.mkdirSync(defs);
+    www = path.join(env.staging, 'www');
+    fs.mkdirSync(www);
+    fs.writeFileSync(path.join(www, 'index.html'), 'hello from the front\n');
+    outside = http.createServer((_req, res) => res.end('outside\n'));
+    outsidePort = await new Promise<number>((resolve) => outside.listen(0, '0.0.0.0', () => resolve((outside.address() as { port: number }).port)));
+  });
+  after(function () {
+    reg?.stop();
+    outside?.close();
+  });
+
+  it('two containers on a network answer each other by name and alias; a third on another network cannot reach them; an internal network has no way out; down leaves nothing', function () {
+    write('front.network', '[Network]\nSubnet=10.91.20.0/24\nLabel=tier=front\n');
+    write('back.network', '[Network]\nSubnet=10.91.21.0/24\n');
+    write('priv.network', '[Network]\nSubnet=10.91.22.0/24\nInternal=true\n');
+    const httpd = `Exec=/bin/busybox httpd -f -p 80 -h /srv\nVolume=${www}:/srv:ro\nStopTimeout=1\n`;
+    write('web1.container', `[Container]\nImage=${image}\nNetwork=front.network\nNetworkAlias=www\nIP=10.91.20.50\n${httpd}`);
+    write('web2.container', `[Container]\nImage=${image}\nNetwork=front.network\n${httpd}`);
+    write('other.container', `[Container]\nImage=${image}\nNetwork=back.network\n${httpd}`);
+    write('lonely.container', `[Container]\nImage=${image}\nNetwork=priv.network\n${httpd}`);
+    const names = ['web1', 'web2', 'other', 'lonely'];
+    const up = run(['up', ...names]);
+    try {
+      assert.equal(up.status, 0, `${up.stdout}${up.stderr}`);
+      assert.equal(env.sb.execOk(['systemctl', 'show', '-p', 'ActiveState', '--value', 'front-network.service']).trim(), 'active', 'the network unit came up with its containers');
+      const byName = wget('web2', 'http://web1/');
+      assert.equal(byName.status, 0, byName.stderr);
+      assert.equal(byName.stdout, 'hello from the front\n');
+      assert.equal(wget('web2', 'http://www/').stdout, 'hello from the front\n', 'NetworkAlias= resolves');
+      assert.equal(wget('web1', 'http://web2/').status, 0, 'and the other way round');
+      assert.equal(wget('web2', 'http://10.91.20.50/').status, 0, 'IP= gave web1 its address');
+      // Another network: no name, and no route through the host either.
+      assert.notEqual(wget('other', 'http://web1/').status, 0, 'web1 is not a name on the back network');
+      assert.notEqual(wget('other', 'http://10.91.20.50/').status, 0, 'isolation drops back -> front');
+      assert.notEqual(wget('web1', `http://${inside(['inspect', 'other']).stdout.match(/10\.91\.21\.\d+/)?.[0] ?? '10.91.21.2'}/`).status, 0, 'and front -> back');
+      // A way out exists for a normal network, none for an internal one.
+      const outsideUrl = `http://${hostAddress()}:${outsidePort}/`;
+      assert.equal(wget('other', outsideUrl).stdout, 'outside\n', 'a normal network reaches the host');
+      assert.notEqual(wget('lonely', outsideUrl).status, 0, 'Internal=true: no way out');
+      assert.notEqual(wget('lonely', 'http://10.91.20.50/').status, 0, 'nor into another network');
+      assert.doesNotMatch(inside(['exec', 'lonely', '/bin/busybox', 'ip', 'route']).stdout, /default/, 'no default route');
+      const ls = inside(['network', 'ls', '--json']);
+      const rows = JSON.parse(ls.stdout) as Array<{ name: string; subnet: string; internal: boolean; containers: string[]; labels: Record<string, string> }>;
+      const front = rows.find((r) => r.name === 'systemd-front');
+      assert.deepEqual(front?.containers.sort(), ['web1', 'web2']);
+      assert.equal(front?.labels.tier, 'front');
+      assert.equal(rows.find((r) => r.name === 'systemd-priv')?.internal, true);
+      const busy = inside(['network', 'rm', 'systemd-front']);
+      assert.notEqual(busy.status, 0, 'a network in use is not removed');
+      assert.match(busy.stderr, /network systemd-front is in use by web1, web2|in use by web2, web1/);
+    } finally {
+      const down = run(['down', ...names, 'front.network', 'back.network', 'priv.network']);
+      assert.equal(down.status, 0, `${down.stdout}${down.stderr}`);
+    }
+    assert.deepEqual(networkLeftovers(), []);
+  });
+
+  it('bad networks are refused with the line and nothing is created: overlapping subnets, a gateway outside, more gateways than subnets', function () {
+    write('n1.network', '[Network]\nSubnet=10.91.30.0/24\n');
+    write('n2.network', '[Network]\nSubnet=10.91.30.128/25\n');
+    write('usern2.container', `[Container]\nImage=${image}\nNetwork=n2.network\nExec=/bin/busybox sleep 60\n`);
+    try {
+      assert.equal(run(['up', 'n1.network']).status, 0);
+      const overlap = run(['up', 'usern2']);
+      assert.notEqual(overlap.status, 0);
+      assert.match(`${overlap.stdout}${overlap.stderr}`, /Subnet=10\.91\.30\.128\/25 overlaps network systemd-n1 \(10\.91\.30\.0\/24\)/);
+    } finally {
+      run(['down', 'usern2', 'n2.network', 'n1.network']);
+    }
+    write('gw.network', '[Network]\nSubnet=10.91.31.0/24\nGateway=10.91.32.1\n');
+    const gw = run(['up', 'gw.network']);
+    assert.notEqual(gw.status, 0);
+    assert.match(`${gw.stdout}${gw.stderr}`, /Gateway=10\.91\.32\.1 is not inside Subnet=10\.91\.31\.0\/24/);
+    run(['down', 'gw.network']);
+    write('two.network', '[Network]\nSubnet=10.91.33.0/24\nGateway=10.91.33.1\nGateway=10.91.33.2\n');
+    const two = run(['generate', 'two.network']);
+    assert.equal(two.status, 65);
+    assert.match(two.stderr, /two\.network:4: cannot set more gateways than subnets/);
+    write('bad.network', '[Network]\nSubnet=10.91.300.0/24\n');
+    const bad = run(['generate', 'bad.network']);
+    assert.equal(bad.status, 65);
+    assert.match(bad.stderr, /bad\.network:2: Subnet=: "10\.91\.300\.0\/24" is not a subnet/);
+    assert.deepEqual(networkLeftovers(), []);
+  });
+
+  it('100 cycles of network up, a container joining it, and down leave no bridge, rule, lease or netns', function () {
+    write('cyc.network', '[Network]\nSubnet=10.91.40.0/24\n');
+    write('cyc.container', `[Container]\nImage=${image}\nNetwork=cyc.network\nExec=/bin/pgtest term-exit 0\n`);
+    assert.equal(run(['install', 'cyc', 'cyc.network']).status, 0);
+    try {
+      const r = env.sb.exec(['sh', '-c', 'for i in $(seq 100); do systemctl start cyc.service && systemctl stop cyc.service cyc-network.service || exit 1; done'], 600_000);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(env.sb.exec(['sh', '-c', 'journalctl -u cyc.service -o cat | grep -c "Started cyc.service"']).stdout.trim(), '100');
+    } finally {
+      run(['uninstall', 'cyc', 'cyc.network']);
+    }
+    assert.deepEqual(networkLeftovers(), []);
+  });
+});
