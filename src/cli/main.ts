@@ -169,6 +169,64 @@ async function runNetworkLs(args: { json: boolean }): Promise<void> {
   for (const r of table) process.stdout.write(`${r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()}\n`);
 }
 
+async function runVolumeCreate(args: { name: string; device?: string; type?: string; opt?: string; uid?: number; gid?: number; copy: boolean; label: string[] }): Promise<void> {
+  const { createVolumeCommand } = await import('../commands/volume');
+  const { defaultStoreRoot } = await import('../image/store');
+  const labels = Object.fromEntries(args.label.map((l) => [l.split('=')[0] as string, l.includes('=') ? l.slice(l.indexOf('=') + 1) : '']));
+  const created = await createVolumeCommand(defaultStoreRoot(false), {
+    name: args.name,
+    copy: args.copy,
+    labels,
+    ...(args.device !== undefined ? { device: args.device } : {}),
+    ...(args.type !== undefined ? { type: args.type } : {}),
+    ...(args.opt !== undefined ? { options: args.opt } : {}),
+    ...(args.uid !== undefined ? { uid: args.uid } : {}),
+    ...(args.gid !== undefined ? { gid: args.gid } : {}),
+  });
+  process.stdout.write(`${args.name}${created ? '' : ' (exists)'}\n`);
+}
+
+async function runVolumeLs(args: { json: boolean }): Promise<void> {
+  const { volumeRows } = await import('../commands/volume');
+  const { defaultStoreRoot } = await import('../image/store');
+  const rows = volumeRows(defaultStoreRoot(false));
+  if (args.json) {
+    process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    return;
+  }
+  const table = [['NAME', 'DEVICE', 'CONTAINERS'], ...rows.map((r) => [r.name, r.settings?.device ?? '-', r.containers.join(',') || '-'])];
+  const widths = table[0]?.map((_, c) => maxOf(table.map((r) => (r[c] ?? '').length))) ?? [];
+  for (const r of table) process.stdout.write(`${r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()}\n`);
+}
+
+async function runVolumeInspect(args: { name: string }): Promise<void> {
+  const { inspectVolume } = await import('../commands/volume');
+  const { defaultStoreRoot } = await import('../image/store');
+  process.stdout.write(`${JSON.stringify(inspectVolume(defaultStoreRoot(false), args.name), null, 2)}\n`);
+}
+
+async function runVolumeRm(args: { names: string[] }): Promise<void> {
+  const { removeVolume } = await import('../commands/volume');
+  const { defaultStoreRoot } = await import('../image/store');
+  for (const name of args.names) {
+    await removeVolume(defaultStoreRoot(false), name);
+    process.stdout.write(`${name}\n`);
+  }
+}
+
+async function runVolumePrune(): Promise<void> {
+  const { pruneVolumes } = await import('../commands/volume');
+  const { defaultStoreRoot } = await import('../image/store');
+  const { defaultUnitDir } = await import('../resolve/searchPaths');
+  for (const name of await pruneVolumes(defaultStoreRoot(false), defaultUnitDir(false))) process.stdout.write(`${name}\n`);
+}
+
+async function runVolumeUnmount(args: { name: string }): Promise<void> {
+  const { unmountVolume } = await import('../commands/volume');
+  const { defaultStoreRoot } = await import('../image/store');
+  await unmountVolume(defaultStoreRoot(false), args.name);
+}
+
 interface ImagesArgs {
   readonly user: boolean;
   readonly json: boolean;
@@ -534,6 +592,31 @@ export async function main(argv: string[]): Promise<void> {
           .example('$0 check', 'what the generator would do, with every error at file:line')
           .epilog('podgen\'s generator reads only its own directories, never Quadlet\'s (/etc/containers/systemd), so it and podman\'s generator never read the same file; a unit name both would write is left to Quadlet.\n\n' + EXIT_CODES),
       (args) => runGeneratorCommand(args),
+    )
+    .command('volume', "podgen's named volumes (they outlive containers and down)", (y) =>
+      y
+        .command<{ name: string; device?: string; type?: string; opt?: string; uid?: number; gid?: number; copy: boolean; label: string[] }>(
+          'create <name>',
+          'create a volume (again with the same settings: no change; its data is never touched)',
+          (yy) =>
+            yy
+              .positional('name', { type: 'string', demandOption: true })
+              .option('device', { type: 'string', describe: 'what to mount on it: a block device, tmpfs, or a directory (with --type bind)' })
+              .option('type', { type: 'string', describe: 'the file system type of --device (ext4, xfs, tmpfs, bind, ...)' })
+              .option('opt', { type: 'string', describe: 'mount options for --device (mount -o)' })
+              .option('uid', { type: 'number', describe: "owner of the volume's root" })
+              .option('gid', { type: 'number', describe: "group of the volume's root" })
+              .option('copy', { type: 'boolean', default: true, describe: 'fill it from the image on first use when empty (--no-copy: never)' })
+              .option('label', { type: 'string', array: true, default: [] as string[], describe: 'KEY=VALUE' })
+              .epilog(EXIT_CODES),
+          (args) => runVolumeCreate(args),
+        )
+        .command<{ json: boolean }>(['ls', 'list'], 'list volumes and the containers using them', (yy) => yy.option('json', { type: 'boolean', default: false }), (args) => runVolumeLs(args))
+        .command<{ name: string }>('inspect <name>', 'a volume as JSON', () => undefined, (args) => runVolumeInspect(args))
+        .command<{ names: string[] }>(['rm <names..>', 'remove'], 'remove volumes and their data (refused while a container uses one)', () => undefined, (args) => runVolumeRm(args))
+        .command<{ user: boolean }>('prune', 'remove the volumes no container uses and no installed unit names', () => undefined, () => runVolumePrune())
+        .command<{ name: string }>('unmount <name>', false, () => undefined, (args) => runVolumeUnmount(args))
+        .demandCommand(1, 'podgen volume create|ls|inspect|rm|prune'),
     )
     .command('network', "podgen's named bridge networks (the podgen engine's .network units use them)", (y) =>
       y

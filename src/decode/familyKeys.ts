@@ -55,18 +55,19 @@ export const NETWORK_KEYS: readonly KeySpec[] = [
   k('Subnet', 'list', v.subnet),
 ];
 
+/** [Volume]: the podgen engine keeps volumes in its store; Device=/Type=/Options= mount on them. */
 export const VOLUME_KEYS: readonly KeySpec[] = [
-  ...COMMON,
+  ...COMMON.map((c) => (c.name === 'ServiceName' ? c : { ...c, ...notPodgen })),
   k('Copy', 'scalar', v.boolean),
   k('Device', 'scalar'),
-  k('Driver', 'scalar'),
-  k('GID', 'scalar'),
+  k('Driver', 'scalar', undefined, notPodgen),
+  k('GID', 'scalar', v.unsignedInt),
   k('Group', 'scalar', v.numericIdOrRoot),
-  k('Image', 'scalar'),
+  k('Image', 'scalar', undefined, notPodgen),
   k('Label', 'keyval'),
   k('Options', 'scalar'),
   k('Type', 'scalar'),
-  k('UID', 'scalar'),
+  k('UID', 'scalar', v.unsignedInt),
   k('User', 'scalar', v.numericIdOrRoot),
   k('VolumeName', 'scalar', v.containerName),
 ];

@@ -10,12 +10,12 @@ import type { PlanResult } from './planUnit';
 import { planPodmanArtifact, planPodmanImage, planPodmanNetwork, planPodmanVolume } from './podmanResources';
 import { planPodmanBuild, planPodmanKube, planPodmanPod } from './podmanWorkloads';
 import { serviceSkeleton } from './skeleton';
-import { planPodgenImage, planPodgenNetwork, refuseForPodgen } from './podgenResources';
+import { planPodgenImage, planPodgenNetwork, planPodgenVolume, refuseForPodgen } from './podgenResources';
 
 export function planResource(def: ResourceDefinition, engine: Engine, ctx: PlanContext, dropins: readonly string[]): PlanResult {
   const section = KIND_SECTION[def.kind];
   const problems = new PlanProblems(def.unit, section);
-  if (engine === 'podgen' && def.kind !== 'image' && def.kind !== 'network') {
+  if (engine === 'podgen' && def.kind !== 'image' && def.kind !== 'network' && def.kind !== 'volume') {
     refuseForPodgen(def, problems);
     return { plan: undefined, diagnostics: problems.diagnostics };
   }
@@ -23,7 +23,8 @@ export function planResource(def: ResourceDefinition, engine: Engine, ctx: PlanC
   const networkWait = ctx.user ? (engine === 'podman' ? 'podman-user-wait-network-online.service' : undefined) : 'network-online.target';
   const service = serviceSkeleton(def, networkWait, problems, section);
   if (engine === 'podgen') {
-    const planned = def.kind === 'network' ? planPodgenNetwork(def, service, ctx, problems) : planPodgenImage(def, service, ctx);
+    const planned =
+      def.kind === 'network' ? planPodgenNetwork(def, service, ctx, problems) : def.kind === 'volume' ? planPodgenVolume(def, service, ctx) : planPodgenImage(def, service, ctx);
     return finish(def, engine, planned, problems, dropins);
   }
   service.add('Unit', 'RequiresMountsFor', '%t/containers');

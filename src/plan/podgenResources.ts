@@ -10,7 +10,8 @@ import { KIND_SECTION, quadletResourceName } from '../resolve/relatedUnits';
 import { parseReference } from '../image/reference';
 import { literal } from '../render/escape';
 import type { PlanContext, PlannedService, PlanProblems } from './context';
-import { oneshotDefaults } from './podmanCommand';
+import { lookupUint32, oneshotDefaults } from './podmanCommand';
+import { requireMountsFor } from './runFlags';
 import type { ServiceFile } from './serviceFile';
 
 export function planPodgenImage(def: ResourceDefinition, service: ServiceFile, ctx: PlanContext): PlannedService {
@@ -61,6 +62,39 @@ export function planPodgenNetwork(def: ResourceDefinition, service: ServiceFile,
   service.addCommand('Service', 'ExecStart', create);
   service.addCommand('Service', 'ExecStop', [...podgen, 'network', 'rm', '--if-exists', name]);
   if (!lookup(u, 'Unit', 'Description')) service.add('Unit', 'Description', `podgen network ${name}`);
+  oneshotDefaults(service, true);
+  return { service, name, image: undefined, wantedBy: undefined };
+}
+
+/**
+ * A .volume: `podgen volume create NAME ...` at start (again: no change, the data is never
+ * touched); a device volume is unmounted when the unit stops. The volume and its data outlive
+ * containers and down (podgen volume rm removes them).
+ */
+export function planPodgenVolume(def: ResourceDefinition, service: ServiceFile, ctx: PlanContext): PlannedService {
+  const u = def.unit;
+  const S = 'Volume';
+  const name = quadletResourceName(u.filename, u, 'VolumeName');
+  const podgen = [...ctx.podgenCommand.map(literal)];
+  const create = [...podgen, 'volume', 'create'];
+  const device = lookupNonEmpty(u, S, 'Device');
+  if (device) create.push('--device', device);
+  const type = lookupNonEmpty(u, S, 'Type');
+  if (type) create.push('--type', type);
+  const options = lookupNonEmpty(u, S, 'Options');
+  if (options) create.push('--opt', options);
+  // User=/Group= (Quadlet's o=uid=,gid=) and UID=/GID= (podman's --uid/--gid) both own the volume's root.
+  const uid = lookupNonEmpty(u, S, 'UID') ?? (lookup(u, S, 'User') !== undefined ? String(lookupUint32(u, S, 'User')) : undefined);
+  const gid = lookupNonEmpty(u, S, 'GID') ?? (lookup(u, S, 'Group') !== undefined ? String(lookupUint32(u, S, 'Group')) : undefined);
+  if (uid !== undefined) create.push('--uid', uid);
+  if (gid !== undefined) create.push('--gid', gid);
+  if (lookupBoolean(u, S, 'Copy') === false) create.push('--no-copy');
+  for (const [k, v] of [...lookupAllKeyVal(u, S, 'Label')].sort(([a], [b]) => a.localeCompare(b))) create.push('--label', v === null ? k : `${k}=${v}`);
+  create.push(name);
+  service.addCommand('Service', 'ExecStart', create);
+  if (device) service.addCommand('Service', 'ExecStop', [...podgen, 'volume', 'unmount', name]);
+  if (type === 'bind' && device) requireMountsFor(service, device);
+  if (!lookup(u, 'Unit', 'Description')) service.add('Unit', 'Description', `podgen volume ${name}`);
   oneshotDefaults(service, true);
   return { service, name, image: undefined, wantedBy: undefined };
 }

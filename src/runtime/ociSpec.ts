@@ -27,6 +27,8 @@ export interface ResolvedMount {
   readonly options: readonly string[];
   /** A named volume made just now: prepare copies the image's files at its path into it first. */
   readonly seedFromImage?: boolean;
+  /** The named volume it is (marked filled once seeded). */
+  readonly volume?: string;
 }
 
 export interface SpecContext {

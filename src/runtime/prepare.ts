@@ -22,6 +22,7 @@ import { listDir, readIfExists } from '../resolve/readIfExists';
 import { dropReadyMarkers, forgetPreparedBundles } from './kept';
 import { attach, createNetns, DEFAULT_NETWORK, deleteNetns, detach, members, type NetworkDef, networkFor, stopUnfinishedAdds } from './network';
 import { jumpFirst } from './isolation';
+import { loadVolume, markSeeded, mountVolume, volumeData, wantsSeeding } from './volumeStore';
 import { type ImageConfig, ociSpec, type ResolvedDevice, type ResolvedMount, type SpecContext } from './ociSpec';
 import { readSeccompProfile } from './seccomp';
 import { type ContainerPaths, containerPaths, DEFAULT_SECCOMP_PROFILE, isMounted, RUNTIME_BINARIES } from './paths';
@@ -221,10 +222,11 @@ function volumeMounts(args: RunArgs, paths: ContainerPaths): ResolvedMount[] {
         return { destination: v.target, source, readOnly: v.options.includes('ro'), options: v.options.filter((o) => ['nosuid', 'nodev', 'noexec', 'rprivate', 'private', 'rshared', 'shared', 'rslave', 'slave'].includes(o)) };
       }
       case 'named': {
-        const source = path.join(paths.storeRoot, 'volumes', v.name, '_data');
+        const source = volumeData(paths.storeRoot, v.name);
         const fresh = !fs.existsSync(source);
         fs.mkdirSync(source, { recursive: true });
-        return { destination: v.target, source, readOnly: v.options.includes('ro'), options: [], ...(fresh ? { seedFromImage: true } : {}) };
+        const seed = wantsSeeding(paths.storeRoot, v.name, fresh) && !v.options.includes('nocopy');
+        return { destination: v.target, source, readOnly: v.options.includes('ro'), options: [], volume: v.name, ...(seed ? { seedFromImage: true } : {}) };
       }
       case 'anonymous': {
         const source = path.join(paths.containerDir, 'volumes', v.target.replace(/\//g, '_'));
@@ -240,12 +242,12 @@ function volumeMounts(args: RunArgs, paths: ContainerPaths): ResolvedMount[] {
 }
 
 /** A named volume created just now starts with what the image has at its path, as Docker's do. */
-async function seedNewVolumes(mounts: readonly ResolvedMount[], rootfs: string): Promise<void> {
+async function seedNewVolumes(mounts: readonly ResolvedMount[], rootfs: string, storeRoot: string): Promise<void> {
   for (const m of mounts) {
     if (!m.seedFromImage) continue;
     const from = path.join(rootfs, m.destination);
-    if (!fs.existsSync(from) || !fs.statSync(from).isDirectory()) continue;
-    await run(['cp', '-a', '--', `${from}/.`, m.source]);
+    if (fs.existsSync(from) && fs.statSync(from).isDirectory()) await run(['cp', '-a', '--', `${from}/.`, m.source]);
+    if (m.volume) markSeeded(storeRoot, m.volume);
   }
 }
 
@@ -412,6 +414,11 @@ async function prepareIn(req: PrepareRequest, args: RunArgs, paths: ContainerPat
   const lowers = await layerDirs(store, image);
   const config = (JSON.parse(store.readBlob(image.configDigest).toString('utf8')) as { config?: ImageConfig }).config ?? {};
   const fileEnv = envFromFiles(args);
+  // A device volume (Device= in its .volume) is mounted on first use, as Docker's local driver does.
+  for (const v of args.volumes) {
+    const meta = v.kind === 'named' ? loadVolume(paths.storeRoot, v.name) : undefined;
+    if (meta) await mountVolume(paths.storeRoot, meta);
+  }
   const mounts = volumeMounts(args, paths);
   const devices = resolveDevices(args);
   const initPath = args.init ? ['/usr/bin/tini-static', '/usr/bin/tini'].find((p) => fs.existsSync(p)) : undefined;
@@ -426,7 +433,7 @@ async function prepareIn(req: PrepareRequest, args: RunArgs, paths: ContainerPat
     await mountRootfs(lowers, paths.containerDir);
     state.mountedRootfs = true;
     saveState();
-    await seedNewVolumes(mounts, paths.rootfs);
+    await seedNewVolumes(mounts, paths.rootfs, paths.storeRoot);
     const user = resolveUser(paths.rootfs, args.user ?? (config.User || undefined), args.groupAdd);
 
     let ip: string | undefined;
