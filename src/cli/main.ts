@@ -227,6 +227,37 @@ async function runVolumeUnmount(args: { name: string }): Promise<void> {
   await unmountVolume(defaultStoreRoot(false), args.name);
 }
 
+async function runPodCreate(args: { name: string; network: string[]; publish: string[]; ip?: string; 'network-alias': string[]; hostname?: string }): Promise<void> {
+  const { podCreate } = await import('../commands/pod');
+  const { defaultStoreRoot } = await import('../image/store');
+  const pod = await podCreate(defaultStoreRoot(false), {
+    name: args.name,
+    network: args.network,
+    publish: args.publish,
+    networkAlias: args['network-alias'],
+    ...(args.ip !== undefined ? { ip: args.ip } : {}),
+    ...(args.hostname !== undefined ? { hostname: args.hostname } : {}),
+  });
+  process.stdout.write(`${pod.name} ${pod.ip ?? ''}\n`);
+}
+
+async function runPodRm(args: { name: string }): Promise<void> {
+  const { podRm } = await import('../commands/pod');
+  await podRm(args.name);
+}
+
+async function runPodPs(args: { json: boolean }): Promise<void> {
+  const { podRows } = await import('../commands/pod');
+  const rows = podRows();
+  if (args.json) {
+    process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    return;
+  }
+  const table = [['POD', 'IP', 'PORTS', 'NETWORKS', 'CONTAINERS'], ...rows.map((r) => [r.name, r.ip ?? '-', r.ports.join(',') || '-', r.networks.join(','), r.containers.map((c) => `${c.name}${c.running ? '' : ' (stopped)'}`).join(',') || '-'])];
+  const widths = table[0]?.map((_, c) => maxOf(table.map((r) => (r[c] ?? '').length))) ?? [];
+  for (const r of table) process.stdout.write(`${r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()}\n`);
+}
+
 interface ImagesArgs {
   readonly user: boolean;
   readonly json: boolean;
@@ -617,6 +648,26 @@ export async function main(argv: string[]): Promise<void> {
         .command<{ user: boolean }>('prune', 'remove the volumes no container uses and no installed unit names', () => undefined, () => runVolumePrune())
         .command<{ name: string }>('unmount <name>', false, () => undefined, (args) => runVolumeUnmount(args))
         .demandCommand(1, 'podgen volume create|ls|inspect|rm|prune'),
+    )
+    .command('pod', "podgen's pods: containers sharing one network namespace (no infra process)", (y) =>
+      y
+        .command<{ name: string; network: string[]; publish: string[]; ip?: string; 'network-alias': string[]; hostname?: string }>(
+          'create <name>',
+          "make a pod's network namespace: on its networks, publishing its ports (a .pod unit does this at start)",
+          (yy) =>
+            yy
+              .positional('name', { type: 'string', demandOption: true })
+              .option('network', { type: 'string', array: true, default: [] as string[], describe: 'bridge networks (default: the podgen0 bridge)' })
+              .option('publish', { alias: 'p', type: 'string', array: true, default: [] as string[], describe: 'ports, as docker run -p' })
+              .option('ip', { type: 'string', describe: 'a fixed IPv4 address on the first network' })
+              .option('network-alias', { type: 'string', array: true, default: [] as string[], describe: 'more names for the pod on its networks' })
+              .option('hostname', { type: 'string', describe: "the containers' host name (default: the pod's name)" })
+              .epilog(EXIT_CODES),
+          (args) => runPodCreate(args),
+        )
+        .command<{ name: string }>(['rm <name>', 'remove'], "remove a pod's namespace (refused while a container of it runs)", () => undefined, (args) => runPodRm(args))
+        .command<{ json: boolean }>('ps', 'pods, their address, ports, networks and containers', (yy) => yy.option('json', { type: 'boolean', default: false }), (args) => runPodPs(args))
+        .demandCommand(1, 'podgen pod create|rm|ps'),
     )
     .command('network', "podgen's named bridge networks (the podgen engine's .network units use them)", (y) =>
       y

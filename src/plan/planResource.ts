@@ -10,22 +10,18 @@ import type { PlanResult } from './planUnit';
 import { planPodmanArtifact, planPodmanImage, planPodmanNetwork, planPodmanVolume } from './podmanResources';
 import { planPodmanBuild, planPodmanKube, planPodmanPod } from './podmanWorkloads';
 import { serviceSkeleton } from './skeleton';
-import { planPodgenImage, planPodgenNetwork, planPodgenVolume, refuseForPodgen } from './podgenResources';
+import type { ServiceFile } from './serviceFile';
+import { planPodgenImage, planPodgenNetwork, planPodgenPod, planPodgenVolume, refuseForPodgen } from './podgenResources';
 
 export function planResource(def: ResourceDefinition, engine: Engine, ctx: PlanContext, dropins: readonly string[]): PlanResult {
   const section = KIND_SECTION[def.kind];
   const problems = new PlanProblems(def.unit, section);
-  if (engine === 'podgen' && def.kind !== 'image' && def.kind !== 'network' && def.kind !== 'volume') {
-    refuseForPodgen(def, problems);
-    return { plan: undefined, diagnostics: problems.diagnostics };
-  }
   // A user manager cannot wait for network-online.target; podman's units use its helper service instead.
   const networkWait = ctx.user ? (engine === 'podman' ? 'podman-user-wait-network-online.service' : undefined) : 'network-online.target';
   const service = serviceSkeleton(def, networkWait, problems, section);
   if (engine === 'podgen') {
-    const planned =
-      def.kind === 'network' ? planPodgenNetwork(def, service, ctx, problems) : def.kind === 'volume' ? planPodgenVolume(def, service, ctx) : planPodgenImage(def, service, ctx);
-    return finish(def, engine, planned, problems, dropins);
+    const planned = planPodgenKind(def, service, ctx, problems);
+    return planned ? finish(def, engine, planned, problems, dropins) : { plan: undefined, diagnostics: problems.diagnostics };
   }
   service.add('Unit', 'RequiresMountsFor', '%t/containers');
   const built: PlannedService = (() => {
@@ -51,6 +47,28 @@ export function planResource(def: ResourceDefinition, engine: Engine, ctx: PlanC
     }
   })();
   return finish(def, engine, built, problems, dropins);
+}
+
+/** The podgen engine's unit for a kind, or undefined (refused, said in problems). */
+function planPodgenKind(def: ResourceDefinition, service: ServiceFile, ctx: PlanContext, problems: PlanProblems): PlannedService | undefined {
+  switch (def.kind) {
+    case 'network':
+      return planPodgenNetwork(def, service, ctx, problems);
+    case 'volume':
+      return planPodgenVolume(def, service, ctx);
+    case 'pod':
+      return planPodgenPod(def, service, ctx, problems);
+    case 'image':
+      return planPodgenImage(def, service, ctx);
+    case 'build':
+    case 'kube':
+    case 'artifact':
+      return refuseForPodgen(def, problems);
+    default: {
+      const never: never = def.kind;
+      throw new Error(`unknown kind ${String(never)}`);
+    }
+  }
 }
 
 function finish(def: ResourceDefinition, engine: Engine, built: PlannedService, problems: PlanProblems, dropins: readonly string[]): PlanResult {

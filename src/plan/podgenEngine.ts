@@ -114,7 +114,7 @@ export function planPodgen(def: ContainerDefinition, ctx: PlanContext, problems:
   if (healthy && !health) problems.error('Notify=healthy needs a health check to wait for', 'Notify', 'set HealthCmd= (and HealthInterval= for how often), or use Notify=true');
   if (healthy && def.runtime !== 'runc') problems.error('Notify=healthy needs Runtime=runc with the podgen engine', 'Notify');
   // The health flags stay out of prepare's docker run flags: the checks run beside the container (plan/health.ts).
-  const flags = runFlags(input, { health: false });
+  const flags = [...runFlags(input, { health: false }), ...podFlags(def, service, problems)];
   refuseWhatPrepareWould(flags, problems);
   const exec = lookupLastArgs(u, C, 'Exec');
   const containerArgs = [...flags, ...(image !== undefined ? [image] : []), ...(exec ?? [])];
@@ -274,10 +274,35 @@ function fastRestartPossible(def: ContainerDefinition): boolean {
   const network = networks[networks.length - 1] ?? 'bridge';
   return (
     (network === 'host' || network === 'none') &&
+    !lookupNonEmpty(u, C, 'Pod') &&
     lookupAll(u, C, 'EnvironmentFile').length === 0 &&
     lookup(u, C, 'Pull') !== 'always' &&
     !lookupBooleanOr(u, C, 'EnvironmentHost', false) &&
     // anonymous volumes are fresh each start, which renew does not do
     lookupAll(u, C, 'Volume').every((v) => v.includes(':') && !v.startsWith(':'))
   );
+}
+
+/**
+ * Pod=x.pod: the container joins the pod's network namespace (prepare --pod), is bound to the
+ * pod's unit (stops with it) and starts after it; its networks and ports are the pod's.
+ */
+function podFlags(def: ContainerDefinition, service: ServiceFile, problems: PlanProblems): string[] {
+  const pod = lookupNonEmpty(def.unit, C, 'Pod');
+  if (!pod) return [];
+  if (!pod.endsWith('.pod')) {
+    problems.error(`pod ${pod} is not Quadlet based`, 'Pod', 'refer to a .pod file, e.g. Pod=web.pod');
+    return [];
+  }
+  const info = def.related.get(pod);
+  if (!info?.resourceName) {
+    problems.error(`quadlet pod unit ${pod} does not exist`, 'Pod', `put ${pod} next to the definition`);
+    return [];
+  }
+  for (const key of ['Network', 'PublishPort', 'IP', 'NetworkAlias'] as const) {
+    if (lookupAll(def.unit, C, key).some((v) => v !== '')) problems.error(`${key}= on a container in a pod: the pod's network is the container's`, key, `move ${key}= to the [Pod] section of ${pod}`);
+  }
+  service.add('Unit', 'BindsTo', `${info.serviceName}.service`);
+  service.add('Unit', 'After', `${info.serviceName}.service`);
+  return ['--pod', info.resourceName];
 }

@@ -11,7 +11,7 @@ import { parseReference } from '../image/reference';
 import { literal } from '../render/escape';
 import type { PlanContext, PlannedService, PlanProblems } from './context';
 import { lookupUint32, oneshotDefaults } from './podmanCommand';
-import { requireMountsFor } from './runFlags';
+import { networkFlags, requireMountsFor } from './runFlags';
 import type { ServiceFile } from './serviceFile';
 
 export function planPodgenImage(def: ResourceDefinition, service: ServiceFile, ctx: PlanContext): PlannedService {
@@ -95,6 +95,36 @@ export function planPodgenVolume(def: ResourceDefinition, service: ServiceFile, 
   if (device) service.addCommand('Service', 'ExecStop', [...podgen, 'volume', 'unmount', name]);
   if (type === 'bind' && device) requireMountsFor(service, device);
   if (!lookup(u, 'Unit', 'Description')) service.add('Unit', 'Description', `podgen volume ${name}`);
+  oneshotDefaults(service, true);
+  return { service, name, image: undefined, wantedBy: undefined };
+}
+
+/**
+ * A .pod: `podgen pod create NAME ...` at start makes the pod's network namespace (attached to its
+ * networks, publishing its ports: no infra process), `podgen pod rm` at stop removes it; its
+ * containers (BindsTo= it) join that namespace, and the pod Wants= them so they start with it.
+ */
+export function planPodgenPod(def: ResourceDefinition, service: ServiceFile, ctx: PlanContext, problems: PlanProblems): PlannedService {
+  const u = def.unit;
+  const S = 'Pod';
+  const name = lookupNonEmpty(u, S, 'PodName') ?? `systemd-${u.filename.replace(/\.pod$/, '')}`;
+  const podgen = [...ctx.podgenCommand.map(literal)];
+  const create = [...podgen, 'pod', 'create'];
+  for (const flag of networkFlags({ def, service, ctx, problems, section: S })) create.push(flag);
+  for (const port of lookupAll(u, S, 'PublishPort')) create.push('--publish', port);
+  const ip = lookupNonEmpty(u, S, 'IP');
+  if (ip) create.push('--ip', ip);
+  for (const alias of lookupAll(u, S, 'NetworkAlias')) create.push('--network-alias', alias);
+  const hostname = lookupAll(u, S, 'HostName').pop();
+  if (hostname) create.push('--hostname', hostname);
+  create.push(name);
+  service.addCommand('Service', 'ExecStart', create);
+  service.addCommand('Service', 'ExecStop', [...podgen, 'pod', 'rm', name]);
+  if (def.podMembers.length > 0) {
+    service.add('Unit', 'Wants', def.podMembers.join(' '));
+    service.add('Unit', 'Before', def.podMembers.join(' '));
+  }
+  if (!lookup(u, 'Unit', 'Description')) service.add('Unit', 'Description', `podgen pod ${name}`);
   oneshotDefaults(service, true);
   return { service, name, image: undefined, wantedBy: undefined };
 }

@@ -22,11 +22,13 @@ import { listDir, readIfExists } from '../resolve/readIfExists';
 import { dropReadyMarkers, forgetPreparedBundles } from './kept';
 import { attach, createNetns, DEFAULT_NETWORK, deleteNetns, detach, members, type NetworkDef, networkFor, stopUnfinishedAdds } from './network';
 import { jumpFirst } from './isolation';
+import { checkPortsFree, freePort } from './ports';
+import { loadPod, podNetnsId } from './pods';
 import { loadVolume, markSeeded, mountVolume, volumeData, wantsSeeding } from './volumeStore';
 import { type ImageConfig, ociSpec, type ResolvedDevice, type ResolvedMount, type SpecContext } from './ociSpec';
 import { readSeccompProfile } from './seccomp';
 import { type ContainerPaths, containerPaths, DEFAULT_SECCOMP_PROFILE, isMounted, RUNTIME_BINARIES } from './paths';
-import { parseRunArgs, type PortMapping, type RunArgs } from './runArgs';
+import { parseRunArgs, type RunArgs } from './runArgs';
 import { createArgv, NATIVE_HELPER, overlayFileOf, readyMarkerOf, startArgv } from './takeOver';
 
 export interface PrepareRequest {
@@ -325,15 +327,18 @@ function peerLines(container: string, runDir: string, all: Map<string, Map<strin
 /** Rewrite /etc/hosts of every running bridged container (in place: it is bind-mounted) after a join or leave. */
 function refreshPeerHosts(runDir: string, bundleRoot: string): void {
   const all = networkMembers(runDir);
-  const everyone = new Set([...all.values()].flatMap((m) => [...m.keys()]));
-  for (const peer of everyone) {
+  for (const peer of listDir(bundleRoot)) {
     const file = path.join(bundleRoot, peer, 'hosts');
     const text = readIfExists(file);
     if (text === undefined) continue;
+    // A pod's member is on the networks as its pod.
+    const network = (/"network":"([^"]*)"/.exec(readIfExists(path.join(bundleRoot, peer, 'podgen-state.json')) ?? '') ?? [])[1] ?? '';
+    const identity = network.startsWith('pod:') ? podNetnsId(network.slice(4)) : peer;
+    if (![...all.values()].some((m) => m.has(identity))) continue;
     const lines = text.split('\n');
     const own = lines.slice(0, 3);
     const extras = lines.slice(3).filter((l) => l && !l.endsWith(PEER_MARK));
-    fs.writeFileSync(file, `${[...own, ...peerLines(peer, runDir, all), ...extras].join('\n')}\n`);
+    fs.writeFileSync(file, `${[...own, ...peerLines(identity, runDir, all), ...extras].join('\n')}\n`);
   }
 }
 
@@ -365,32 +370,6 @@ function storeProblem(e: unknown, paths: ContainerPaths): unknown {
   if (err.code === 'ENOSPC') return new PodgenError(`no space left for ${where}`, { kind: 'output', hint: 'free space there, or remove unused images with podgen image prune', cause: e });
   if (err.code === 'EACCES' || err.code === 'EPERM') return new PodgenError(`permission denied: ${where}`, { kind: 'auth', hint: 'containers of the system manager need root; use --user units for your own', cause: e });
   return e;
-}
-
-/** Refuse a published port another program already listens on (CNI's DNAT would silently shadow it). */
-async function checkPortsFree(ports: readonly PortMapping[]): Promise<void> {
-  const net = await import('node:net');
-  const dgram = await import('node:dgram');
-  for (const p of ports) {
-    const host = p.hostIp || undefined;
-    const taken = await new Promise<boolean>((resolve) => {
-      if (p.protocol === 'udp') {
-        const sock = dgram.createSocket(host?.includes(':') ? 'udp6' : 'udp4');
-        sock.once('error', () => resolve(true));
-        sock.bind(p.hostPort, host, () => sock.close(() => resolve(false)));
-        return;
-      }
-      const srv = net.createServer();
-      srv.once('error', () => resolve(true));
-      srv.listen({ port: p.hostPort, host, exclusive: true }, () => srv.close(() => resolve(false)));
-    });
-    if (taken) {
-      throw new PodgenError(`port ${p.hostIp || '*'}:${p.hostPort}/${p.protocol} is already in use on this host`, {
-        kind: 'usage',
-        hint: 'stop what listens there (ss -ltnp shows it), or publish on another host port',
-      });
-    }
-  }
 }
 
 /** Fail early, with the errno that names the problem (Node's recursive mkdir reports EROFS as ENOENT). */
@@ -438,11 +417,22 @@ async function prepareIn(req: PrepareRequest, args: RunArgs, paths: ContainerPat
 
     let ip: string | undefined;
     let netnsPath: string | undefined;
-    const bridgedNets = args.network === 'host' || args.network === 'none' ? [] : args.networks.length ? args.networks : ['bridge'];
+    const pod = args.pod === undefined ? undefined : loadPod(paths.runDir, args.pod);
+    if (args.pod !== undefined) {
+      // In a pod: its namespace, address and ports; the container publishes nothing of its own.
+      if (!pod) throw new PodgenError(`pod ${args.pod} is not running`, { kind: 'unavailable', hint: 'start the unit of its .pod definition (the container\'s BindsTo= does), or podgen pod create' });
+      if (args.publish.length) throw definitionError(`a container in pod ${args.pod} cannot publish ports of its own`, 'move PublishPort= to the [Pod] section');
+      if (args.networks.length) throw definitionError(`a container in pod ${args.pod} is on the pod's networks`, 'move Network= to the [Pod] section');
+      netnsPath = pod.netns;
+      ip = pod.ip;
+      state.network = `pod:${pod.name}`;
+      saveState();
+    }
+    const bridgedNets = pod || args.network === 'host' || args.network === 'none' ? [] : args.networks.length ? args.networks : ['bridge'];
     if (bridgedNets.length > 0) {
       const defs = bridgedNets.map((n) => networkFor(n, paths.storeRoot));
       const ports = await Promise.all(args.publish.map(async (p) => (p.hostPort === 0 ? { ...p, hostPort: await freePort() } : p)));
-      await checkPortsFree(ports);
+      await checkPortsFree(ports, paths.runDir, req.name);
       netnsPath = await createNetns(req.name);
       if (args.networkAliases.length) {
         fs.mkdirSync(path.dirname(aliasesFile(paths.runDir, req.name)), { recursive: true });
@@ -467,7 +457,7 @@ async function prepareIn(req: PrepareRequest, args: RunArgs, paths: ContainerPat
     }
     const hostname = args.hostname ?? req.name;
     const bridged = netnsPath !== undefined;
-    const peers = bridged ? peerLines(req.name, paths.runDir, networkMembers(paths.runDir)) : [];
+    const peers = bridged ? peerLines(pod ? podNetnsId(pod.name) : req.name, paths.runDir, networkMembers(paths.runDir)) : [];
     fs.writeFileSync(path.join(paths.bundle, 'hosts'), hostsFile(req.name, hostname, ip, peers, args.addHosts));
     fs.writeFileSync(path.join(paths.bundle, 'hostname'), `${hostname}\n`);
     fs.writeFileSync(path.join(paths.bundle, 'resolv.conf'), resolvConf(args, bridged));
@@ -503,16 +493,6 @@ async function prepareIn(req: PrepareRequest, args: RunArgs, paths: ContainerPat
 }
 
 
-async function freePort(): Promise<number> {
-  const net = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer().listen(0, () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 /**
  * Get the next start ready now, while nothing waits for it: a fresh writable layer over the same
@@ -577,7 +557,8 @@ export async function cleanup(req: CleanupRequest): Promise<void> {
     state = undefined;
   }
   const network = state?.network ?? 'bridge';
-  if (network !== 'host' && network !== 'none') {
+  // A pod's namespace is the pod unit's to remove (pods.ts); its members only leave it.
+  if (network !== 'host' && network !== 'none' && !network.startsWith('pod:')) {
     await stopUnfinishedAdds(req.name);
     // Bundles from before named networks saved one network's result; newer ones each network's, with its definition.
     const nets: NetAttachment[] = state?.nets ?? (state?.netResult ? [{ def: networkFor(network, paths.storeRoot), ifname: 'eth0', result: state.netResult }] : []);

@@ -65,6 +65,8 @@ export interface RunArgs {
   readonly networks: readonly string[];
   readonly networkAliases: readonly string[];
   readonly ip: string | undefined;
+  /** A podgen pod whose network namespace the container joins (its address, ports and networks). */
+  readonly pod: string | undefined;
   readonly dns: readonly string[];
   readonly dnsOptions: readonly string[];
   readonly dnsSearch: readonly string[];
@@ -101,7 +103,7 @@ function keyVal(v: string, flag: string): [string, string] {
 }
 
 /** podgen's runtime publishes through CNI's portmap: tcp and udp. */
-function publish(v: string): PortMapping[] {
+export function publish(v: string): PortMapping[] {
   const spec = parsed(parsePublish(v), '--publish');
   if (spec.protocol === 'sctp') throw usage(`--publish ${v}: podgen's runtime publishes tcp and udp ports, not sctp`, 'use --engine podman for sctp');
   return portMappings(spec);
@@ -129,7 +131,7 @@ function parseDevice(v: string): { host: string; container: string; permissions:
 const VALUE_FLAGS = new Set([
   '--name', '-e', '--env', '--env-file', '-u', '--user', '--group-add', '-w', '--workdir', '-h', '--hostname', '--entrypoint',
   '--cap-add', '--cap-drop', '--security-opt', '--ulimit', '-m', '--memory', '--pids-limit', '--cpus', '--shm-size', '--device',
-  '--annotation', '-l', '--label', '--network', '--net', '--network-alias', '--ip', '--dns', '--dns-option', '--dns-search',
+  '--annotation', '-l', '--label', '--network', '--net', '--network-alias', '--pod', '--ip', '--dns', '--dns-option', '--dns-search',
   '--add-host', '-p', '--publish', '--expose', '-v', '--volume', '--tmpfs', '--stop-signal', '--stop-timeout', '--sysctl', '--tz',
   '--restart', '--pull', '--retry', '--retry-delay',
   ...HEALTH_OPTIONS.map((o) => `--health-${o}`),
@@ -138,7 +140,6 @@ const BOOL_FLAGS = new Set(['-d', '--detach', '-t', '--tty', '-i', '--interactiv
 /** Flags podman knows that podgen's runtime does not honour: refused by name. */
 const REFUSED: Readonly<Record<string, string>> = {
   '--mount': 'use -v/--volume or --tmpfs',
-  '--pod': 'pods are not supported by the podgen engine; use --engine podman',
   '--userns': 'user namespaces are not supported by the podgen engine yet; use --engine podman',
   '--ip6': 'IPv6 addresses are not supported by podgen bridge networks yet',
 };
@@ -169,7 +170,7 @@ export function parseRunArgs(argv: readonly string[]): RunArgs {
     entrypoint: undefined, readOnly: false, readOnlyTmpfs: true, capAdd: [], capDrop: [], noNewPrivileges: false, ulimits: [],
     seccomp: { kind: 'default' }, privileged: false, mask: [], unmask: [],
     memory: undefined, pidsLimit: undefined, cpus: undefined, shmSize: undefined, devices: [], annotations: [], labels: [],
-    network: 'bridge', networks: [], networkAliases: [], ip: undefined, dns: [], dnsOptions: [], dnsSearch: [], addHosts: [], publish: [],
+    network: 'bridge', networks: [], networkAliases: [], ip: undefined, pod: undefined, dns: [], dnsOptions: [], dnsSearch: [], addHosts: [], publish: [],
     expose: [], volumes: [], tmpfs: [], init: false, stopSignal: undefined, stopTimeout: undefined, sysctls: [], timezone: undefined,
     restart: undefined, pull: undefined, health: undefined,
   };
@@ -354,6 +355,9 @@ function setValue(a: Mutable<RunArgs>, flag: string, v: string): void {
       break;
     case '--network-alias':
       a.networkAliases.push(v);
+      break;
+    case '--pod':
+      a.pod = v;
       break;
     case '--ip':
       a.ip = v;
