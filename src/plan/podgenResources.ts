@@ -41,7 +41,8 @@ export function planPodgenNetwork(def: ResourceDefinition, service: ServiceFile,
   const S = 'Network';
   const name = quadletResourceName(u.filename, u, 'NetworkName');
   const podgen = [...ctx.podgenCommand.map(literal)];
-  const create = [...podgen, 'network', 'create'];
+  // The name first: the list options (--dns, --label, ...) would take a name after them as one more value.
+  const create = [...podgen, 'network', 'create', name];
   const subnets = lookupAll(u, S, 'Subnet');
   if (subnets.length > 1) problems.error('the podgen engine gives a network one subnet', 'Subnet', 'keep one Subnet= (IPv4), or use --engine podman');
   if (subnets[0] !== undefined) create.push('--subnet', subnets[0]);
@@ -58,7 +59,6 @@ export function planPodgenNetwork(def: ResourceDefinition, service: ServiceFile,
   }
   for (const d of lookupAll(u, S, 'DNS')) create.push('--dns', d);
   for (const [k, v] of [...lookupAllKeyVal(u, S, 'Label')].sort(([a], [b]) => a.localeCompare(b))) create.push('--label', v === null ? k : `${k}=${v}`);
-  create.push(name);
   service.addCommand('Service', 'ExecStart', create);
   service.addCommand('Service', 'ExecStop', [...podgen, 'network', 'rm', '--if-exists', name]);
   if (!lookup(u, 'Unit', 'Description')) service.add('Unit', 'Description', `podgen network ${name}`);
@@ -76,7 +76,7 @@ export function planPodgenVolume(def: ResourceDefinition, service: ServiceFile, 
   const S = 'Volume';
   const name = quadletResourceName(u.filename, u, 'VolumeName');
   const podgen = [...ctx.podgenCommand.map(literal)];
-  const create = [...podgen, 'volume', 'create'];
+  const create = [...podgen, 'volume', 'create', name];
   const device = lookupNonEmpty(u, S, 'Device');
   if (device) create.push('--device', device);
   const type = lookupNonEmpty(u, S, 'Type');
@@ -90,7 +90,6 @@ export function planPodgenVolume(def: ResourceDefinition, service: ServiceFile, 
   if (gid !== undefined) create.push('--gid', gid);
   if (lookupBoolean(u, S, 'Copy') === false) create.push('--no-copy');
   for (const [k, v] of [...lookupAllKeyVal(u, S, 'Label')].sort(([a], [b]) => a.localeCompare(b))) create.push('--label', v === null ? k : `${k}=${v}`);
-  create.push(name);
   service.addCommand('Service', 'ExecStart', create);
   if (device) service.addCommand('Service', 'ExecStop', [...podgen, 'volume', 'unmount', name]);
   if (type === 'bind' && device) requireMountsFor(service, device);
@@ -109,7 +108,7 @@ export function planPodgenPod(def: ResourceDefinition, service: ServiceFile, ctx
   const S = 'Pod';
   const name = lookupNonEmpty(u, S, 'PodName') ?? `systemd-${u.filename.replace(/\.pod$/, '')}`;
   const podgen = [...ctx.podgenCommand.map(literal)];
-  const create = [...podgen, 'pod', 'create'];
+  const create = [...podgen, 'pod', 'create', name];
   for (const flag of networkFlags({ def, service, ctx, problems, section: S })) create.push(flag);
   for (const port of lookupAll(u, S, 'PublishPort')) create.push('--publish', port);
   const ip = lookupNonEmpty(u, S, 'IP');
@@ -117,7 +116,6 @@ export function planPodgenPod(def: ResourceDefinition, service: ServiceFile, ctx
   for (const alias of lookupAll(u, S, 'NetworkAlias')) create.push('--network-alias', alias);
   const hostname = lookupAll(u, S, 'HostName').pop();
   if (hostname) create.push('--hostname', hostname);
-  create.push(name);
   service.addCommand('Service', 'ExecStart', create);
   service.addCommand('Service', 'ExecStop', [...podgen, 'pod', 'rm', name]);
   if (def.podMembers.length > 0) {

@@ -5,12 +5,13 @@
 
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
+import { type ChildProcess, spawn } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { podgen, REPO_ROOT } from '../support/cli';
 import { pushImage } from '../support/images';
 import { runtimeImage } from '../support/runtimeImage';
+import { freePort } from '../support/ports';
 import { TestRegistry } from '../support/registry';
 import { hostSideEnv, useSandbox } from '../support/sandbox';
 
@@ -21,12 +22,14 @@ describe('podgen engine: named networks (sandbox)', function () {
   let defs: string;
   let image: string;
   let www: string;
-  let outside: http.Server;
+  // In a process of its own: the test's event loop is blocked while podgen exec runs (spawnSync).
+  let outside: ChildProcess | undefined;
   let outsidePort = 0;
   const run = (args: string[]) => podgen(args, { cwd: defs, env: hostSideEnv(env.sb, defs) });
   const inside = (args: string[]) => env.sb.exec([process.execPath, path.join(REPO_ROOT, 'bin', 'podgen'), ...args], 120_000);
   const write = (file: string, body: string): void => fs.writeFileSync(path.join(defs, file), body);
-  const wget = (container: string, url: string) => inside(['exec', container, '/bin/busybox', 'wget', '-q', '-T', '3', '-O', '-', url]);
+  // busybox's timeout, not wget -T (Debian's static busybox wget crashes with -T).
+  const wget = (container: string, url: string) => inside(['exec', container, '/bin/busybox', 'timeout', '4', '/bin/busybox', 'wget', '-q', '-O', '-', url]);
   const hostAddress = (): string => {
     const all = Object.values(os.networkInterfaces()).flat().filter((i): i is os.NetworkInterfaceInfo => !!i);
     const a = all.find((i) => i.family === 'IPv4' && !i.internal && !/^10\.9[01]\./.test(i.address));
@@ -57,12 +60,15 @@ describe('podgen engine: named networks (sandbox)', function () {
     www = path.join(env.staging, 'www');
     fs.mkdirSync(www);
     fs.writeFileSync(path.join(www, 'index.html'), 'hello from the front\n');
-    outside = http.createServer((_req, res) => res.end('outside\n'));
-    outsidePort = await new Promise<number>((resolve) => outside.listen(0, '0.0.0.0', () => resolve((outside.address() as { port: number }).port)));
+    const outsideDir = path.join(env.staging, 'outside');
+    fs.mkdirSync(outsideDir);
+    fs.writeFileSync(path.join(outsideDir, 'index.html'), 'outside\n');
+    outsidePort = await freePort();
+    outside = spawn('busybox', ['httpd', '-f', '-p', `0.0.0.0:${outsidePort}`, '-h', outsideDir], { stdio: 'ignore' });
   });
   after(function () {
     reg?.stop();
-    outside?.close();
+    outside?.kill();
   });
 
   it('two containers on a network answer each other by name and alias; a third on another network cannot reach them; an internal network has no way out; down leaves nothing', function () {
