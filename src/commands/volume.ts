@@ -37,7 +37,7 @@ export { removeVolume, unmountVolume };
 /** Volumes an installed podgen unit names: -v NAME:..., --mount source=NAME, or its own volume create. */
 function namedByUnits(unitDir: string, name: string): boolean {
   const word = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const pattern = new RegExp(`(?:[ ]${word}:|source=${word}[, ]|volume create .* ${word}$)`, 'm');
+  const pattern = new RegExp(`(?:[ ]${word}:|source=${word}[, ]|volume create ${word}(?: |$))`, 'm');
   return listDir(unitDir).some((f) => {
     if (!f.endsWith('.service')) return false;
     const text = readIfExists(path.join(unitDir, f));
