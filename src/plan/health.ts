@@ -16,8 +16,14 @@ import type { PlanProblems } from './context';
 import { ServiceFile } from './serviceFile';
 
 /** Quadlet's key for each docker run health option (HealthCmd= for --health-cmd, ...). */
+const HEALTH_KEYS = new Map<string, string>();
 export function healthKey(option: HealthOption): string {
-  return `Health${option.replace(/(^|-)(\w)/g, (_, __, c: string) => c.toUpperCase())}`;
+  let key = HEALTH_KEYS.get(option);
+  if (key === undefined) {
+    key = `Health${option.replace(/(^|-)(\w)/g, (_, __, c: string) => c.toUpperCase())}`;
+    HEALTH_KEYS.set(option, key);
+  }
+  return key;
 }
 
 /** The definition's health check, or undefined; a bad value is an error at its line. */
