@@ -2,6 +2,7 @@
 // place that knows about exit codes (documented in README.md and below).
 
 import * as path from 'node:path';
+import { definitionKind } from '../resolve/relatedUnits';
 import { maxOf } from '../arrays';
 import yargs from 'yargs';
 import { ENGINES, type Engine } from '../decode/decodeContainer';
@@ -30,7 +31,7 @@ type Format = 'unit' | 'json';
 
 // Options several commands share, defined once.
 const ENGINE_OPTION = { alias: 'e', choices: ENGINES, default: 'podgen' as Engine, describe: 'what ExecStart runs: podgen (runc/crun, no daemon) or podman (as Quadlet writes it)' };
-const FILE_OPTION = { alias: 'f', type: 'string' as const, describe: 'also every .container file in this directory (systemd orders them by their Requires=/After=)' };
+const FILE_OPTION = { alias: 'f', type: 'string' as const, describe: 'also every definition in this directory: containers, networks, volumes, pods, images (systemd orders them by their Requires=/After=, and stops them in reverse)' };
 const NAMES_OR_FILE = (a: { names?: unknown; file?: unknown }): true | string => ((Array.isArray(a.names) && a.names.length > 0) || a.file ? true : 'name at least one definition, or a directory with -f');
 const USER_OPTION = { type: 'boolean' as const, default: false, describe: 'your user manager (systemctl --user) and per-user directories' };
 const JSON_OPTION = { type: 'boolean' as const, default: false, describe: 'print the result as JSON' };
@@ -380,16 +381,16 @@ async function withSystemd<T>(user: boolean, fn: (s: import('../manage/systemd')
   }
 }
 
-/** NAME arguments plus every .container file of -f DIR. */
+/** NAME arguments plus every definition of -f DIR (containers, networks, volumes, pods, images, ...). */
 function namesWithDir(args: InstallArgs): string[] {
   if (!args.file) return args.names;
   let files: string[];
   try {
-    files = fs.readdirSync(args.file).filter((f) => f.endsWith('.container')).sort();
+    files = fs.readdirSync(args.file).filter((f) => definitionKind(f) !== undefined).sort();
   } catch (e) {
     throw new PodgenError(`cannot read ${args.file}: ${(e as Error).message}`, { kind: 'not-found' });
   }
-  if (files.length === 0) throw new PodgenError(`${args.file} holds no .container files`, { kind: 'not-found' });
+  if (files.length === 0) throw new PodgenError(`${args.file} holds no definitions (.container, .network, .volume, .pod, .image, ...)`, { kind: 'not-found' });
   return [...args.names, ...files.map((f) => `${args.file}/${f}`)];
 }
 
@@ -588,11 +589,11 @@ export async function main(argv: string[]): Promise<void> {
     .usage('$0 <command> [options]\n\nDaemonless containers as systemd services: definitions in, units out.')
     .command<GenerateArgs>(
       ['generate <names..>', 'gen'],
-      'turn container definitions (.container files) into systemd units',
+      'turn definitions (.container, .network, .volume, .pod, .image, .build, .kube, .artifact files) into systemd units',
       (y) =>
         y
           .positional('names', {
-            describe: 'definition names (looked up like Quadlet: ./NAME.container, /etc/containers/systemd, ..., then podgen\'s units/) or paths to .container files',
+            describe: 'definition names (looked up like Quadlet: ./NAME.container, /etc/containers/systemd, ..., then podgen\'s units/; db.network, data.volume, ... name the other kinds) or paths to definition files',
             type: 'string',
             array: true,
           })
