@@ -142,8 +142,8 @@ function storageSource(input: FlagInput, source: string, allowImage: boolean, ke
   const ext = quadletExtension(s);
   if (ext === '.volume' || ext === '.artifact' || (allowImage && ext === '.image')) {
     const info = def.related.get(s);
-    if (!info?.resourceName) {
-      problems.error(`requested Quadlet source ${s} was not found`, key, `put ${s} next to the definition`);
+    if (!info?.found || !info.resourceName) {
+      problems.error(`requested Quadlet source ${s} was not found`, key, `put ${s} next to the definition or in a Quadlet directory`);
       return undefined;
     }
     service.add('Unit', 'Requires', `${info.serviceName}.service`);
@@ -168,8 +168,12 @@ export function networkFlags(input: FlagInput): string[] {
       continue;
     }
     const info = def.related.get(name);
-    if (!info?.resourceName) {
-      problems.error(`cannot get the resource name of ${name}`, 'Network', 'a template unit has no fixed resource name; name it explicitly');
+    if (!info?.found) {
+      problems.error(`requested Quadlet unit ${name} was not found`, 'Network', `put ${name} next to the definition or in a Quadlet directory`, input.section, network);
+      continue;
+    }
+    if (!info.resourceName) {
+      problems.error(`cannot get the resource name of ${name}`, 'Network', 'a template unit has no fixed resource name; name it explicitly', input.section, network);
       continue;
     }
     service.add('Unit', 'Requires', `${info.serviceName}.service`);

@@ -287,9 +287,10 @@ function hostsFile(name: string, hostname: string, ip: string | undefined, peers
   return `${lines.join('\n')}\n`;
 }
 
-function resolvConf(args: RunArgs, bridged: boolean): string {
+/** networkDns: the DNS= of the container's (or its pod's) networks, used when the container names none. */
+function resolvConf(args: RunArgs, bridged: boolean, networkDns: readonly string[]): string {
   const host = readIfExists('/etc/resolv.conf') ?? '';
-  let servers = args.dns.length ? [...args.dns] : [...host.matchAll(/^nameserver\s+(\S+)/gm)].map((m) => m[1] as string);
+  let servers = args.dns.length ? [...args.dns] : networkDns.length ? [...networkDns] : [...host.matchAll(/^nameserver\s+(\S+)/gm)].map((m) => m[1] as string);
   // A loopback resolver of the host (systemd-resolved, dnsmasq) is unreachable from a bridged container.
   if (bridged) servers = servers.filter((s) => !/^127\.|^::1$/.test(s));
   const search = args.dnsSearch.length ? args.dnsSearch : [...host.matchAll(/^search\s+(.+)$/gm)].flatMap((m) => (m[1] as string).split(/\s+/));
@@ -460,7 +461,8 @@ async function prepareIn(req: PrepareRequest, args: RunArgs, paths: ContainerPat
     const peers = bridged ? peerLines(pod ? podNetnsId(pod.name) : req.name, paths.runDir, networkMembers(paths.runDir)) : [];
     fs.writeFileSync(path.join(paths.bundle, 'hosts'), hostsFile(req.name, hostname, ip, peers, args.addHosts));
     fs.writeFileSync(path.join(paths.bundle, 'hostname'), `${hostname}\n`);
-    fs.writeFileSync(path.join(paths.bundle, 'resolv.conf'), resolvConf(args, bridged));
+    const networkDns = [...new Set((pod ? pod.nets : state.nets).flatMap((n) => n.def.dns ?? []))];
+    fs.writeFileSync(path.join(paths.bundle, 'resolv.conf'), resolvConf(args, bridged, networkDns));
     if (bridged) refreshPeerHosts(paths.runDir, path.dirname(paths.bundle));
 
     const spec = ociSpec(args, config, {

@@ -20,7 +20,32 @@ interface BadCase {
 
 const good = '[Container]\nImage=docker.io/library/busybox:1.36\n';
 
+/** A definition of another kind (x.network, x.volume, ...) written into the case's directory. */
+const kindFile =
+  (file: string, text: string) =>
+  (d: string): string => {
+    fs.writeFileSync(path.join(d, file), text);
+    return path.join(d, file);
+  };
+
 const CASES: readonly BadCase[] = [
+  // Every Quadlet kind: unknown keys with a suggestion, Quadlet's rules, value checks, the podgen engine's limits.
+  { name: '.network: unknown key', input: kindFile('n.network', '[Network]\nSubnett=10.91.9.0/24\n'), exit: 65, stderr: [/n\.network:2: unknown key "Subnett" in \[Network\]; did you mean "Subnet"\?/] },
+  { name: '.network: a subnet that is none', input: kindFile('n.network', '[Network]\nSubnet=10.91.9.0/33\n'), exit: 65, stderr: [/n\.network:2: Subnet=: "10\.91\.9\.0\/33" is not a subnet: the prefix must be 0-32/] },
+  { name: '.network: a range without a subnet', input: kindFile('n.network', '[Network]\nIPRange=10.91.9.0/25\n'), exit: 65, stderr: [/n\.network:2: cannot set gateway or range without subnet/] },
+  { name: '.network: IPv6 with the podgen engine', input: kindFile('n.network', '[Network]\nIPv6=true\n'), exit: 65, stderr: [/n\.network:2: key "IPv6" is not supported by the podgen engine/] },
+  { name: '.network: a [Container] section', input: kindFile('n.network', '[Container]\nImage=x\n'), exit: 65, stderr: [/n\.network:1: unknown section \[Container\]; a \.network file may hold/] },
+  { name: '.volume: unknown key', input: kindFile('v.volume', '[Volume]\nDevise=/dev/sda1\n'), exit: 65, stderr: [/v\.volume:2: unknown key "Devise" in \[Volume\]; did you mean "Device"\?/] },
+  { name: '.volume: Type= without Device=', input: kindFile('v.volume', '[Volume]\nType=ext4\n'), exit: 65, stderr: [/v\.volume:2: key Type can't be used without Device/] },
+  { name: '.volume: a user name', input: kindFile('v.volume', '[Volume]\nUser=nobody\n'), exit: 65, stderr: [/v\.volume:2: User=: "nobody" is not a numeric ID/] },
+  { name: '.pod: unknown key', input: kindFile('p.pod', '[Pod]\nPublishPorts=80:80\n'), exit: 65, stderr: [/p\.pod:2: unknown key "PublishPorts" in \[Pod\]; did you mean "PublishPort"\?/] },
+  { name: '.pod: a key the podgen engine does not take', input: kindFile('p.pod', '[Pod]\nShmSize=1g\n'), exit: 65, stderr: [/p\.pod:2: key "ShmSize" is not supported by the podgen engine/] },
+  { name: '.image: no Image=', input: kindFile('i.image', '[Image]\nArch=amd64\n'), exit: 65, engine: 'podman', stderr: [/i\.image:1: no Image key specified/] },
+  { name: '.build: the podgen engine', input: kindFile('b.build', '[Build]\nImageTag=localhost/x\nFile=/srv/Containerfile\n'), exit: 65, stderr: [/b\.build:1: the podgen engine cannot run \.build definitions/, /--engine podman/] },
+  { name: '.build: no ImageTag=', input: kindFile('b.build', '[Build]\nFile=/srv/Containerfile\n'), exit: 65, engine: 'podman', stderr: [/b\.build:1: no ImageTag key specified/] },
+  { name: '.kube: no Yaml=', input: kindFile('k.kube', '[Kube]\nNetwork=host\n'), exit: 65, engine: 'podman', stderr: [/k\.kube:1: no Yaml key specified/] },
+  { name: '.artifact: unknown key', input: kindFile('a.artifact', '[Artifact]\nArtefact=quay.io/x/y:1\n'), exit: 65, engine: 'podman', stderr: [/a\.artifact:2: unknown key "Artefact" in \[Artifact\]; did you mean "Artifact"\?/] },
+  { name: 'a container referring to a network that is not there', input: kindFile('c.container', '[Container]\nImage=docker.io/library/busybox:1\nNetwork=missing.network\n'), exit: 65, stderr: [/c\.container:3: cannot get the resource name of missing\.network|requested Quadlet unit missing\.network was not found/] },
   { name: 'missing file', input: (d) => path.join(d, 'nope.container'), exit: 66, stderr: [/nope\.container does not exist/] },
   {
     name: 'directory instead of file',

@@ -72,7 +72,7 @@ describe('podgen engine: named networks (sandbox)', function () {
   });
 
   it('two containers on a network answer each other by name and alias; a third on another network cannot reach them; an internal network has no way out; down leaves nothing', function () {
-    write('front.network', '[Network]\nSubnet=10.91.20.0/24\nLabel=tier=front\n');
+    write('front.network', '[Network]\nSubnet=10.91.20.0/24\nLabel=tier=front\nDNS=10.91.20.53\n');
     write('back.network', '[Network]\nSubnet=10.91.21.0/24\n');
     write('priv.network', '[Network]\nSubnet=10.91.22.0/24\nInternal=true\n');
     const httpd = `Exec=/bin/busybox httpd -f -p 80 -h /srv\nVolume=${www}:/srv:ro\nStopTimeout=1\n`;
@@ -91,6 +91,7 @@ describe('podgen engine: named networks (sandbox)', function () {
       assert.equal(wget('web2', 'http://www/').stdout, 'hello from the front\n', 'NetworkAlias= resolves');
       assert.equal(wget('web1', 'http://web2/').status, 0, 'and the other way round');
       assert.equal(wget('web2', 'http://10.91.20.50/').status, 0, 'IP= gave web1 its address');
+      assert.match(inside(['exec', 'web1', '/bin/busybox', 'cat', '/etc/resolv.conf']).stdout, /^nameserver 10\.91\.20\.53$/m, "the network's DNS=");
       // Another network: no name, and no route through the host either.
       assert.notEqual(wget('other', 'http://web1/').status, 0, 'web1 is not a name on the back network');
       assert.notEqual(wget('other', 'http://10.91.20.50/').status, 0, 'isolation drops back -> front');
