@@ -99,4 +99,29 @@ describe('podgen engine: pods and images (sandbox)', function () {
       run(['down', 'fromimg', 'base.image']);
     }
   });
+
+  it('a sandbox reboot brings a named network, a volume and a pod back with their containers (enabled ones), isolation included', async function () {
+    const port = await freePort();
+    write('keep.network', '[Network]\nSubnet=10.91.50.0/24\n');
+    write('keep.volume', '[Volume]\n');
+    write('keeppod.pod', `[Pod]\nPublishPort=127.0.0.1:${port}:80\n`);
+    const httpd = `Exec=/bin/busybox httpd -f -p 80 -h /data\nStopTimeout=1\n\n[Install]\nWantedBy=multi-user.target\n`;
+    write('netc.container', `[Container]\nImage=${image}\nNetwork=keep.network\nIP=10.91.50.10\nVolume=keep.volume:/data\n${httpd}`);
+    write('podc.container', `[Container]\nImage=${image}\nPod=keeppod.pod\nVolume=keep.volume:/data\n${httpd}`);
+    const up = run(['up', 'netc', 'podc']);
+    assert.equal(up.status, 0, `${up.stdout}${up.stderr}`);
+    try {
+      assert.equal(inside(['exec', 'netc', '/bin/busybox', 'sh', '-c', 'echo survived > /data/index.html']).status, 0);
+      env.sb.reboot();
+      const until = Date.now() + 60_000;
+      while (Date.now() < until && curl(port) !== 'survived\n') await new Promise((r) => setTimeout(r, 300));
+      assert.equal(curl(port), 'survived\n', 'the pod serves the volume again after the reboot');
+      const direct = spawnSync('curl', ['-s', '-m', '5', 'http://10.91.50.10/'], { encoding: 'utf8' }).stdout;
+      assert.equal(direct, 'survived\n', 'the container on the named network is back with its address');
+      assert.match(env.sb.execOk(['iptables', '-S', 'FORWARD', '1']), /-j PODGEN-ISOLATION/, 'isolation is back, first in FORWARD');
+    } finally {
+      run(['down', 'netc', 'podc', 'keeppod.pod', 'keep.network', 'keep.volume']);
+      inside(['volume', 'rm', 'systemd-keep']);
+    }
+  });
 });
