@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Engine } from '../decode/decodeContainer';
 import { describeError, type Diagnostic, PodgenError } from '../errors';
-import { writeUnits, type UnitOutput } from '../output/writeUnits';
+import { type UnitOutput, writeGeneratedUnits } from '../output/writeUnits';
 import { parseUnitText } from '../parse/parseUnitFile';
 import type { PlanContext } from '../plan/context';
 import { listDir } from '../resolve/readIfExists';
@@ -137,7 +137,7 @@ export function runGenerator(normalDir: string, search: SearchEnv, ctx: PlanCont
       if (exists) log(`${u.unitName} already exists in ${normalDir} (another generator wrote it); podgen's is left out`);
       return !exists;
     });
-    if (outputs.length > 0) writeUnits(normalDir, outputs);
+    if (outputs.length > 0) writeGeneratedUnits(normalDir, outputs);
   } catch (e) {
     log(describeError(e));
   }

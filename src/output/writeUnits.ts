@@ -199,3 +199,32 @@ export function replaceAll(dir: string, staged: readonly Staged[], tag: string):
   }
   for (const backup of backups.values()) fs.rmSync(backup, { force: true });
 }
+
+/**
+ * A systemd generator's output: systemd hands the generator an empty directory of its own for
+ * each run and reads it only when the generator has exited, so the staging writeUnits does for a
+ * live unit directory (half of a generator pass's time over 1,000 units) buys nothing here.
+ */
+export function writeGeneratedUnits(dir: string, outputs: readonly UnitOutput[]): string[] {
+  const written: string[] = [];
+  const made = new Set<string>();
+  for (const o of outputs) {
+    const final = path.join(dir, o.unitName);
+    fs.writeFileSync(final, o.text, { mode: 0o644 });
+    written.push(final);
+    for (const link of o.symlinks) {
+      if (path.isAbsolute(link.path) || link.path.split('/').includes('..')) {
+        throw new PodgenError(`refusing the link ${link.path}: it would be outside ${dir}`, { kind: 'internal' });
+      }
+      const linkPath = path.join(dir, link.path);
+      const parent = path.dirname(linkPath);
+      if (!made.has(parent)) {
+        fs.mkdirSync(parent, { recursive: true });
+        made.add(parent);
+      }
+      fs.symlinkSync(link.target, linkPath);
+      written.push(linkPath);
+    }
+  }
+  return written;
+}
