@@ -166,8 +166,7 @@ async function runNetworkLs(args: { json: boolean }): Promise<void> {
     return;
   }
   const table = [['NAME', 'SUBNET', 'BRIDGE', 'INTERNAL', 'CONTAINERS'], ...rows.map((r) => [r.name, r.subnet, r.bridge, r.internal ? 'yes' : 'no', r.containers.join(',') || '-'])];
-  const widths = table[0]?.map((_, c) => maxOf(table.map((r) => (r[c] ?? '').length))) ?? [];
-  for (const r of table) process.stdout.write(`${r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()}\n`);
+  printTable(table);
 }
 
 async function runVolumeCreate(args: { name: string; device?: string; type?: string; opt?: string; uid?: number; gid?: number; copy: boolean; label: string[] }): Promise<void> {
@@ -196,8 +195,7 @@ async function runVolumeLs(args: { json: boolean }): Promise<void> {
     return;
   }
   const table = [['NAME', 'DEVICE', 'CONTAINERS'], ...rows.map((r) => [r.name, r.settings?.device ?? '-', r.containers.join(',') || '-'])];
-  const widths = table[0]?.map((_, c) => maxOf(table.map((r) => (r[c] ?? '').length))) ?? [];
-  for (const r of table) process.stdout.write(`${r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()}\n`);
+  printTable(table);
 }
 
 async function runVolumeInspect(args: { name: string }): Promise<void> {
@@ -255,8 +253,13 @@ async function runPodPs(args: { json: boolean }): Promise<void> {
     return;
   }
   const table = [['POD', 'IP', 'PORTS', 'NETWORKS', 'CONTAINERS'], ...rows.map((r) => [r.name, r.ip ?? '-', r.ports.join(',') || '-', r.networks.join(','), r.containers.map((c) => `${c.name}${c.running ? '' : ' (stopped)'}`).join(',') || '-'])];
-  const widths = table[0]?.map((_, c) => maxOf(table.map((r) => (r[c] ?? '').length))) ?? [];
-  for (const r of table) process.stdout.write(`${r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()}\n`);
+  printTable(table);
+}
+
+/** Rows as aligned columns (the first row is the header), as podman's tables. */
+function printTable(rows: readonly (readonly string[])[]): void {
+  const widths = rows[0]?.map((_, c) => maxOf(rows.map((r) => (r[c] ?? '').length))) ?? [];
+  for (const r of rows) process.stdout.write(`${r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()}\n`);
 }
 
 interface ImagesArgs {
@@ -271,8 +274,7 @@ function runImages(args: ImagesArgs): void {
     return;
   }
   const rows = [['NAME', 'DIGEST', 'SIZE', 'STORED'], ...images.map((i) => [i.name, i.manifestDigest.slice(7, 19), formatBytes(i.size), i.pulled])];
-  const widths = rows[0]?.map((_, c) => maxOf(rows.map((r) => (r[c] ?? '').length))) ?? [];
-  for (const r of rows) process.stdout.write(`${r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()}\n`);
+  printTable(rows);
 }
 
 interface StoreArgs {

@@ -75,13 +75,7 @@ export const VOLUME_KEYS: readonly KeySpec[] = [
 /** [Image]: the podgen engine pulls into its own store (podgen pull): name, TLS and Policy only. */
 export const IMAGE_KEYS: readonly KeySpec[] = [
   ...COMMON.map((c) => (c.name === 'ServiceName' ? c : { ...c, ...notPodgen })),
-  k('AuthFile', 'scalar', v.path, notPodgen),
-  k('CertDir', 'scalar', v.path, notPodgen),
-  k('Creds', 'scalar', undefined, notPodgen),
-  k('DecryptionKey', 'scalar', undefined, notPodgen),
-  k('Retry', 'scalar', v.unsignedInt, notPodgen),
-  k('RetryDelay', 'scalar', undefined, notPodgen),
-  k('TLSVerify', 'scalar', v.boolean),
+  ...PULL_OPTIONS.map((o) => (o.name === 'TLSVerify' ? o : { ...o, ...notPodgen })),
   k('AllTags', 'scalar', v.boolean, notPodgen),
   k('Arch', 'scalar', undefined, notPodgen),
   k('Image', 'scalar', v.imageReference),

@@ -5,8 +5,7 @@ import type { Engine } from '../decode/decodeContainer';
 import type { ResourceDefinition } from '../decode/decodeResource';
 import { KIND_SECTION } from '../resolve/relatedUnits';
 import { type PlanContext, type PlannedService, PlanProblems } from './context';
-import { installSymlinks } from './installSymlinks';
-import type { PlanResult } from './planUnit';
+import { type PlanResult, planResult } from './planUnit';
 import { planPodmanArtifact, planPodmanImage, planPodmanNetwork, planPodmanVolume } from './podmanResources';
 import { planPodmanBuild, planPodmanKube, planPodmanPod } from './podmanWorkloads';
 import { serviceSkeleton } from './skeleton';
@@ -72,23 +71,5 @@ function planPodgenKind(def: ResourceDefinition, service: ServiceFile, ctx: Plan
 }
 
 function finish(def: ResourceDefinition, engine: Engine, built: PlannedService, problems: PlanProblems, dropins: readonly string[]): PlanResult {
-  if (problems.diagnostics.some((d) => d.severity === 'error')) return { plan: undefined, diagnostics: problems.diagnostics };
-  const unitName = `${def.serviceName}.service`;
-  return {
-    diagnostics: problems.diagnostics,
-    plan: {
-      engine,
-      kind: def.kind,
-      source: def.sourcePath,
-      dropins,
-      unitName,
-      containerName: built.name,
-      image: built.image,
-      restartPolicy: undefined,
-      sections: built.service.sections,
-      companions: [],
-      symlinks: installSymlinks(def.unit, unitName, undefined),
-      warnings: [],
-    },
-  };
+  return planResult({ engine, kind: def.kind, def, dropins, built, problems, restartPolicy: undefined });
 }

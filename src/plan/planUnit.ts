@@ -4,7 +4,9 @@
 import type { ContainerDefinition, Engine } from '../decode/decodeContainer';
 import { describeRestartPolicy } from '../restart/policy';
 import type { Diagnostic } from '../errors';
-import { type PlanContext, PlanProblems } from './context';
+import { type PlanContext, type PlannedService, PlanProblems } from './context';
+import type { QuadletKind } from '../resolve/relatedUnits';
+import type { UnitFile } from '../parse/parseUnitFile';
 import { installSymlinks } from './installSymlinks';
 import { planPodgen } from './podgenEngine';
 import { planPodman } from './podmanEngine';
@@ -32,19 +34,33 @@ export function planUnit(def: ContainerDefinition, engine: Engine, ctx: PlanCont
     }
   })();
   for (const service of [built.service, ...(built.companions ?? []).map((c) => c.service)]) refuseLongLines(service.sections, problems);
+  return planResult({ engine, kind: 'container', def, dropins, built, problems, restartPolicy: def.restart ? describeRestartPolicy(def.restart) : undefined });
+}
+
+/** The plan of a planned service of any kind, or the problems that stop it. */
+export function planResult(p: {
+  readonly engine: Engine;
+  readonly kind: QuadletKind;
+  readonly def: { readonly unit: UnitFile; readonly sourcePath: string; readonly serviceName: string };
+  readonly dropins: readonly string[];
+  readonly built: PlannedService;
+  readonly problems: PlanProblems;
+  readonly restartPolicy: string | undefined;
+}): PlanResult {
+  const { def, built, problems } = p;
   if (problems.diagnostics.some((d) => d.severity === 'error')) return { plan: undefined, diagnostics: problems.diagnostics };
   const unitName = `${def.serviceName}.service`;
   return {
     diagnostics: problems.diagnostics,
     plan: {
-      engine,
-      kind: 'container',
+      engine: p.engine,
+      kind: p.kind,
       source: def.sourcePath,
-      dropins,
+      dropins: p.dropins,
       unitName,
       containerName: built.name,
       image: built.image,
-      restartPolicy: def.restart ? describeRestartPolicy(def.restart) : undefined,
+      restartPolicy: p.restartPolicy,
       sections: built.service.sections,
       companions: (built.companions ?? []).map((c) => ({ unitName: c.unitName, sections: c.service.sections })),
       symlinks: installSymlinks(def.unit, unitName, built.wantedBy),

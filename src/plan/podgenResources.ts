@@ -11,7 +11,7 @@ import { parseReference } from '../image/reference';
 import { literal } from '../render/escape';
 import type { PlanContext, PlannedService, PlanProblems } from './context';
 import { lookupUint32, oneshotDefaults } from './podmanCommand';
-import { networkFlags, requireMountsFor } from './runFlags';
+import { keyValFlags, networkFlags, requireMountsFor } from './runFlags';
 import type { ServiceFile } from './serviceFile';
 
 export function planPodgenImage(def: ResourceDefinition, service: ServiceFile, ctx: PlanContext): PlannedService {
@@ -58,7 +58,7 @@ export function planPodgenNetwork(def: ResourceDefinition, service: ServiceFile,
     else create.push('--opt', `mtu=${v ?? ''}`);
   }
   for (const d of lookupAll(u, S, 'DNS')) create.push('--dns', d);
-  for (const [k, v] of [...lookupAllKeyVal(u, S, 'Label')].sort(([a], [b]) => a.localeCompare(b))) create.push('--label', v === null ? k : `${k}=${v}`);
+  create.push(...keyValFlags(u, 'Label', '--label', S));
   service.addCommand('Service', 'ExecStart', create);
   service.addCommand('Service', 'ExecStop', [...podgen, 'network', 'rm', '--if-exists', name]);
   if (!lookup(u, 'Unit', 'Description')) service.add('Unit', 'Description', `podgen network ${name}`);
@@ -89,7 +89,7 @@ export function planPodgenVolume(def: ResourceDefinition, service: ServiceFile, 
   if (uid !== undefined) create.push('--uid', uid);
   if (gid !== undefined) create.push('--gid', gid);
   if (lookupBoolean(u, S, 'Copy') === false) create.push('--no-copy');
-  for (const [k, v] of [...lookupAllKeyVal(u, S, 'Label')].sort(([a], [b]) => a.localeCompare(b))) create.push('--label', v === null ? k : `${k}=${v}`);
+  create.push(...keyValFlags(u, 'Label', '--label', S));
   service.addCommand('Service', 'ExecStart', create);
   if (device) service.addCommand('Service', 'ExecStop', [...podgen, 'volume', 'unmount', name]);
   if (type === 'bind' && device) requireMountsFor(service, device);
