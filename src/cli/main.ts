@@ -127,7 +127,20 @@ async function runCheck(args: { user: boolean; json: boolean }): Promise<void> {
   }
 }
 
-async function runNetworkCreate(args: { name: string; subnet?: string; gateway?: string; 'ip-range'?: string; internal: boolean; 'interface-name'?: string; opt: string[]; dns: string[]; label: string[] }): Promise<void> {
+interface NetworkCreateArgs {
+  readonly name: string;
+  readonly subnet: string[];
+  readonly gateway: string[];
+  readonly 'ip-range': string[];
+  readonly ipv6: boolean;
+  readonly internal: boolean;
+  readonly 'interface-name'?: string;
+  readonly opt: string[];
+  readonly dns: string[];
+  readonly label: string[];
+}
+
+async function runNetworkCreate(args: NetworkCreateArgs): Promise<void> {
   const { createNetwork } = await import('../commands/network');
   const { defaultStoreRoot } = await import('../image/store');
   let mtu: number | undefined;
@@ -139,16 +152,17 @@ async function runNetworkCreate(args: { name: string; subnet?: string; gateway?:
   const labels = Object.fromEntries(args.label.map((l) => [l.split('=')[0] as string, l.includes('=') ? l.slice(l.indexOf('=') + 1) : '']));
   const r = await createNetwork(defaultStoreRoot(false), {
     name: args.name,
+    subnets: args.subnet,
+    gateways: args.gateway,
+    ipRanges: args['ip-range'],
+    ipv6: args.ipv6,
     internal: args.internal,
     dns: args.dns,
     labels,
-    ...(args.subnet !== undefined ? { subnet: args.subnet } : {}),
-    ...(args.gateway !== undefined ? { gateway: args.gateway } : {}),
-    ...(args['ip-range'] !== undefined ? { ipRange: args['ip-range'] } : {}),
     ...(args['interface-name'] !== undefined ? { interfaceName: args['interface-name'] } : {}),
     ...(mtu !== undefined ? { mtu } : {}),
   });
-  process.stdout.write(`${r.network.name} ${r.network.subnet} ${r.network.bridge}${r.created ? '' : ' (unchanged)'}\n`);
+  process.stdout.write(`${r.network.name} ${r.network.subnet}${r.network.subnet6 ? ` ${r.network.subnet6}` : ''} ${r.network.bridge}${r.created ? '' : ' (unchanged)'}\n`);
 }
 
 async function runNetworkRm(args: { names: string[]; 'if-exists': boolean }): Promise<void> {
@@ -674,15 +688,16 @@ export async function main(argv: string[]): Promise<void> {
     )
     .command('network', "podgen's named bridge networks (the podgen engine's .network units use them)", (y) =>
       y
-        .command<{ name: string; subnet?: string; gateway?: string; 'ip-range'?: string; internal: boolean; 'interface-name'?: string; opt: string[]; dns: string[]; label: string[] }>(
+        .command<NetworkCreateArgs>(
           'create <name>',
           'create a network (again with the same settings: no change); containers on it reach each other by name and NetworkAlias=, and no other network',
           (yy) =>
             yy
               .positional('name', { type: 'string', demandOption: true })
-              .option('subnet', { type: 'string', describe: 'IPv4 CIDR (default: the first free 10.91.N.0/24)' })
-              .option('gateway', { type: 'string', describe: 'the bridge address (default: the first in the subnet)' })
-              .option('ip-range', { type: 'string', describe: 'CIDR inside the subnet that addresses are given from' })
+              .option('subnet', { type: 'string', array: true, default: [] as string[], describe: 'CIDR, one IPv4 and one IPv6 at most (default: the first free 10.91.N.0/24)' })
+              .option('gateway', { type: 'string', array: true, default: [] as string[], describe: "each subnet's bridge address, by position (default: the first in the subnet)" })
+              .option('ip-range', { type: 'string', array: true, default: [] as string[], describe: 'CIDR inside the subnet of the same position that addresses are given from' })
+              .option('ipv6', { type: 'boolean', default: false, describe: 'dual stack: IPv6 too (a ULA /64 unless an IPv6 --subnet is given)' })
               .option('internal', { type: 'boolean', default: false, describe: 'no way out: no default route, nothing forwarded off the bridge' })
               .option('interface-name', { type: 'string', describe: 'the bridge\'s name (default pg-HASH)' })
               .option('opt', { type: 'string', array: true, default: [] as string[], describe: 'driver options: mtu=N' })

@@ -21,7 +21,10 @@ export async function createNetwork(storeRoot: string, req: NetworkRequest): Pro
   needRoot('podgen network create');
   const existing = loadNetwork(storeRoot, req.name);
   const others = listNetworks(storeRoot);
-  const planned = planNetwork(existing && req.subnet === undefined ? { ...req, subnet: existing.subnet } : req, others);
+  // Started again without Subnet=: the subnets chosen the first time stay (containers may hold their addresses).
+  const given = req.subnets.map((t) => (t.includes(':') ? 6 : 4));
+  const keep = existing ? [...(given.includes(4) ? [] : [existing.subnet]), ...(given.includes(6) || !existing.subnet6 || !req.ipv6 ? [] : [existing.subnet6])] : [];
+  const planned = planNetwork(keep.length && req.gateways.length === 0 && req.ipRanges.length === 0 ? { ...req, subnets: [...req.subnets, ...keep] } : req, others);
   if (existing && JSON.stringify(existing) === JSON.stringify(planned)) {
     // After a reboot the file is there but the rules are not: they are put back on every start.
     await syncIsolation([DEFAULT_NETWORK, ...others]);

@@ -36,18 +36,18 @@ const PULL_OPTIONS: readonly KeySpec[] = [
   k('TLSVerify', 'scalar', v.boolean),
 ];
 
-/** [Network]: the podgen engine makes IPv4 bridges (one subnet), with aliases, isolation and Internal=. */
+/** [Network]: the podgen engine makes bridges (one IPv4 and optionally one IPv6 subnet), with aliases, isolation and Internal=. */
 export const NETWORK_KEYS: readonly KeySpec[] = [
   ...COMMON.map((c) => (c.name === 'ServiceName' ? c : { ...c, ...notPodgen })),
   k('DisableDNS', 'scalar', v.boolean, notPodgen),
   k('DNS', 'list', v.ipAddress),
-  k('Driver', 'scalar', undefined, notPodgen),
+  k('Driver', 'scalar'),
   k('Gateway', 'list', v.ipAddress),
   k('Internal', 'scalar', v.boolean),
   k('InterfaceName', 'scalar'),
   k('IPAMDriver', 'scalar', undefined, notPodgen),
   k('IPRange', 'list', v.ipRange),
-  k('IPv6', 'scalar', v.boolean, notPodgen),
+  k('IPv6', 'scalar', v.boolean),
   k('Label', 'keyval'),
   k('NetworkDeleteOnStop', 'scalar', v.boolean),
   k('NetworkName', 'scalar', v.containerName),

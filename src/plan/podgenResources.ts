@@ -43,13 +43,16 @@ export function planPodgenNetwork(def: ResourceDefinition, service: ServiceFile,
   const podgen = [...ctx.podgenCommand.map(literal)];
   // The name first: the list options (--dns, --label, ...) would take a name after them as one more value.
   const create = [...podgen, 'network', 'create', name];
+  // Subnet=, Gateway= and IPRange= pair by position, as in Quadlet: one IPv4 and one IPv6 subnet at most.
   const subnets = lookupAll(u, S, 'Subnet');
-  if (subnets.length > 1) problems.error('the podgen engine gives a network one subnet', 'Subnet', 'keep one Subnet= (IPv4), or use --engine podman');
-  if (subnets[0] !== undefined) create.push('--subnet', subnets[0]);
-  const gateway = lookupAll(u, S, 'Gateway')[0];
-  if (gateway !== undefined) create.push('--gateway', gateway);
-  const range = lookupAll(u, S, 'IPRange')[0];
-  if (range !== undefined) create.push('--ip-range', range);
+  const families = subnets.map((t) => (t.includes(':') ? 6 : 4));
+  if (new Set(families).size < families.length) problems.error('the podgen engine gives a network one subnet per address family', 'Subnet', 'keep one IPv4 and one IPv6 Subnet=, or use --engine podman');
+  for (const subnet of subnets) create.push(`--subnet=${subnet}`);
+  for (const gateway of lookupAll(u, S, 'Gateway')) create.push(`--gateway=${gateway}`);
+  for (const range of lookupAll(u, S, 'IPRange')) create.push(`--ip-range=${range}`);
+  const driver = lookupNonEmpty(u, S, 'Driver');
+  if (driver && driver !== 'bridge') problems.error(`Driver=${driver}: the podgen engine's networks are Linux bridges`, 'Driver', 'leave Driver= out (or bridge), or use --engine podman for macvlan/ipvlan');
+  if (lookupBoolean(u, S, 'IPv6')) create.push('--ipv6');
   if (lookupBoolean(u, S, 'Internal')) create.push('--internal');
   const ifname = lookupNonEmpty(u, S, 'InterfaceName');
   if (ifname) create.push('--interface-name', ifname);

@@ -22,14 +22,20 @@ export function isolationRules(nets: readonly NetworkDef[]): string[][] {
   return rules;
 }
 
-async function iptables(args: readonly string[]): Promise<number> {
-  return (await run(['iptables', '-w', ...args], { allowFailure: true })).status;
+/** IPv4 and IPv6 get the same rules (bridge names do not depend on the family). */
+const TABLES = ['iptables', 'ip6tables'] as const;
+type Table = (typeof TABLES)[number];
+
+async function iptables(args: readonly string[], table: Table = 'iptables'): Promise<number> {
+  return (await run([table, '-w', ...args], { allowFailure: true })).status;
 }
 
-/** Make the chain hold exactly these networks' rules, and be FORWARD's first rule. */
+/** Make the chain hold exactly these networks' rules, and be FORWARD's first rule, for IPv4 and IPv6. */
 export async function syncIsolation(nets: readonly NetworkDef[]): Promise<void> {
-  if ((await iptables(['-N', ISOLATION_CHAIN])) !== 0) await iptables(['-F', ISOLATION_CHAIN]);
-  for (const r of isolationRules(nets)) await iptables(['-A', ISOLATION_CHAIN, ...r]);
+  for (const t of TABLES) {
+    if ((await iptables(['-N', ISOLATION_CHAIN], t)) !== 0) await iptables(['-F', ISOLATION_CHAIN], t);
+    for (const r of isolationRules(nets)) await iptables(['-A', ISOLATION_CHAIN, ...r], t);
+  }
   await jumpFirst();
 }
 
@@ -38,19 +44,23 @@ export async function syncIsolation(nets: readonly NetworkDef[]): Promise<void> 
  * the top when it first runs, which would let cross-network traffic through ahead of ours.
  */
 export async function jumpFirst(): Promise<void> {
-  const r = await run(['iptables', '-w', '-S', 'FORWARD', '1'], { allowFailure: true });
-  if (r.stdout.includes(`-j ${ISOLATION_CHAIN}`)) return;
-  while ((await iptables(['-D', 'FORWARD', '-j', ISOLATION_CHAIN])) === 0) {
-    // remove every older jump, then put one first
+  for (const t of TABLES) {
+    const r = await run([t, '-w', '-S', 'FORWARD', '1'], { allowFailure: true });
+    if (r.stdout.includes(`-j ${ISOLATION_CHAIN}`)) continue;
+    while ((await iptables(['-D', 'FORWARD', '-j', ISOLATION_CHAIN], t)) === 0) {
+      // remove every older jump, then put one first
+    }
+    await iptables(['-I', 'FORWARD', '1', '-j', ISOLATION_CHAIN], t);
   }
-  await iptables(['-I', 'FORWARD', '1', '-j', ISOLATION_CHAIN]);
 }
 
 /** Remove the chain and its jump (when the last named network goes). */
 export async function dropIsolation(): Promise<void> {
-  while ((await iptables(['-D', 'FORWARD', '-j', ISOLATION_CHAIN])) === 0) {
-    // every jump
+  for (const t of TABLES) {
+    while ((await iptables(['-D', 'FORWARD', '-j', ISOLATION_CHAIN], t)) === 0) {
+      // every jump
+    }
+    await iptables(['-F', ISOLATION_CHAIN], t);
+    await iptables(['-X', ISOLATION_CHAIN], t);
   }
-  await iptables(['-F', ISOLATION_CHAIN]);
-  await iptables(['-X', ISOLATION_CHAIN]);
 }

@@ -21,6 +21,10 @@ export interface NetworkDef {
   readonly subnet: string;
   readonly gateway: string;
   readonly ipRange?: string;
+  /** Dual stack: the IPv6 subnet, gateway and range. */
+  readonly subnet6?: string;
+  readonly gateway6?: string;
+  readonly ipRange6?: string;
   /** No default route, no masquerade; the isolation chain drops what would leave the bridge. */
   readonly internal?: boolean;
   readonly mtu?: number;
@@ -53,7 +57,8 @@ export interface Attached {
 }
 
 function conflist(net: NetworkDef, dataDir: string): Array<Record<string, unknown>> {
-  const range = { subnet: net.ipRange ?? net.subnet, gateway: net.gateway };
+  const ranges = [[{ subnet: net.ipRange ?? net.subnet, gateway: net.gateway }], ...(net.subnet6 ? [[{ subnet: net.ipRange6 ?? net.subnet6, gateway: net.gateway6 }]] : [])];
+  const routes = net.internal ? [] : [{ dst: '0.0.0.0/0' }, ...(net.subnet6 ? [{ dst: '::/0' }] : [])];
   return [
     {
       type: 'bridge',
@@ -63,7 +68,7 @@ function conflist(net: NetworkDef, dataDir: string): Array<Record<string, unknow
       ipMasq: !net.internal,
       hairpinMode: true,
       ...(net.mtu ? { mtu: net.mtu } : {}),
-      ipam: { type: 'host-local', ranges: [[range]], routes: net.internal ? [] : [{ dst: '0.0.0.0/0' }], dataDir },
+      ipam: { type: 'host-local', ranges, routes, dataDir },
     },
     { type: 'portmap', capabilities: { portMappings: true }, snat: true },
     { type: 'firewall', backend: 'iptables' },
@@ -194,12 +199,17 @@ export async function detach(net: NetworkDef, container: string, runDir: string,
 
 /** name -> IP of every container holding a lease on the network (host-local writes one file per IP holding the container id). */
 export function members(networkName: string, runDir: string): Map<string, string> {
+  return new Map([...memberAddresses(networkName, runDir)].map(([id, ips]) => [id, ips[0] as string]));
+}
+
+/** name -> every address (IPv4 first, then IPv6) of each container holding leases on the network. */
+export function memberAddresses(networkName: string, runDir: string): Map<string, string[]> {
   const dir = path.join(runDir, 'cni', 'networks', networkName);
-  const out = new Map<string, string>();
-  for (const f of listDir(dir)) {
-    if (!/^\d+\.\d+\.\d+\.\d+$/.test(f)) continue;
+  const out = new Map<string, string[]>();
+  for (const f of listDir(dir).sort((a, b) => Number(a.includes(':')) - Number(b.includes(':')))) {
+    if (!/^\d+\.\d+\.\d+\.\d+$/.test(f) && !/^[0-9a-f:]+$/i.test(f)) continue;
     const id = (fs.readFileSync(path.join(dir, f), 'utf8').split(/\r?\n/)[0] ?? '').trim();
-    if (id) out.set(id, f);
+    if (id) out.set(id, [...(out.get(id) ?? []), f]);
   }
   return out;
 }

@@ -20,7 +20,7 @@ import { mountRootfs, overlayLowerdir, unmountRootfs } from '../image/unpack';
 import { run } from '../process/run';
 import { listDir, readIfExists } from '../resolve/readIfExists';
 import { dropReadyMarkers, forgetPreparedBundles } from './kept';
-import { attach, createNetns, DEFAULT_NETWORK, deleteNetns, detach, members, type NetworkDef, networkFor, stopUnfinishedAdds } from './network';
+import { attach, createNetns, DEFAULT_NETWORK, deleteNetns, detach, memberAddresses, type NetworkDef, networkFor, stopUnfinishedAdds } from './network';
 import { jumpFirst } from './isolation';
 import { checkPortsFree, freePort } from './ports';
 import { loadPod, podNetnsId } from './pods';
@@ -301,9 +301,9 @@ function resolvConf(args: RunArgs, bridged: boolean, networkDns: readonly string
 }
 
 /** Every bridge network's members (container -> IP), from host-local's leases. */
-function networkMembers(runDir: string): Map<string, Map<string, string>> {
-  const out = new Map<string, Map<string, string>>();
-  for (const net of listDir(path.join(runDir, 'cni', 'networks'))) out.set(net, members(net, runDir));
+function networkMembers(runDir: string): Map<string, Map<string, string[]>> {
+  const out = new Map<string, Map<string, string[]>>();
+  for (const net of listDir(path.join(runDir, 'cni', 'networks'))) out.set(net, memberAddresses(net, runDir));
   return out;
 }
 
@@ -312,14 +312,14 @@ function aliasesFile(runDir: string, container: string): string {
 }
 
 /** Host lines for a container's peers: everyone sharing a network with it, by name and NetworkAlias=. */
-function peerLines(container: string, runDir: string, all: Map<string, Map<string, string>>): string[] {
+function peerLines(container: string, runDir: string, all: Map<string, Map<string, string[]>>): string[] {
   const lines: string[] = [];
   for (const [, m] of all) {
     if (!m.has(container)) continue;
-    for (const [peer, ip] of m) {
+    for (const [peer, ips] of m) {
       if (peer === container) continue;
       const aliases = (readIfExists(aliasesFile(runDir, peer)) ?? '').split('\n').filter(Boolean);
-      lines.push(`${ip}\t${[peer, ...aliases].join(' ')}${PEER_MARK}`);
+      for (const ip of ips) lines.push(`${ip}\t${[peer, ...aliases].join(' ')}${PEER_MARK}`);
     }
   }
   return lines;

@@ -24,7 +24,7 @@ function ipToBigint(ip: string, family: 4 | 6): bigint {
   return all.reduce((n, w) => (n << 16n) | BigInt(w), 0n);
 }
 
-function bigintToIp(n: bigint, family: 4 | 6): string {
+export function bigintToIp(n: bigint, family: 4 | 6): string {
   if (family === 4) return [24n, 16n, 8n, 0n].map((s) => String((n >> s) & 255n)).join('.');
   const words = Array.from({ length: 8 }, (_, i) => ((n >> BigInt(112 - 16 * i)) & 0xffffn).toString(16));
   return words.join(':').replace(/(^|:)0(:0)+(:|$)/, '::').replace(/:{3,}/, '::');

@@ -40,7 +40,7 @@ describe('podgen engine: named networks (sandbox)', function () {
     const found: string[] = [];
     const links = env.sb.exec(['ip', '-o', 'link', 'show']).stdout.split('\n').filter((l) => / pg-[0-9a-f]+[:@]/.test(l));
     if (links.length) found.push(`links: ${links.join(' | ')}`);
-    const rules = env.sb.exec(['sh', '-c', 'iptables-save']).stdout.split('\n').filter((l) => l.includes('PODGEN-ISOLATION') || / pg-[0-9a-f]+ /.test(l));
+    const rules = env.sb.exec(['sh', '-c', 'iptables-save; ip6tables-save']).stdout.split('\n').filter((l) => l.includes('PODGEN-ISOLATION') || / pg-[0-9a-f]+ /.test(l));
     if (rules.length) found.push(`iptables: ${rules.join(' | ')}`);
     const leases = env.sb.exec(['sh', '-c', 'ls /run/podgen/cni/networks 2>/dev/null']).stdout.split('\n').filter((d) => d.startsWith('systemd-'));
     if (leases.length) found.push(`lease dirs: ${leases.join(' ')}`);
@@ -113,6 +113,36 @@ describe('podgen engine: named networks (sandbox)', function () {
       assert.match(busy.stderr, /network systemd-front is in use by web1, web2|in use by web2, web1/);
     } finally {
       const down = run(['down', ...names, 'front.network', 'back.network', 'priv.network']);
+      assert.equal(down.status, 0, `${down.stdout}${down.stderr}`);
+    }
+    assert.deepEqual(networkLeftovers(), []);
+  });
+
+  it('IPv6: a dual-stack network (IPv6=true, or an IPv6 Subnet=); its containers reach each other over IPv6, by address and by name, and another network cannot', function () {
+    write('six.network', '[Network]\nIPv6=true\n');
+    write('sixb.network', '[Network]\nSubnet=10.91.60.0/24\nSubnet=fd00:91:60::/64\n');
+    const httpd = `Exec=/bin/busybox httpd -f -p 80 -h /srv\nVolume=${www}:/srv:ro\nStopTimeout=1\n`;
+    write('six1.container', `[Container]\nImage=${image}\nNetwork=six.network\n${httpd}`);
+    write('six2.container', `[Container]\nImage=${image}\nNetwork=six.network\n${httpd}`);
+    write('six3.container', `[Container]\nImage=${image}\nNetwork=sixb.network\n${httpd}`);
+    const names = ['six1', 'six2', 'six3'];
+    const up = run(['up', ...names]);
+    try {
+      assert.equal(up.status, 0, `${up.stdout}${up.stderr}`);
+      const addr = (c: string): string => {
+        const out = inside(['exec', c, '/bin/busybox', 'ip', '-6', '-o', 'addr', 'show', 'dev', 'eth0', 'scope', 'global']).stdout;
+        const m = /inet6 ([0-9a-f:]+)\/64/.exec(out);
+        assert.ok(m, `no global IPv6 address in ${c}: ${out}`);
+        return m[1] as string;
+      };
+      const a1 = addr('six1');
+      assert.match(a1, /^fd/, 'a ULA address from the generated subnet');
+      assert.match(addr('six3'), /^fd00:91:60:/, 'the given IPv6 subnet');
+      assert.equal(wget('six2', `http://[${a1}]/`).stdout, 'hello from the front\n', 'six2 reaches six1 over IPv6');
+      assert.match(inside(['exec', 'six2', '/bin/busybox', 'cat', '/etc/hosts']).stdout, new RegExp(`^${a1}\tsix1\b`, 'm'), 'the IPv6 address is in the peers\' hosts');
+      assert.notEqual(wget('six3', `http://[${a1}]/`).status, 0, 'ip6tables isolation drops sixb -> six');
+    } finally {
+      const down = run(['down', ...names, 'six.network', 'sixb.network']);
       assert.equal(down.status, 0, `${down.stdout}${down.stderr}`);
     }
     assert.deepEqual(networkLeftovers(), []);
