@@ -72,7 +72,10 @@ export function quadletServiceName(filename: string, unit: UnitFile | undefined)
   const explicit = unit && lookup(unit, KIND_SECTION[kind], 'ServiceName');
   if (explicit) return explicit;
   const base = stripExtension(filename);
-  if (base.endsWith('@')) return `${base.slice(0, -1)}${SERVICE_SUFFIX[kind]}@`;
+  // A template keeps the suffix before its "@" (db@.volume -> db-volume@), and so does an instance
+  // (db@a.volume -> db-volume@a, an instance of that template; Quadlet would append it: db@a-volume).
+  const at = base.indexOf('@');
+  if (at !== -1) return `${base.slice(0, at)}${SERVICE_SUFFIX[kind]}@${base.slice(at + 1)}`;
   return `${base}${SERVICE_SUFFIX[kind]}`;
 }
 

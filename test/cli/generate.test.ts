@@ -84,6 +84,28 @@ describe('podgen generate', function () {
     assert.equal(out.units[0]?.containerName, '%p_%i');
   });
 
+  it('templates and drop-ins work for the other kinds: data@blue.volume from data@.volume, with volume.d/ and data@.volume.d/', function () {
+    fs.writeFileSync(path.join(dir, 'data@.volume'), '[Volume]\nLabel=base=1\n');
+    for (const [d, f, text] of [
+      ['volume.d', '10-all.conf', '[Volume]\nLabel=all=1\n'],
+      ['data@.volume.d', '20-tmpl.conf', '[Volume]\nLabel=tmpl=%i\n'],
+    ] as const) {
+      fs.mkdirSync(path.join(dir, d), { recursive: true });
+      fs.writeFileSync(path.join(dir, d, f), text);
+    }
+    for (const engine of ['podman', 'podgen']) {
+      const r = podgen(['generate', '--engine', engine, '--format', 'json', 'data@blue.volume'], { cwd: dir });
+      assert.equal(r.status, 0, r.stderr);
+      const u = (JSON.parse(r.stdout) as { units: Array<{ unitName: string; text: string; kind: string }> }).units[0];
+      assert.equal(u?.unitName, 'data-volume@blue.service');
+      assert.equal(u?.kind, 'volume');
+      assert.match(u?.text ?? '', /--label all=1 --label base=1 --label tmpl=%i/);
+      assert.match(u?.text ?? '', /systemd-data-%i/, 'one volume per instance');
+    }
+    const net = podgen(['generate', '--engine', 'podman', '--format', 'json', path.join(dir, 'data@.volume')], { cwd: dir });
+    assert.equal((JSON.parse(net.stdout) as { units: Array<{ unitName: string }> }).units[0]?.unitName, 'data-volume@.service');
+  });
+
   it('merges drop-ins: NAME.container.d, truncated-name dirs and container.d, in name order', function () {
     fs.writeFileSync(path.join(dir, 'app-web.container'), `${BUSYBOX}Environment=A=base\n`);
     for (const [d, f, text] of [
