@@ -420,7 +420,8 @@ describe('podgen engine: containers run by runc under systemd (sandbox)', functi
       // peer-b started after peer-a and peer-a before peer-b: both hosts files name the other.
       for (const [from, to] of [['peer-b', 'peer-a'], ['peer-a', 'peer-b']] as const) {
         const hosts = env.sb.exec(['cat', `/run/podgen/containers/${from}/hosts`]).stdout;
-        assert.match(hosts, new RegExp(`^10\\.90\\.\\d+\\.\\d+\\t${to}$`, 'm'), hosts);
+        // (peer lines carry a trailing "# podgen peer" comment, which tells them from AddHost= lines)
+        assert.match(hosts, new RegExp(`^10\\.90\\.\\d+\\.\\d+\\t${to}\\t# podgen peer$`, 'm'), hosts);
       }
       const r = env.sb.exec(['node', path.join(REPO_ROOT, 'bin/podgen'), 'exec', 'peer-b', '/bin/busybox', 'wget', '-q', '-O', '-', 'http://peer-a/passwd']);
       assert.equal(r.status, 0, r.stderr);
