@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PodgenError } from '../errors';
 import { run } from '../process/run';
-import { dropIsolation, syncIsolation } from '../runtime/isolation';
+import { dropIsolation, syncIsolation, withIsolationLock } from '../runtime/isolation';
 import { runtimeDir } from '../runtime/paths';
 import { DEFAULT_NETWORK, members } from '../runtime/network';
 import { deleteNetworkFile, listNetworks, loadNetwork, type NamedNetwork, type NetworkRequest, planNetwork, saveNetwork } from '../runtime/networkStore';
@@ -19,6 +19,10 @@ function needRoot(what: string): void {
 /** Create the network, or confirm it when it exists with the same settings (a unit's start, again and again). */
 export async function createNetwork(storeRoot: string, req: NetworkRequest): Promise<{ network: NamedNetwork; created: boolean }> {
   needRoot('podgen network create');
+  return withIsolationLock(() => createLocked(storeRoot, req));
+}
+
+async function createLocked(storeRoot: string, req: NetworkRequest): Promise<{ network: NamedNetwork; created: boolean }> {
   const existing = loadNetwork(storeRoot, req.name);
   const others = listNetworks(storeRoot);
   // Started again without Subnet=: the subnets chosen the first time stay (containers may hold their addresses).
@@ -45,6 +49,10 @@ function leasesRunDir(): string {
 
 export async function removeNetwork(storeRoot: string, name: string, opts: { readonly ifExists: boolean }): Promise<boolean> {
   needRoot('podgen network rm');
+  return withIsolationLock(() => removeLocked(storeRoot, name, opts));
+}
+
+async function removeLocked(storeRoot: string, name: string, opts: { readonly ifExists: boolean }): Promise<boolean> {
   const net = loadNetwork(storeRoot, name);
   if (!net) {
     if (opts.ifExists) return false;

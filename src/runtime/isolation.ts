@@ -4,10 +4,21 @@
 // bridge), and anything an internal network would forward off its bridge.
 // Rebuilt whole from the list of networks whenever one is created or removed.
 
+import * as path from 'node:path';
+import { withLockFile } from '../output/lockFile';
 import { run } from '../process/run';
 import type { NetworkDef } from './network';
+import { runtimeDir } from './paths';
 
 export const ISOLATION_CHAIN = 'PODGEN-ISOLATION';
+
+/**
+ * Network units start and stop in parallel (up, down): one podgen at a time reads the network list
+ * and rewrites the chain, or a removal's teardown and a creation's rebuild interleave.
+ */
+export function withIsolationLock<T>(fn: () => Promise<T>): Promise<T> {
+  return withLockFile(path.join(runtimeDir(false), 'podgen', 'isolation.lock'), 'the network isolation rules', fn, 120_000);
+}
 
 /** The rules for a set of bridges (pure: what syncIsolation writes). */
 export function isolationRules(nets: readonly NetworkDef[]): string[][] {

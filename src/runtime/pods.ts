@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { PodgenError } from '../errors';
 import { writeAtomic } from '../files';
 import { listDir, readIfExists } from '../resolve/readIfExists';
-import { jumpFirst } from './isolation';
+import { jumpFirst, withIsolationLock } from './isolation';
 import { attach, createNetns, DEFAULT_NETWORK, deleteNetns, detach, type NetworkDef, networkFor, stopUnfinishedAdds } from './network';
 import { checkPortsFree, freePort } from './ports';
 import type { PortMapping } from './runArgs';
@@ -76,7 +76,7 @@ export async function createPod(runDir: string, storeRoot: string, req: PodReque
       });
       if (i === 0) ip = attached.ip;
     }
-    if (defs.some((d) => d !== DEFAULT_NETWORK)) await jumpFirst();
+    if (defs.some((d) => d !== DEFAULT_NETWORK)) await withIsolationLock(jumpFirst);
   } catch (e) {
     await removePod(runDir, req.name).catch(() => undefined);
     throw e;

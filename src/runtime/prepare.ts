@@ -21,7 +21,7 @@ import { run } from '../process/run';
 import { listDir, readIfExists } from '../resolve/readIfExists';
 import { dropReadyMarkers, forgetPreparedBundles } from './kept';
 import { attach, createNetns, DEFAULT_NETWORK, deleteNetns, detach, memberAddresses, type NetworkDef, networkFor, stopUnfinishedAdds } from './network';
-import { jumpFirst } from './isolation';
+import { jumpFirst, withIsolationLock } from './isolation';
 import { checkPortsFree, freePort } from './ports';
 import { loadPod, podNetnsId } from './pods';
 import { loadVolume, markSeeded, mountVolume, volumeData, wantsSeeding } from './volumeStore';
@@ -452,7 +452,7 @@ async function prepareIn(req: PrepareRequest, args: RunArgs, paths: ContainerPat
         if (i === 0) ip = attached.ip;
       }
       // CNI's firewall plugin may have put its accept chain first: isolation goes back on top.
-      if (defs.some((d) => d !== DEFAULT_NETWORK)) await jumpFirst();
+      if (defs.some((d) => d !== DEFAULT_NETWORK)) await withIsolationLock(jumpFirst);
     } else if (args.publish.length > 0 && args.network === 'none') {
       throw definitionError('PublishPort= needs a network: Network=none has none', 'remove PublishPort=, or use Network=bridge');
     }

@@ -139,7 +139,8 @@ describe('podgen engine: named networks (sandbox)', function () {
       assert.match(a1, /^fd/, 'a ULA address from the generated subnet');
       assert.match(addr('six3'), /^fd00:91:60:/, 'the given IPv6 subnet');
       assert.equal(wget('six2', `http://[${a1}]/`).stdout, 'hello from the front\n', 'six2 reaches six1 over IPv6');
-      assert.match(inside(['exec', 'six2', '/bin/busybox', 'cat', '/etc/hosts']).stdout, new RegExp(`^${a1}\tsix1\b`, 'm'), 'the IPv6 address is in the peers\' hosts');
+      const hosts = inside(['exec', 'six2', '/bin/busybox', 'cat', '/etc/hosts']).stdout;
+      assert.match(hosts, new RegExp(`^${a1}\\tsix1\\t`, 'm'), `the IPv6 address is in the peers' hosts:\n${hosts}`);
       assert.notEqual(wget('six3', `http://[${a1}]/`).status, 0, 'ip6tables isolation drops sixb -> six');
     } finally {
       const down = run(['down', ...names, 'six.network', 'sixb.network']);
