@@ -17,11 +17,13 @@ export const CNI_PATH = process.env.PODGEN_CNI_PATH ?? '/usr/lib/cni';
 
 export interface NetworkDef {
   readonly name: string;
+  /** The Linux bridge (at most 15 characters). */
   readonly bridge: string;
   readonly subnet: string;
   readonly gateway: string;
+  /** host-local's range inside the subnet (CIDR), when narrower than the subnet. */
   readonly ipRange?: string;
-  /** Dual stack: the IPv6 subnet, gateway and range. */
+  /** Dual stack (IPv6=true or an IPv6 Subnet=): the IPv6 subnet, gateway and range. */
   readonly subnet6?: string;
   readonly gateway6?: string;
   readonly ipRange6?: string;

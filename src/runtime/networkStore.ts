@@ -12,22 +12,12 @@ import { PodgenError } from '../errors';
 import { readIfExists, listDir } from '../resolve/readIfExists';
 import { writeAtomic } from '../files';
 import { bigintToIp, contains, parseSubnet, type Subnet, subnetsOverlap } from '../values/subnet';
+import type { NetworkDef } from './network';
 
-export interface NamedNetwork {
-  readonly name: string;
-  /** The Linux bridge (at most 15 characters). */
-  readonly bridge: string;
-  readonly subnet: string;
-  readonly gateway: string;
-  /** host-local's range inside the subnet (CIDR), when narrower than the subnet. */
-  readonly ipRange?: string;
-  /** IPv6 as well (IPv6=true or an IPv6 Subnet=): its subnet, gateway and range. */
-  readonly subnet6?: string;
-  readonly gateway6?: string;
-  readonly ipRange6?: string;
+/** A stored network: what CNI needs (network.ts's NetworkDef, with IPv6 when asked) and its own settings. */
+export interface NamedNetwork extends NetworkDef {
   /** No way out: no default route, no masquerade, nothing forwarded off the bridge. */
   readonly internal: boolean;
-  readonly mtu?: number;
   readonly dns: readonly string[];
   readonly labels: Readonly<Record<string, string>>;
 }
