@@ -18,6 +18,8 @@ import { listDir } from '../resolve/readIfExists';
 import { definitionKind, quadletServiceName } from '../resolve/relatedUnits';
 import { generatorDirs, quadletDirs, type SearchEnv } from '../resolve/searchPaths';
 import { generate } from './generate';
+import { readRegularFile } from '../files';
+import { MAX_DEFINITION_BYTES } from '../resolve/loadDefinition';
 import { runSync } from '../process/run';
 
 export interface GeneratorPass {
@@ -46,13 +48,10 @@ function quadletUnitNames(search: SearchEnv): Map<string, string> {
     for (const name of listDir(dir)) {
       if (!definitionKind(name)) continue;
       const file = path.join(dir, name);
-      let text = '';
-      try {
-        text = fs.readFileSync(file, 'utf8');
-      } catch {
-        continue;
-      }
-      const unit = parseUnitText(text, file, name).unit;
+      // Read as definitions are (regular files of sane size); one that cannot be read is Quadlet's problem.
+      const read = readRegularFile(file, MAX_DEFINITION_BYTES);
+      if (!read.ok) continue;
+      const unit = parseUnitText(read.bytes.toString('utf8'), file, name).unit;
       names.set(`${quadletServiceName(name, unit)}.service`, file);
     }
   }

@@ -3,9 +3,8 @@
 
 import * as path from 'node:path';
 import { PodgenError } from '../errors';
-import { readIfExists } from '../resolve/readIfExists';
 import { preparedContainers, runtimeDir, runtimeHolds } from '../runtime/paths';
-import { createPod, listPods, type PodState, removePod } from '../runtime/pods';
+import { createPod, listPods, podOfBundle, type PodState, removePod } from '../runtime/pods';
 import { publish } from '../runtime/runArgs';
 
 function needRoot(): void {
@@ -45,7 +44,7 @@ export async function podRm(name: string): Promise<void> {
 /** The containers prepared in a pod (from their bundle state), and whether the runtime holds them. */
 export function podMembers(pod: string): Array<{ readonly name: string; readonly running: boolean }> {
   return preparedContainers(false)
-    .filter((p) => (readIfExists(path.join(p.bundle, 'podgen-state.json')) ?? '').includes(`"network":"pod:${pod}"`))
+    .filter((p) => podOfBundle(p.bundle) === pod)
     .map((p) => ({ name: p.name, running: runtimeHolds(p) }));
 }
 

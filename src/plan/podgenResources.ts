@@ -1,16 +1,17 @@
-// --engine podgen for the kinds besides .container. An .image is a oneshot
-// `podgen pull` into podgen's own store, so that containers with
-// Image=x.image start once it is there (Requires=/After=, as Quadlet's).
-// The other kinds are refused with their file and --engine podman as the way
-// out: never ignored.
+// --engine podgen for the kinds besides .container: .network, .volume and
+// .pod are oneshot units running `podgen network|volume|pod create` (and
+// their removal at stop), an .image is a oneshot `podgen pull` into podgen's
+// own store that containers with Image=x.image wait for. .build, .kube and
+// .artifact are refused at their file with --engine podman as the way out:
+// never ignored.
 
 import type { ResourceDefinition } from '../decode/decodeResource';
 import { findSection, lookup, lookupAll, lookupAllKeyVal, lookupBoolean, lookupNonEmpty } from '../parse/lookup';
-import { KIND_SECTION, quadletResourceName } from '../resolve/relatedUnits';
+import { KIND_SECTION, podResourceName, quadletResourceName } from '../resolve/relatedUnits';
 import { parseReference } from '../image/reference';
 import { literal } from '../render/escape';
 import type { PlanContext, PlannedService, PlanProblems } from './context';
-import { lookupUint32, oneshotDefaults } from './podmanCommand';
+import { lookupUint32, oneshotDefaults, wantPodMembers } from './podmanCommand';
 import { keyValFlags, networkFlags, requireMountsFor } from './runFlags';
 import type { ServiceFile } from './serviceFile';
 
@@ -109,7 +110,7 @@ export function planPodgenVolume(def: ResourceDefinition, service: ServiceFile, 
 export function planPodgenPod(def: ResourceDefinition, service: ServiceFile, ctx: PlanContext, problems: PlanProblems): PlannedService {
   const u = def.unit;
   const S = 'Pod';
-  const name = lookupNonEmpty(u, S, 'PodName') ?? `systemd-${u.filename.replace(/\.pod$/, '')}`;
+  const name = podResourceName(u.filename, u);
   const podgen = [...ctx.podgenCommand.map(literal)];
   const create = [...podgen, 'pod', 'create', name];
   for (const flag of networkFlags({ def, service, ctx, problems, section: S })) create.push(flag);
@@ -121,10 +122,7 @@ export function planPodgenPod(def: ResourceDefinition, service: ServiceFile, ctx
   if (hostname) create.push('--hostname', hostname);
   service.addCommand('Service', 'ExecStart', create);
   service.addCommand('Service', 'ExecStop', [...podgen, 'pod', 'rm', name]);
-  if (def.podMembers.length > 0) {
-    service.add('Unit', 'Wants', def.podMembers.join(' '));
-    service.add('Unit', 'Before', def.podMembers.join(' '));
-  }
+  wantPodMembers(service, def.podMembers);
   if (!lookup(u, 'Unit', 'Description')) service.add('Unit', 'Description', `podgen pod ${name}`);
   oneshotDefaults(service, true);
   return { service, name, image: undefined, wantedBy: undefined };

@@ -72,3 +72,13 @@ export function lookupUint32(unit: UnitFile, section: string, key: string): numb
   const v = lookup(unit, section, key) ?? '';
   return /^\d+$/.test(v) && Number(v) <= 0xffffffff ? Number(v) : 0;
 }
+
+/**
+ * The containers with Pod=this.pod (and StartWithPod, the default) start when the pod does: one
+ * Wants=/Before= line naming them all, as podman's own tests read it (the last line holds every one).
+ */
+export function wantPodMembers(service: ServiceFile, members: readonly string[]): void {
+  if (members.length === 0) return;
+  service.add('Unit', 'Wants', members.join(' '));
+  service.add('Unit', 'Before', members.join(' '));
+}

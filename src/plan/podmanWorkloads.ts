@@ -4,9 +4,10 @@
 
 import * as path from 'node:path';
 import { isAbsoluteOrSpecial, isUrl, type ResourceDefinition } from '../decode/decodeResource';
+import { podResourceName } from '../resolve/relatedUnits';
 import { lookup, lookupAll, lookupAllArgs, lookupAllStrv, lookupBoolean, lookupNonEmpty } from '../parse/lookup';
 import type { PlanContext, PlannedService, PlanProblems } from './context';
-import { basePodman, oneshotDefaults, PodmanArgs } from './podmanCommand';
+import { basePodman, oneshotDefaults, PodmanArgs, wantPodMembers } from './podmanCommand';
 import { absolutePath, type FlagInput, keyValFlags, networkFlags, userMappingFlags, volumeFlags } from './runFlags';
 import type { ServiceFile } from './serviceFile';
 
@@ -14,13 +15,8 @@ export function planPodmanPod(def: ResourceDefinition, service: ServiceFile, ctx
   const u = def.unit;
   const S = 'Pod';
   const input: FlagInput = { def, service, ctx, problems, section: S };
-  const name = lookupNonEmpty(u, S, 'PodName') ?? `systemd-${u.filename.replace(/\.pod$/, '')}`;
-  // Containers with Pod=this.pod (and StartWithPod, the default) start when the pod does: one
-  // Wants=/Before= line naming them all, as podman's own tests read it (the last line holds every one).
-  if (def.podMembers.length > 0) {
-    service.add('Unit', 'Wants', def.podMembers.join(' '));
-    service.add('Unit', 'Before', def.podMembers.join(' '));
-  }
+  const name = podResourceName(u.filename, u);
+  wantPodMembers(service, def.podMembers);
   if (!service.has('Service', 'SyslogIdentifier')) service.set('Service', 'SyslogIdentifier', '%N');
   service.addCommand('Service', 'ExecStart', [...basePodman(u, S, ctx), 'pod', 'start', name]);
   service.addCommand('Service', 'ExecStop', [...basePodman(u, S, ctx), 'pod', 'stop', '--ignore', `--time=${lookup(u, S, 'StopTimeout') ?? '10'}`, name]);

@@ -92,6 +92,11 @@ export function quadletResourceName(filename: string, unit: UnitFile | undefined
   return at === -1 ? `systemd-${base}` : `systemd-${base.slice(0, at)}-%i`;
 }
 
+/** A pod's podman name: PodName=, else "systemd-" + the base name (Quadlet gives pods no template form). */
+export function podResourceName(filename: string, unit: UnitFile): string {
+  return lookup(unit, 'Pod', 'PodName') || `systemd-${stripExtension(filename)}`;
+}
+
 /** Names a reference resolves to; `unit` is the referenced file when it was found, else Quadlet's defaults apply. */
 export function relatedUnitInfo(reference: string, unit: UnitFile | undefined): RelatedUnit {
   return { found: unit !== undefined, ...(unit?.path ? { file: unit.path } : {}), serviceName: quadletServiceName(reference, unit), resourceName: resourceNameOf(reference, unit) };
@@ -111,7 +116,7 @@ function resourceNameOf(reference: string, unit: UnitFile | undefined): string |
       return quadletResourceName(reference, unit, 'NetworkName');
     case 'pod':
       // A pod has to exist for the container to join it: no default name when the file is missing.
-      return unit ? (lookup(unit, section, 'PodName') || `systemd-${base}`) : undefined;
+      return unit ? podResourceName(reference, unit) : undefined;
     case 'image':
       return unit ? (lookup(unit, section, 'ImageTag') || lookup(unit, section, 'Image')) : undefined;
     case 'build':

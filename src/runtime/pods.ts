@@ -40,6 +40,16 @@ function stateFile(runDir: string, name: string): string {
   return path.join(runDir, 'pods', `${name}.json`);
 }
 
+/** The pod a prepared container is in, from its bundle's state (prepare writes network "pod:NAME"), or undefined. */
+export function podOfBundle(bundle: string): string | undefined {
+  try {
+    const network = (JSON.parse(readIfExists(path.join(bundle, 'podgen-state.json')) ?? '{}') as { network?: unknown }).network;
+    return typeof network === 'string' && network.startsWith('pod:') ? network.slice(4) : undefined;
+  } catch {
+    return undefined; // being rewritten: its container is starting or stopping
+  }
+}
+
 export function loadPod(runDir: string, name: string): PodState | undefined {
   const text = readIfExists(stateFile(runDir, name));
   return text === undefined ? undefined : (JSON.parse(text) as PodState);

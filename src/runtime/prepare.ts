@@ -23,7 +23,7 @@ import { dropReadyMarkers, forgetPreparedBundles } from './kept';
 import { attach, createNetns, DEFAULT_NETWORK, deleteNetns, detach, memberAddresses, type NetworkDef, networkFor, stopUnfinishedAdds } from './network';
 import { jumpFirst, withIsolationLock } from './isolation';
 import { checkPortsFree, freePort } from './ports';
-import { loadPod, podNetnsId } from './pods';
+import { loadPod, podNetnsId, podOfBundle } from './pods';
 import { loadVolume, markSeeded, mountVolume, volumeData, wantsSeeding } from './volumeStore';
 import { type ImageConfig, ociSpec, type ResolvedDevice, type ResolvedMount, type SpecContext } from './ociSpec';
 import { readSeccompProfile } from './seccomp';
@@ -333,8 +333,8 @@ function refreshPeerHosts(runDir: string, bundleRoot: string): void {
     const text = readIfExists(file);
     if (text === undefined) continue;
     // A pod's member is on the networks as its pod.
-    const network = (/"network":"([^"]*)"/.exec(readIfExists(path.join(bundleRoot, peer, 'podgen-state.json')) ?? '') ?? [])[1] ?? '';
-    const identity = network.startsWith('pod:') ? podNetnsId(network.slice(4)) : peer;
+    const pod = podOfBundle(path.join(bundleRoot, peer));
+    const identity = pod !== undefined ? podNetnsId(pod) : peer;
     if (![...all.values()].some((m) => m.has(identity))) continue;
     const lines = text.split('\n');
     const own = lines.slice(0, 3);
