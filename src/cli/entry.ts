@@ -33,6 +33,17 @@ export async function entry(argv: string[]): Promise<void> {
     await (await import('./pullCli')).runPull(pull).catch(fail);
     return;
   }
+  if (argv[0] === 'import' && argv[1] === 'run') {
+    try {
+      const { parseImportRunArgv, runImportRun, IMPORT_RUN_HELP } = await import('./importCli');
+      const args = parseImportRunArgv(argv.slice(2));
+      if (args === 'help') process.stdout.write(`${IMPORT_RUN_HELP}\n`);
+      else await runImportRun(args);
+    } catch (e) {
+      await fail(e);
+    }
+    return;
+  }
   const first = argv[0] as RuntimeCommand;
   if (!RUNTIME_COMMANDS.includes(first)) {
     await (await import('./main')).main(argv);

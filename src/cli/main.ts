@@ -905,6 +905,7 @@ export async function main(argv: string[]): Promise<void> {
       (args) => runLinger(args),
     )
     // Dispatched by entry.ts before yargs (they take docker run flags verbatim); listed here for --help.
+    .command('import run [command..]', 'a docker/podman run command (one quoted line, or after --) as a .container definition: podgen import run --help', () => undefined, () => undefined)
     .command('run [flags..]', 'run a container through runc, no daemon: docker run flags (podgen run --help); -d makes it a transient unit', () => undefined, () => undefined)
     .command('exec <name> <command..>', 'run a command in a running container (runc exec)', () => undefined, () => undefined)
     .command('top <name>', "a container's processes", () => undefined, () => undefined)

@@ -135,6 +135,7 @@ export const CONTAINER_KEYS: readonly KeySpec[] = [
   k('RestartPolicy', 'scalar', true, undefined, { podgenOnly: true }),
   k('Runtime', 'scalar', true, v.oneOf(['runc', 'crun']), { podgenOnly: true }),
   k('CPUs', 'scalar', true, v.cpus, { podgenOnly: true }),
+  k('Privileged', 'scalar', true, v.boolean, { podgenOnly: true }),
 ];
 
 export const QUADLET_KEYS: readonly KeySpec[] = [k('DefaultDependencies', 'scalar', true, v.boolean)];

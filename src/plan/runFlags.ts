@@ -73,6 +73,7 @@ const BOOL_FLAGS: ReadonlyArray<readonly [string, string]> = [
   ['RunInit', '--init'],
   ['EnvironmentHost', '--env-host'],
   ['ReadOnlyTmpfs', '--read-only-tmpfs'],
+  ['Privileged', '--privileged'],
 ];
 
 const HEALTH_FLAGS: ReadonlyArray<readonly [string, string]> = [

@@ -10,64 +10,22 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import { generate, machineContext } from '../../src/commands/generate';
-import { EXEC_FLAGS, splitWords } from '../../src/parse/splitWords';
 import { defaultSearchEnv } from '../../src/resolve/searchPaths';
-import { parseRunArgs, type RunArgs } from '../../src/runtime/runArgs';
-import { CAPABILITIES, parseCapability } from '../../src/values/capability';
+import { parseCapability } from '../../src/values/capability';
 import { parseCpus } from '../../src/values/cpus';
 import type { Parsed } from '../../src/values/parsed';
 import { parsePublish, portMappings } from '../../src/values/port';
 import { parseSignal } from '../../src/values/signal';
 import { parseSize } from '../../src/values/size';
-import { parseUlimit, ULIMIT_TYPES } from '../../src/values/ulimit';
+import { parseUlimit } from '../../src/values/ulimit';
 import { parsePathList, parseSeccompProfile } from '../../src/values/securityOpt';
 import { parseVolume } from '../../src/values/volume';
+import { capability, cpus, maskPaths, memory, prepareArgs, publish, seccomp, signal, ulimit, unmaskPaths, volume } from '../support/valueArbitraries';
 
 const value = <T>(p: Parsed<T>): T => {
   if (!p.ok) throw new Error(p.message);
   return p.value;
 };
-
-/** The docker run flags prepare gets: the words after "prepare ... --" in the unit's start. */
-function prepareArgs(unitText: string): RunArgs {
-  const line = /^ExecStart=(.*)$/m.exec(unitText)?.[1] ?? '';
-  const words = splitWords(line, EXEC_FLAGS);
-  const at = words.indexOf('prepare');
-  const dash = words.indexOf('--', at);
-  assert.ok(at > 0 && dash > at, line);
-  return parseRunArgs(words.slice(dash + 1));
-}
-
-const port = fc.integer({ min: 1, max: 65000 });
-const publish = fc
-  .record({ ip: fc.constantFrom('', '127.0.0.1:', '[::1]:', '0.0.0.0:'), host: fc.option(port, { nil: undefined }), container: port, span: fc.integer({ min: 0, max: 3 }), proto: fc.constantFrom('', '/tcp', '/udp') })
-  .map(({ ip, host, container, span, proto }) => {
-    const r = (p: number): string => (span ? `${p}-${p + span}` : String(p));
-    // IP::PORT publishes on a free host port of that address (docker's spelling).
-    return `${ip}${host === undefined ? (ip ? ':' : '') : `${r(host)}:`}${r(container)}${proto}`;
-  })
-  .filter((v) => parsePublish(v).ok);
-const segment = fc.stringMatching(/^[a-zA-Z0-9_.-]{1,12}$/).filter((s) => s !== '.' && s !== '..');
-const absolute = fc.array(segment, { minLength: 1, maxLength: 3 }).map((parts) => `/${parts.join('/')}`);
-const volume = fc.oneof(
-  fc.record({ source: absolute, target: absolute, opts: fc.subarray(['ro', 'nosuid', 'nodev', 'noexec', 'rprivate', 'Z']) }).map(({ source, target, opts }) => `${source}:${target}${opts.length ? `:${opts.join(',')}` : ''}`),
-  fc.record({ name: fc.stringMatching(/^[a-z][a-z0-9_.-]{0,10}$/), target: absolute }).map(({ name, target }) => `${name}:${target}`),
-  absolute,
-);
-const memory = fc.record({ n: fc.integer({ min: 1, max: 4096 }), dec: fc.constantFrom('', '.5', '.25'), unit: fc.constantFrom('', 'k', 'm', 'g', 'M', 'G', 'mb', 'GiB') }).map(({ n, dec, unit }) => `${n}${dec}${unit}`);
-const cpus = fc.integer({ min: 1, max: 80_000 }).map((t) => String(t / 10_000));
-const ulimit = fc
-  .record({ type: fc.constantFrom(...ULIMIT_TYPES), soft: fc.integer({ min: 0, max: 100_000 }), more: fc.integer({ min: 0, max: 100_000 }), hard: fc.constantFrom('same', 'number', 'unlimited') })
-  .map(({ type, soft, more, hard }) => `${type}=${soft}${hard === 'same' ? '' : hard === 'number' ? `:${soft + more}` : ':unlimited'}`);
-const capability = fc.record({ cap: fc.constantFrom(...CAPABILITIES), prefix: fc.boolean(), lower: fc.boolean() }).map(({ cap, prefix, lower }) => {
-  const name = prefix ? `CAP_${cap}` : cap;
-  return lower ? name.toLowerCase() : name;
-});
-const signal = fc.oneof(fc.constantFrom('TERM', 'sigint', 'SigQuit', 'HUP', 'USR1', 'SIGRTMIN+3', 'WINCH'), fc.integer({ min: 1, max: 64 }).map(String));
-
-const seccomp = fc.oneof(fc.constant('unconfined'), absolute.map((p) => `${p}.json`));
-const maskPaths = fc.array(absolute, { minLength: 1, maxLength: 3 }).map((ps) => ps.join(':'));
-const unmaskPaths = fc.oneof(fc.constant('ALL'), maskPaths);
 
 describe('one typed value from definition to prepare (generate, then prepare\'s own parser)', function () {
   this.timeout(120_000);

@@ -1,0 +1,85 @@
+// `podgen import run`: a docker/podman run line -> a .container definition,
+// proven by generating it before anything is written. `podgen run -d` makes
+// its containers' definitions the same way (commands/runDetached.ts).
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Engine } from '../decode/decodeContainer';
+import { PodgenError } from '../errors';
+import { writeAtomic } from '../files';
+import { importRun, type ImportedRun, runWords } from '../import/importRun';
+import type { PlanContext } from '../plan/context';
+import { renderDefinition } from '../render/definitionText';
+import { defaultSearchEnv } from '../resolve/searchPaths';
+import { DEFINITION_EXT } from '../resolve/unitName';
+import { generate } from './generate';
+import { configuredShortNameRegistry } from '../image/pull';
+
+export interface ImportRunRequest {
+  /** One shell line, or the words of the command (docker|podman run FLAGS IMAGE [CMD...]). */
+  readonly input: readonly string[];
+  readonly engine: Engine;
+  readonly ctx: PlanContext;
+  readonly cwd: string;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+export interface ImportRunResult {
+  readonly imported: ImportedRun;
+  readonly fileName: string;
+  readonly text: string;
+}
+
+/** A shell-safe rendering of the words, for the definition's header comment. */
+function commandLine(words: readonly string[]): string {
+  return words.map((w) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
+
+/** Import, render and check by generating; nothing is written. */
+export function importRunLine(req: ImportRunRequest, extra?: { readonly unit?: ReadonlyArray<readonly [string, string]>; readonly xPodgen?: ReadonlyArray<readonly [string, string]>; readonly name?: string }): ImportRunResult {
+  const words = runWords(req.input, req.env);
+  const imported = importRun(words, { engine: req.engine, cwd: req.cwd, env: req.env, shortNameRegistry: configuredShortNameRegistry(req.env) });
+  const name = extra?.name ?? imported.name;
+  let text: string;
+  try {
+    text = renderDefinition({
+      comments: [`Imported by podgen from: ${req.input.length === 1 ? (req.input[0] as string) : commandLine(req.input)}`, ...imported.notes.map((n) => `note: ${n}`)],
+      unit: extra?.unit ?? [['Description', `${name} (imported from a run command)`]],
+      container: imported.assignments,
+      ...(extra?.xPodgen ? { extra: extra.xPodgen } : {}),
+    });
+  } catch (e) {
+    throw new PodgenError(`cannot write the definition: ${(e as Error).message}`, { kind: 'usage', hint: 'change that value in the run command' });
+  }
+  const fileName = `${name}${DEFINITION_EXT}`;
+  checkGenerates(fileName, text, req);
+  return { imported, fileName, text };
+}
+
+/** Generate the text as a definition of its own (no references beside it): what generate refuses is an import error. */
+function checkGenerates(fileName: string, text: string, req: ImportRunRequest): void {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'podgen-import-'));
+  try {
+    fs.writeFileSync(path.join(dir, fileName), text);
+    generate({ names: [path.join(dir, fileName)], engine: req.engine, output: undefined, search: defaultSearchEnv(false), ctx: req.ctx });
+  } catch (e) {
+    if (e instanceof PodgenError) {
+      // Said of the definition as it would be named, not of the scratch copy.
+      const diagnostics = e.data.diagnostics?.map((d) => ({ ...d, file: d.file.split(dir + path.sep).join('') }));
+      throw new PodgenError(`the imported definition does not generate: ${e.message.split(dir + path.sep).join('')}`, { ...e.data, ...(diagnostics ? { diagnostics } : {}), hint: e.data.hint ?? 'change the run command' });
+    }
+    throw e;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Write the definition into DIR (refusing to replace another file unless force). */
+export function writeImported(result: ImportRunResult, dir: string, force: boolean): string {
+  const file = path.join(dir, result.fileName);
+  if (fs.existsSync(file) && !force) throw new PodgenError(`${file} exists`, { kind: 'usage', hint: 'remove it, choose another --output, or use --force to replace it' });
+  fs.mkdirSync(dir, { recursive: true });
+  writeAtomic(file, result.text);
+  return file;
+}
