@@ -3,16 +3,29 @@
 // plain `pull` skip the rest of the CLI (yargs and the generator pipeline):
 // their start-up time is much of what they cost.
 
+import type { PsArgs } from '../commands/ps';
 import { quickPull } from './pullCli';
 import { guardStdout } from './stdout';
 import { RUNTIME_COMMANDS, type RuntimeCommand, runRuntimeCommand } from './runtimeCli';
 
-/** `ps` with only its own flags: the command scripts poll, so it skips yargs too. */
-function quickPs(argv: readonly string[]): { user: boolean; all: boolean; json: boolean } | undefined {
+/** `ps` with only its own flags: the command scripts poll, so it skips yargs too (which reads the same flags, and says what is wrong). */
+function quickPs(argv: readonly string[]): PsArgs | undefined {
   if (argv[0] !== 'ps') return undefined;
-  const flags = argv.slice(1);
-  if (!flags.every((f) => ['-a', '--all', '--json', '--user'].includes(f))) return undefined;
-  return { all: flags.includes('-a') || flags.includes('--all'), json: flags.includes('--json'), user: flags.includes('--user') };
+  const bools: Record<string, 'all' | 'json' | 'user' | 'quiet' | 'latest'> = { '-a': 'all', '--all': 'all', '--json': 'json', '--user': 'user', '-q': 'quiet', '--quiet': 'quiet', '-l': 'latest', '--latest': 'latest' };
+  const args = { all: false, json: false, user: false, quiet: false, latest: false, filter: [] as string[], format: undefined as string | undefined };
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i] as string;
+    const b = bools[a];
+    if (b) args[b] = true;
+    else if ((a === '--format' || a === '--filter' || a === '-f') && argv[i + 1] !== undefined) {
+      const v = argv[++i] as string;
+      if (a === '--format') args.format = v;
+      else args.filter.push(v);
+    } else if (a.startsWith('--format=')) args.format = a.slice('--format='.length);
+    else if (a.startsWith('--filter=')) args.filter.push(a.slice('--filter='.length));
+    else return undefined;
+  }
+  return args;
 }
 
 async function fail(e: unknown): Promise<void> {

@@ -3,7 +3,6 @@
 
 import * as path from 'node:path';
 import { definitionKind } from '../resolve/relatedUnits';
-import { maxOf } from '../arrays';
 import yargs from 'yargs';
 import { ENGINES, type Engine } from '../decode/decodeContainer';
 import { describeError, ExitCode, formatDiagnostic, PodgenError } from '../errors';
@@ -15,17 +14,8 @@ import { formatBytes } from '../values/formatBytes';
 import type { PullArgs } from './pullCli';
 import { defaultSearchEnv, defaultUnitDir, quadletDirs } from '../resolve/searchPaths';
 import { PODGEN_VERSION } from '../version';
-
-const EXIT_CODES = `Exit codes:
-  0   success
-  1   usage error (unknown command or option, bad arguments)
-  65  a definition is invalid (every problem is listed as file:line: message), or
-      downloaded data failed verification
-  66  a definition or image was not found or cannot be read
-  69  a registry or systemd cannot be reached, a store is locked, or a unit did not come up
-  70  internal error (please report it)
-  73  the output directory or image store cannot be written
-  77  a registry refused access`;
+import { ensureImage, EXIT_CODES, printReports, printTable, TIMEOUT_OPTION, timeoutMs, USER_OPTION, withSystemd } from './shared';
+import { containerCommands } from './containerCli';
 
 type Format = 'unit' | 'json';
 
@@ -33,10 +23,7 @@ type Format = 'unit' | 'json';
 const ENGINE_OPTION = { alias: 'e', choices: ENGINES, default: 'podgen' as Engine, describe: 'what ExecStart runs: podgen (runc/crun, no daemon) or podman (as Quadlet writes it)' };
 const FILE_OPTION = { alias: 'f', type: 'string' as const, describe: 'also every definition in this directory: containers, networks, volumes, pods, images (systemd orders them by their Requires=/After=, and stops them in reverse)' };
 const NAMES_OR_FILE = (a: { names?: unknown; file?: unknown }): true | string => ((Array.isArray(a.names) && a.names.length > 0) || a.file ? true : 'name at least one definition, or a directory with -f');
-const USER_OPTION = { type: 'boolean' as const, default: false, describe: 'your user manager (systemctl --user) and per-user directories' };
 const JSON_OPTION = { type: 'boolean' as const, default: false, describe: 'print the result as JSON' };
-const TIMEOUT_OPTION = { type: 'number' as const, describe: 'seconds to wait for systemd to finish the jobs (default 300); on expiry podgen says which are still pending' };
-const GRACE_OPTION = { alias: 't', type: 'number' as const, describe: 'seconds between the stop signal and SIGKILL for this stop (docker stop -t; default: the definition\'s StopTimeout=, else 10)' };
 const REPLACE_OPTION = { type: 'boolean' as const, default: false, describe: 'replace (or remove) a unit of the same name that podgen did not write' };
 
 interface GenerateArgs {
@@ -270,12 +257,6 @@ async function runPodPs(args: { json: boolean }): Promise<void> {
   printTable(table);
 }
 
-/** Rows as aligned columns (the first row is the header), as podman's tables. */
-function printTable(rows: readonly (readonly string[])[]): void {
-  const widths = rows[0]?.map((_, c) => maxOf(rows.map((r) => (r[c] ?? '').length))) ?? [];
-  for (const r of rows) process.stdout.write(`${r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()}\n`);
-}
-
 interface ImagesArgs {
   readonly user: boolean;
   readonly json: boolean;
@@ -361,42 +342,6 @@ async function runUninstall(args: { names: string[]; user: boolean; force: boole
   for (const u of r.missing) process.stdout.write(`${u}: not installed\n`);
 }
 
-type Reports = ReadonlyArray<import('../commands/lifecycle').UnitReport>;
-
-function printReports(reports: Reports): void {
-  for (const r of reports) {
-    const st = r.status;
-    const state = st ? `${st.activeState}/${st.subState}${st.mainPid ? `, pid ${st.mainPid}` : ''}` : 'unknown';
-    const container = r.container ? `${r.container}; ` : '';
-    if (r.ok) process.stdout.write(`${r.unit}: ${r.job ?? 'already running'} (${container}${state})\n`);
-    else {
-      // A unit that is restarting has had Result and ExecMainStatus reset: the record says how it went.
-      const restarts = r.restartCount ? `, ${r.restartCount} restart${r.restartCount === 1 ? '' : 's'}` : st && st.nRestarts > 0 ? ` NRestarts=${st.nRestarts}` : '';
-      const why = st ? ` (${container}ActiveState=${st.activeState} SubState=${st.subState} Result=${st.result} ExecMainStatus=${st.execMainStatus}${restarts})` : ' (not started)';
-      process.stdout.write(`${r.unit}: ${r.job ?? 'not running'}${why}\n`);
-      if (r.journal) process.stdout.write(`${r.journal.split('\n').map((l) => `    ${l}`).join('\n')}\n`);
-    }
-  }
-}
-
-/** The lock that serialises podgen commands changing units (two `podgen up` at once both end correct). */
-function manageLockPath(user: boolean): string {
-  const runtime = user ? process.env.XDG_RUNTIME_DIR || `/tmp/podgen-${process.getuid?.() ?? 'user'}` : '/run';
-  return `${runtime}/podgen/manage.lock`;
-}
-
-async function withSystemd<T>(user: boolean, fn: (s: import('../manage/systemd').SystemdManager) => Promise<T>, lock = false): Promise<T> {
-  const { connectSystemd } = await import('../manage/systemd');
-  const systemd = await connectSystemd(user);
-  try {
-    if (!lock) return await fn(systemd);
-    const { withLockFile } = await import('../output/lockFile');
-    return await withLockFile(manageLockPath(user), 'changing units', () => fn(systemd), 10 * 60_000);
-  } finally {
-    systemd.close();
-  }
-}
-
 /** NAME arguments plus every definition of -f DIR (containers, networks, volumes, pods, images, ...). */
 function namesWithDir(args: InstallArgs): string[] {
   if (!args.file) return args.names;
@@ -408,23 +353,6 @@ function namesWithDir(args: InstallArgs): string[] {
   }
   if (files.length === 0) throw new PodgenError(`${args.file} holds no definitions (.container, .network, .volume, .pod, .image, ...)`, { kind: 'not-found' });
   return [...args.names, ...files.map((f) => `${args.file}/${f}`)];
-}
-
-/** An image in the store, pulled (and unpacked, as root) when missing; progress on stderr. */
-async function ensureImage(image: string, user: boolean, quiet: boolean): Promise<void> {
-  const { pullIfMissing, SILENT } = await import('../image/pull');
-  const { forgetPreparedBundles } = await import('../runtime/kept');
-  const { lineProgress, ttyProgress } = await import('./progress');
-  await pullIfMissing({
-    image,
-    onRecorded: () => forgetPreparedBundles(user),
-    storeRoot: defaultStoreRoot(user),
-    progress: quiet ? SILENT : process.stderr.isTTY ? ttyProgress(process.stderr) : lineProgress(process.stderr),
-    unpack: true,
-    onPull: () => {
-      if (!quiet) process.stderr.write(`pulling ${image}\n`);
-    },
-  });
 }
 
 async function runUp(args: InstallArgs): Promise<void> {
@@ -466,30 +394,11 @@ async function runUp(args: InstallArgs): Promise<void> {
   if (failure) throw failure;
 }
 
-/** --timeout SECONDS as milliseconds (undefined: the default, 5 minutes). */
-function timeoutMs(seconds: number | undefined): number | undefined {
-  if (seconds === undefined) return undefined;
-  if (!Number.isFinite(seconds) || seconds <= 0) throw new PodgenError(`--timeout takes a positive number of seconds${Number.isNaN(seconds) ? '' : ` (got ${seconds})`}`, { kind: 'usage', hint: 'e.g. --timeout 30' });
-  return seconds * 1000;
-}
-
 async function runDown(args: { names: string[]; user: boolean; force: boolean; timeout?: number }): Promise<void> {
   const { down } = await import('../commands/lifecycle');
   const ms = timeoutMs(args.timeout);
   const reports = await withSystemd(args.user, (systemd) => down(args.names, defaultUnitDir(args.user), args.force, systemd, args.user, ms), true);
   for (const r of reports) process.stdout.write(`${r.unit}: stopped, disabled and removed\n`);
-}
-
-async function runJob(verb: 'StartUnit' | 'StopUnit' | 'RestartUnit', args: { names: string[]; user: boolean; timeout?: number; time?: number }): Promise<void> {
-  const { jobs, failureOf } = await import('../commands/lifecycle');
-  const ms = timeoutMs(args.timeout);
-  if (args.time !== undefined && (!Number.isFinite(args.time) || args.time < 0)) {
-    throw new PodgenError(`-t takes the seconds to wait before SIGKILL, 0 or more (got ${args.time})`, { kind: 'usage', hint: 'e.g. podgen stop -t 30 web' });
-  }
-  const reports = await withSystemd(args.user, (systemd) => jobs(verb, args.names, systemd, args.user, defaultUnitDir(args.user), { timeoutMs: ms, stopGraceSeconds: args.time }), true);
-  printReports(reports);
-  const failure = failureOf(verb === 'StopUnit' ? [] : reports);
-  if (failure) throw failure;
 }
 
 async function runUpdate(args: { names: string[]; user: boolean; restart: string; json: boolean }): Promise<void> {
@@ -502,44 +411,6 @@ async function runUpdate(args: { names: string[]; user: boolean; restart: string
     return;
   }
   for (const c of changes) process.stdout.write(`${c.unit}: restart policy ${c.after} (was ${c.before})${c.enabledBy ? `; now wanted by ${c.enabledBy}, so it comes back at boot` : ''}\n`);
-}
-
-async function runPs(args: { user: boolean; all: boolean; json: boolean }): Promise<void> {
-  const { psCommand } = await import('../commands/ps');
-  await psCommand(args, process.stdout);
-}
-
-async function runStatus(args: { name: string; user: boolean; json: boolean }): Promise<void> {
-  const { unitName } = await import('../commands/lifecycle');
-  const { journalTail } = await import('../manage/journal');
-  const { readRecord } = await import('../restart/record');
-  const { readHealth } = await import('../restart/health');
-  const { containerState } = await import('../restart/state');
-  const unit = unitName(args.name);
-  const [st, fragmentPath] = await withSystemd(args.user, async (systemd) => [(await systemd.status([unit]))[0], await systemd.fragmentPath(unit)] as const);
-  if (!st || st.loadState === 'not-found') throw new PodgenError(`${unit} is not installed`, { kind: 'not-found', hint: 'podgen ps -a lists the units podgen manages' });
-  const record = readRecord(unit, args.user);
-  const container = containerState(st, record, Date.now(), readHealth(unit, args.user, record));
-  const journal = await journalTail(unit, 10, args.user);
-  if (args.json) {
-    process.stdout.write(`${JSON.stringify({ ...st, fragmentPath, container: container.summary, State: container.state, journal: journal.split('\n') }, null, 2)}\n`);
-    return;
-  }
-  process.stdout.write(
-    `${unit}: ${st.activeState}/${st.subState}${st.mainPid ? `, pid ${st.mainPid}` : ''}, restarts ${st.nRestarts}, last exit ${st.execMainStatus}, result ${st.result}\n  container: ${container.summary}${record ? `, restart count ${container.state.RestartCount}, policy ${record.policy}` : ''}\n  unit file: ${fragmentPath}\n${journal ? `${journal.split('\n').map((l) => `  ${l}`).join('\n')}\n` : ''}`,
-  );
-}
-
-async function runLogs(args: { name: string; user: boolean; follow: boolean; lines: number | undefined; since: string | undefined }): Promise<void> {
-  const { logs } = await import('../commands/lifecycle');
-  const status = await logs(args.name, args.user, args);
-  if (status !== 0) process.exitCode = ExitCode.unavailable;
-}
-
-async function runInspectUnit(args: { name: string; user: boolean }): Promise<void> {
-  const { inspectUnit } = await import('../commands/lifecycle');
-  const info = await withSystemd(args.user, (systemd) => inspectUnit(args.name, defaultUnitDir(args.user), systemd, args.user));
-  process.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
 }
 
 /** The uid of USER (a name, resolved through NSS, or a number); the caller's own uid without one. */
@@ -600,9 +471,11 @@ export async function main(argv: string[]): Promise<void> {
     process.stderr.write('podgen: internal error: the command stopped without finishing\n');
     process.exitCode = ExitCode.internal;
   });
-  const parser = yargs(argv)
+  const base = yargs(argv)
     .scriptName('podgen')
-    .usage('$0 <command> [options]\n\nDaemonless containers as systemd services: definitions in, units out.')
+    .usage('$0 <command> [options]\n\nDaemonless containers as systemd services: definitions in, units out.');
+  // The container commands (ps, logs, stop, rm, ...) live in containerCli.ts; they are listed after these.
+  const parser = containerCommands(base
     .command<GenerateArgs>(
       ['generate <names..>', 'gen'],
       'turn definitions (.container, .network, .volume, .pod, .image, .build, .kube, .artifact files) into systemd units',
@@ -830,24 +703,6 @@ export async function main(argv: string[]): Promise<void> {
           .epilog(EXIT_CODES),
       (args) => runDown(args),
     )
-    .command<{ names: string[]; user: boolean; timeout?: number }>(
-      'start <names..>',
-      'start containers and wait; a start by hand resets the restart count and back-off (a spent on-failure:N budget), as Docker does',
-      (y) => y.options({ user: USER_OPTION, timeout: TIMEOUT_OPTION }).epilog(EXIT_CODES),
-      (args) => runJob('StartUnit', args),
-    )
-    .command<{ names: string[]; user: boolean; timeout?: number; time?: number }>(
-      'stop <names..>',
-      'stop containers and wait: the stop signal, then SIGKILL after the grace period; a stop by hand is not a failure, and unless-stopped ones stay down, also across reboots',
-      (y) => y.options({ user: USER_OPTION, timeout: TIMEOUT_OPTION, time: GRACE_OPTION }).epilog(EXIT_CODES),
-      (args) => runJob('StopUnit', args),
-    )
-    .command<{ names: string[]; user: boolean; timeout?: number; time?: number }>(
-      'restart <names..>',
-      'restart containers and wait (a restart by hand resets the restart count and back-off)',
-      (y) => y.options({ user: USER_OPTION, timeout: TIMEOUT_OPTION, time: GRACE_OPTION }).epilog(EXIT_CODES),
-      (args) => runJob('RestartUnit', args),
-    )
     .command<{ names: string[]; user: boolean; restart: string; json: boolean }>(
       'update <names..>',
       'change installed containers live, as docker update does: --restart POLICY (no restart of a running container; the definition file is not edited)',
@@ -859,40 +714,7 @@ export async function main(argv: string[]): Promise<void> {
           .example('$0 update --restart unless-stopped web db', 'web and db come back after crashes and reboots, unless stopped by hand')
           .epilog(EXIT_CODES),
       (args) => runUpdate(args),
-    )
-    .command<{ name: string; user: boolean; json: boolean }>(
-      'status <name>',
-      'one unit: systemd state, PID, restarts, last exit, unit file, last journal lines',
-      (y) => y.option('user', { type: 'boolean', default: false }).option('json', { type: 'boolean', default: false, describe: 'print as JSON' }),
-      (args) => runStatus(args),
-    )
-    .command<{ name: string; user: boolean; follow: boolean; lines: number | undefined; since: string | undefined }>(
-      'logs <name>',
-      'the container\'s output, from the journal',
-      (y) =>
-        y
-          .option('follow', { alias: 'f', type: 'boolean', default: false, describe: 'keep printing new lines' })
-          .option('lines', { alias: 'n', type: 'number', describe: 'only the last N lines' })
-          .option('since', { type: 'string', describe: 'only lines since a time, e.g. "10 min ago" or 2026-01-01' })
-          .option('user', { type: 'boolean', default: false }),
-      (args) => runLogs(args),
-    )
-    .command<{ name: string; user: boolean }>(
-      'inspect <name>',
-      'a managed unit as JSON: definition, drop-ins, unit file, the container keys, systemd\'s properties',
-      (y) => y.option('user', { type: 'boolean', default: false }),
-      (args) => runInspectUnit(args),
-    )
-    .command<{ user: boolean; all: boolean; json: boolean }>(
-      'ps',
-      'podgen-managed units: state, uptime, PID, restarts, last exit, policy, image, ports (from D-Bus)',
-      (y) =>
-        y
-          .option('all', { alias: 'a', type: 'boolean', default: false, describe: 'also units that are not running' })
-          .option('user', { type: 'boolean', default: false, describe: 'your user manager' })
-          .option('json', { type: 'boolean', default: false, describe: 'print as JSON' }),
-      (args) => runPs(args),
-    )
+    ))
     .command<{ user?: string; off: boolean; json: boolean }>(
       'linger [user]',
       'let a user\'s manager start at boot, so their --user containers do too (systemd-logind SetUserLinger)',
@@ -910,7 +732,6 @@ export async function main(argv: string[]): Promise<void> {
     .command('exec <name> <command..>', 'run a command in a running container (runc exec)', () => undefined, () => undefined)
     .command('top <name>', "a container's processes", () => undefined, () => undefined)
     .command('stats [names..]', 'CPU, memory, pids, I/O of running containers from cgroup counters (--no-stream, --json)', () => undefined, () => undefined)
-    .command('rm <names..>', 'remove what is left of stopped containers', () => undefined, () => undefined)
     .command('prepare', false, () => undefined, () => undefined)
     .command('cleanup', false, () => undefined, () => undefined)
     .completion('completion', 'print a bash/zsh completion script (source it from your shell profile)')

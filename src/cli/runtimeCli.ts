@@ -7,7 +7,7 @@ import { PodgenError } from '../errors';
 import { flag, flagValue } from '../parse/argv';
 import { RUNTIME_BINARIES } from '../runtime/paths';
 
-export const RUNTIME_COMMANDS = ['prepare', 'cleanup', 'run', 'exec', 'top', 'stats', 'rm'] as const;
+export const RUNTIME_COMMANDS = ['prepare', 'cleanup', 'run', 'exec', 'top', 'stats'] as const;
 export type RuntimeCommand = (typeof RUNTIME_COMMANDS)[number];
 
 const HELP: Readonly<Record<RuntimeCommand, string>> = {
@@ -31,8 +31,18 @@ as ExecStopPost.`,
 
 Run a container in the foreground through runc, with no daemon: podgen
 prepares it, runc runs it as podgen's child, and podgen exits with the
-container's status. With -d it runs as a transient systemd unit instead
-(podgen-NAME.service) and podgen returns once it is up.
+container's status.
+
+With -d the command becomes a definition (as podgen import run writes it),
+installed and started as the unit NAME.service; podgen prints the
+container's ID once it is up. It is then a container like any other: podgen
+ps, logs, stop, start, restart, kill, wait, port, inspect, exec, top, stats
+and rm take its name, unit or ID. --restart=POLICY is run by podgen's restart
+manager, as for installed definitions (always and unless-stopped come back at
+boot). Without --name it is named podgen-ID12. An anonymous volume (-v /data)
+lives as long as the container and goes with podgen rm -v. With --rm the
+container and its unit are removed once it stops (they live under /run).
+Every flag podgen import run takes works here; see podgen import run --help.
 
 Flags (docker's spelling): -d -t -i --rm --name -e/--env --env-file -u/--user
 --group-add -w/--workdir -h/--hostname --entrypoint -v/--volume --tmpfs
@@ -41,19 +51,32 @@ Flags (docker's spelling): -d -t -i --rm --name -e/--env --env-file -u/--user
 --security-opt no-new-privileges --read-only --read-only-tmpfs --ulimit
 -m/--memory --pids-limit --cpus --shm-size --device --annotation -l/--label
 --init --stop-signal --stop-timeout --sysctl --tz --pull`,
-  exec: `podgen exec [-t] [-u USER] [-w DIR] [-e NAME=VALUE] NAME COMMAND [ARG...]
+  exec: `podgen exec [-t] [-u USER] [-w DIR] [-e NAME=VALUE] NAME|-l COMMAND [ARG...]
 
-Run a command inside a running container (runc exec).`,
-  top: `podgen top NAME
+Run a command inside a running container (runc exec). NAME is the
+container's name, its unit or a unique ID prefix; -l (--latest) is the most
+recently created container.`,
+  top: `podgen top NAME|-l
 
 The container's processes, as ps shows them on the host.`,
-  stats: `podgen stats [NAME...] [--no-stream] [--json]
+  stats: `podgen stats [NAME...|-l] [--no-stream] [--json]
 
 CPU, memory, pids and I/O of running containers, from their cgroup counters.`,
-  rm: `podgen rm NAME...
-
-Remove what is left of stopped containers (bundle, writable layer, network).`,
 };
+
+/** The runc name of the container REF names (name, unit, ID prefix; --latest), or REF itself for a foreground podgen run. */
+async function runcName(ref: string | undefined, latest: boolean, user: boolean): Promise<string> {
+  const { knownContainers, latestContainer, resolveContainer } = await import('../commands/containers');
+  const all = knownContainers(user);
+  if (latest) return latestContainer(all).name;
+  if (ref === undefined) throw new PodgenError('name a container, or use --latest (-l)', { kind: 'usage' });
+  try {
+    return resolveContainer(all, ref).name;
+  } catch (e) {
+    if (e instanceof PodgenError && e.data.kind === 'not-found') return ref;
+    throw e;
+  }
+}
 
 const RUNTIME_PATHS: Readonly<Record<string, string>> = RUNTIME_BINARIES;
 
@@ -104,15 +127,19 @@ export async function runRuntimeCommand(command: RuntimeCommand, rest: readonly 
       return 0;
     }
     case 'run': {
+      const { detachRequested } = await import('../import/importRun');
+      if (detachRequested(rest)) return (await import('./containerCli')).runDetachedCli(rest, out);
       const { runContainer } = await import('../runtime/run');
-      return runContainer(rest, out);
+      return runContainer(rest);
     }
     case 'exec':
     case 'top':
-    case 'stats':
-    case 'rm': {
+    case 'stats': {
       const inspect = await import('../runtime/inspect');
-      return inspect.runInspectCommand(command, [...rest], out);
+      const argv = [...rest];
+      const latest = flag(argv, '-l') || flag(argv, '--latest');
+      const user = process.getuid?.() !== 0;
+      return inspect.runInspectCommand(command, argv, out, (ref) => runcName(ref, latest, user), latest);
     }
     default: {
       const never: never = command;

@@ -23,6 +23,8 @@ export interface ImportRunRequest {
   readonly ctx: PlanContext;
   readonly cwd: string;
   readonly env: NodeJS.ProcessEnv;
+  /** See ImportOptions.anonymousVolumePrefix (podgen run -d). */
+  readonly anonymousVolumePrefix?: string;
 }
 
 export interface ImportRunResult {
@@ -37,10 +39,17 @@ function commandLine(words: readonly string[]): string {
 }
 
 /** Import, render and check by generating; nothing is written. */
-export function importRunLine(req: ImportRunRequest, extra?: { readonly unit?: ReadonlyArray<readonly [string, string]>; readonly xPodgen?: ReadonlyArray<readonly [string, string]>; readonly name?: string }): ImportRunResult {
+/** What `podgen run -d` adds to an imported definition. */
+export interface DefinitionExtras {
+  readonly unit?: ReadonlyArray<readonly [string, string]>;
+  readonly service?: ReadonlyArray<readonly [string, string]>;
+  readonly xPodgen?: ReadonlyArray<readonly [string, string]>;
+}
+
+export function importRunLine(req: ImportRunRequest, extra?: DefinitionExtras): ImportRunResult {
   const words = runWords(req.input, req.env);
-  const imported = importRun(words, { engine: req.engine, cwd: req.cwd, env: req.env, shortNameRegistry: configuredShortNameRegistry(req.env) });
-  const name = extra?.name ?? imported.name;
+  const imported = importRun(words, { engine: req.engine, cwd: req.cwd, env: req.env, shortNameRegistry: configuredShortNameRegistry(req.env), ...(req.anonymousVolumePrefix !== undefined ? { anonymousVolumePrefix: req.anonymousVolumePrefix } : {}) });
+  const name = imported.name;
   let text: string;
   try {
     text = renderDefinition({
@@ -48,6 +57,7 @@ export function importRunLine(req: ImportRunRequest, extra?: { readonly unit?: R
       unit: extra?.unit ?? [['Description', `${name} (imported from a run command)`]],
       container: imported.assignments,
       ...(extra?.xPodgen ? { extra: extra.xPodgen } : {}),
+      ...(extra?.service ? { service: extra.service } : {}),
     });
   } catch (e) {
     throw new PodgenError(`cannot write the definition: ${(e as Error).message}`, { kind: 'usage', hint: 'change that value in the run command' });

@@ -22,6 +22,7 @@ import { effectivePolicy, isManaged, updateDropinPath } from '../restart/update'
 import { dropReadyMarkers } from '../runtime/kept';
 import { containerPaths } from '../runtime/paths';
 import { GENERATED_MARK, serviceUnitName as unitName } from '../resolve/unitName';
+import type { KnownContainer } from './containers';
 
 export { unitName };
 
@@ -41,10 +42,10 @@ export interface UnitReport {
 }
 
 
-/** `podgen logs`: the unit's journal on our terminal (follow, count, since). */
-export async function logs(name: string, user: boolean, opts: { follow: boolean; lines: number | undefined; since: string | undefined }): Promise<number> {
-  const extra = [...(opts.follow ? ['-f'] : []), ...(opts.lines !== undefined ? ['-n', String(opts.lines)] : []), ...(opts.since ? ['--since', opts.since] : [])];
-  return showJournal(unitName(name), user, extra);
+/** `podgen logs`: the unit's journal on our terminal (follow, count, since), as plain lines or with timestamps (-t). */
+export async function logs(unit: string, user: boolean, opts: { follow: boolean; lines: number | undefined; since: string | undefined; timestamps: boolean }): Promise<number> {
+  const extra = [...(opts.follow ? ['-f'] : []), ...(opts.lines !== undefined ? ['-n', String(opts.lines)] : []), ...(opts.since ? ['--since', opts.since] : []), '-o', opts.timestamps ? 'short-iso' : 'cat'];
+  return showJournal(unit, user, extra);
 }
 
 /** A started container must stay up this long to count as up (one that exits 1 at once is a failure). */
@@ -174,7 +175,7 @@ export interface JobOptions {
  * restart manager); a stop by hand is recorded by the unit's own ExecStop= (so also for
  * systemctl stop), which also applies -t: the grace period goes where it reads it.
  */
-export async function jobs(verb: JobVerb, names: readonly string[], systemd: SystemdManager, user: boolean, unitDir: string, opts: JobOptions = {}): Promise<UnitReport[]> {
+export async function jobs(verb: JobVerb, names: readonly string[], systemd: SystemdManager, user: boolean, unitDirs: readonly string[], opts: JobOptions = {}): Promise<UnitReport[]> {
   const units = names.map(unitName);
   if (verb !== 'StopUnit') {
     // Units written without the restart manager use systemd's start-rate limit for on-failure:N.
@@ -182,7 +183,7 @@ export async function jobs(verb: JobVerb, names: readonly string[], systemd: Sys
   }
   if (verb !== 'StartUnit' && opts.stopGraceSeconds !== undefined) {
     for (const u of units) {
-      const text = readIfExists(path.join(unitDir, u));
+      const text = unitDirs.map((d) => readIfExists(path.join(d, u))).find((t) => t !== undefined);
       if (text === undefined || !isManaged(text)) {
         throw new PodgenError(`${u}: -t needs the restart manager's stop (podgen-unit), which this unit was generated without`, {
           kind: 'usage',
@@ -232,8 +233,8 @@ export async function planUp(req: Omit<GenerateRequest, 'output'> & { unitDir: s
 const engineOf = (text: string): string | undefined => /\(engine (\w+)\)/.exec(text)?.[1];
 const containerNameOf = (unit: import('../parse/parseUnitFile').UnitFile): string | undefined => lookup(unit, 'X-Container', 'ContainerName');
 
-/** Everything podgen knows about one unit: where it came from, where it lives, what systemd says. */
-export async function inspectUnit(name: string, unitDir: string, systemd: SystemdManager, user = false): Promise<Record<string, unknown>> {
+/** Everything podgen knows about one unit (a container's: its name, origin, ID): where it came from, where it lives, what systemd says. */
+export async function inspectUnit(name: string, unitDir: string, systemd: SystemdManager, user = false, container?: KnownContainer): Promise<Record<string, unknown>> {
   const unit = unitName(name);
   const file = path.join(unitDir, unit);
   const text = readIfExists(file);
@@ -245,6 +246,7 @@ export async function inspectUnit(name: string, unitDir: string, systemd: System
   const fragmentPath = await systemd.fragmentPath(unit);
   const record = readRecord(unit, user);
   return {
+    ...(container ? { Name: container.name, Id: container.id, Origin: container.origin, Created: new Date(container.createdMs).toISOString(), ...(container.command ? { Command: container.command } : {}) } : {}),
     unit,
     State: status ? containerState(status, record, Date.now(), readHealth(unit, user, record)).state : undefined,
     restartPolicy: effectivePolicy(text, readIfExists(updateDropinPath(unitDir, unit))),

@@ -1,23 +1,31 @@
-// podgen ps: every unit podgen wrote, with systemd's view of it. Kept apart
-// from the other lifecycle commands so it loads no generator code (ps is the
-// command scripts poll; its start-up time is most of its cost).
+// podgen ps: every container podgen runs (commands/containers.ts: a
+// definition's, run -d's, a pod member), with systemd's view of its unit.
+// Kept apart from the other lifecycle commands so it loads no generator code
+// (ps is the command scripts poll; its start-up time is most of its cost).
 
-import { maxOf } from '../arrays';
-import * as path from 'node:path';
+import { PodgenError } from '../errors';
 import { unitStatuses, type StatusQuery, type UnitStatus } from '../manage/unitStatus';
 import { readHealth } from '../restart/health';
 import { readRecord } from '../restart/record';
-import { containerState, type DockerState } from '../restart/state';
+import { containerState, duration, type DockerState } from '../restart/state';
 import { effectivePolicy, updateDropinPath } from '../restart/update';
-import { defaultUnitDir } from '../resolve/searchPaths';
-import { lookup } from '../parse/lookup';
-import { parseUnitText } from '../parse/parseUnitFile';
-import { listDir, readIfExists } from '../resolve/readIfExists';
-import { GENERATED_MARK } from '../resolve/unitName';
+import { readIfExists } from '../resolve/readIfExists';
 import { trace } from '../trace';
+import { type KnownContainer, knownContainers, latestContainer, type Origin } from './containers';
+import { alignColumns } from '../output/columns';
+import { formatRows, type PsFilter, parseFilters, matchesFilters } from './psFormat';
+import * as path from 'node:path';
 
 export interface PsRow {
+  /** The container's name (what every command takes). */
+  readonly name: string;
   readonly unit: string;
+  /** definition (install/up, the generator), run (podgen run -d) or pod (a pod's member). */
+  readonly origin: Origin;
+  /** run -d containers: the 64-digit ID. */
+  readonly id: string | undefined;
+  /** ISO time: run -d's creation, else when its unit was installed. */
+  readonly created: string;
   readonly active: string;
   readonly sub: string;
   /** Docker's view: "running", "restarting (in 3.2s)", "exited (1) 5 min ago", "gave up after 3 restarts", ... */
@@ -33,32 +41,43 @@ export interface PsRow {
   /** The policy in force (a podgen update --restart drop-in wins over the definition). */
   readonly restartPolicy: string;
   readonly ports: readonly string[];
+  readonly labels: Readonly<Record<string, string>>;
+  readonly pod: string | undefined;
+  readonly definition: string | undefined;
+  /** run -d: the command line. */
+  readonly command: string | undefined;
   /** docker inspect's State. */
   readonly state: DockerState;
 }
 
-/** A container's unit (not the units that go with one, such as its health check): "(engine podgen)" in the header's first line. */
-const CONTAINER_HEADER = /^[^\n]*\(engine \w+\)/;
-
 const RUNNING = new Set(['active', 'activating', 'reloading', 'deactivating']);
 
-/** Every unit podgen wrote in unitDir, with systemd's view of it (one round of pipelined D-Bus calls). */
-export async function ps(unitDir: string, status: (units: readonly string[], query: StatusQuery) => Promise<UnitStatus[]>, all: boolean, user = false): Promise<PsRow[]> {
-  const ours = listDir(unitDir)
-    .filter((n) => n.endsWith('.service'))
-    .map((n) => ({ n, text: readIfExists(path.join(unitDir, n)) }))
-    .filter((x): x is { n: string; text: string } => x.text?.startsWith(GENERATED_MARK) === true && CONTAINER_HEADER.test(x.text) && !x.n.endsWith('@.service'));
-  trace(`ps: ${ours.length} unit files read`);
-  const statuses = await status(ours.map((x) => x.n), { withoutResult: true, detailsWhen: all ? undefined : (state) => RUNNING.has(state) });
+export interface PsQuery {
+  readonly all: boolean;
+  readonly latest?: boolean;
+  readonly filters?: readonly PsFilter[];
+}
+
+/** The containers, with systemd's view of each (one round of pipelined D-Bus calls). */
+export async function ps(containers: readonly KnownContainer[], status: (units: readonly string[], query: StatusQuery) => Promise<UnitStatus[]>, q: PsQuery, user = false): Promise<PsRow[]> {
+  const filters = q.filters ?? [];
+  // A status filter looks at stopped containers too, as docker ps --filter status=exited does.
+  const all = q.all || q.latest === true || filters.some((f) => f.key === 'status');
+  const chosen = q.latest ? (containers.length ? [latestContainer(containers)] : []) : containers;
+  trace(`ps: ${chosen.length} unit files read`);
+  const statuses = await status(chosen.map((c) => c.unit), { withoutResult: true, detailsWhen: all ? undefined : (state) => RUNNING.has(state) });
   trace('ps: statuses');
   const nowMs = Date.now();
-  const rows = ours.map(({ n, text }, i): PsRow => {
-    const unit = parseUnitText(text, n, n).unit;
+  const rows = chosen.map((c, i): PsRow => {
     const s = statuses[i] as UnitStatus;
-    const record = readRecord(n, user);
-    const { state, summary } = containerState(s, record, nowMs, readHealth(n, user, record));
+    const record = readRecord(c.unit, user);
+    const { state, summary } = containerState(s, record, nowMs, readHealth(c.unit, user, record));
     return {
-      unit: n,
+      name: c.name,
+      unit: c.unit,
+      origin: c.origin,
+      id: c.id,
+      created: new Date(c.createdMs).toISOString(),
       active: s.activeState,
       sub: s.subState,
       status: summary,
@@ -67,26 +86,49 @@ export async function ps(unitDir: string, status: (units: readonly string[], que
       restartCount: state.RestartCount,
       restarts: s.nRestarts,
       lastExit: state.ExitCode,
-      image: lookup(unit, 'X-Container', 'Image') ?? '',
-      restartPolicy: effectivePolicy(text, readIfExists(updateDropinPath(unitDir, n))),
-      ports: unit.sections.find((x) => x.name === 'X-Container')?.entries.filter((e) => e.key === 'PublishPort').map((e) => e.value) ?? [],
+      image: c.image,
+      restartPolicy: effectivePolicy(c.text, readIfExists(updateDropinPath(path.dirname(c.unitFile), c.unit))),
+      ports: c.ports,
+      labels: c.labels,
+      pod: c.pod,
+      definition: c.definition,
+      command: c.command,
       state,
     };
   });
-  return all ? rows : rows.filter((r) => RUNNING.has(r.active));
+  return rows.filter((r) => (all || RUNNING.has(r.active)) && matchesFilters(r, filters));
 }
 
-/** `podgen ps [-a] [--json] [--user]`: the table, or JSON. */
-export async function psCommand(args: { user: boolean; all: boolean; json: boolean }, out: NodeJS.WritableStream): Promise<void> {
-  const rows = await ps(defaultUnitDir(args.user), (units, query) => unitStatuses(args.user, units, query), args.all, args.user);
-  if (args.json) {
+export interface PsArgs {
+  readonly user: boolean;
+  readonly all: boolean;
+  readonly json: boolean;
+  readonly quiet?: boolean;
+  readonly latest?: boolean;
+  readonly format?: string;
+  readonly filter?: readonly string[];
+}
+
+/** `podgen ps [-a] [-q] [-l] [--filter K=V]... [--format json|TEMPLATE] [--json] [--user]`. */
+export async function psCommand(args: PsArgs, out: NodeJS.WritableStream): Promise<void> {
+  const filters = parseFilters(args.filter ?? []);
+  if (args.quiet && args.format !== undefined) throw new PodgenError('-q and --format do not go together', { kind: 'usage', hint: '-q prints names; --format "{{.Names}}" does too' });
+  const rows = await ps(knownContainers(args.user), (units, query) => unitStatuses(args.user, units, query), { all: args.all, latest: args.latest === true, filters }, args.user);
+  if (args.json || args.format === 'json') {
     out.write(`${JSON.stringify(rows, null, 2)}\n`);
     return;
   }
+  if (args.quiet) {
+    for (const r of rows) out.write(`${r.name}\n`);
+    return;
+  }
+  if (args.format !== undefined) {
+    out.write(await formatRows(rows, args.format));
+    return;
+  }
   const table = [
-    ['UNIT', 'STATUS', 'UPTIME', 'PID', 'RESTARTS', 'POLICY', 'IMAGE', 'PORTS'],
-    ...rows.map((r) => [r.unit, r.status, r.uptimeSeconds === undefined ? '-' : `${r.uptimeSeconds}s`, String((r.state.Running && !r.state.Restarting && r.mainPid) || '-'), String(r.restartCount), r.restartPolicy, r.image, r.ports.join(',')]),
+    ['NAME', 'ORIGIN', 'STATUS', 'UPTIME', 'PID', 'RESTARTS', 'POLICY', 'IMAGE', 'PORTS', 'UNIT'],
+    ...rows.map((r) => [r.name, r.origin, r.status, r.uptimeSeconds === undefined ? '-' : duration(r.uptimeSeconds * 1000), String((r.state.Running && !r.state.Restarting && r.mainPid) || '-'), String(r.restartCount), r.restartPolicy, r.image, r.ports.join(',') || '-', r.unit]),
   ];
-  const widths = table[0]?.map((_, c) => maxOf(table.map((r) => (r[c] ?? '').length))) ?? [];
-  for (const r of table) out.write(`${r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()}\n`);
+  out.write(alignColumns(table));
 }

@@ -31,6 +31,8 @@ export interface ImportedRun {
   readonly detach: boolean;
   /** --rm was given. */
   readonly remove: boolean;
+  /** The named volumes anonymous ones became (anonymousVolumePrefix). */
+  readonly anonymousVolumes: readonly string[];
 }
 
 export interface ImportOptions {
@@ -42,6 +44,12 @@ export interface ImportOptions {
   readonly env: NodeJS.ProcessEnv;
   /** The registry a short image name means (podgen pull's: registries.conf, else docker.io). */
   readonly shortNameRegistry: string;
+  /**
+   * podgen run -d: an anonymous volume (-v /data) becomes the named volume PREFIX-N, so that it
+   * lives as long as the container (across restarts and reboots, as Docker's) and goes with
+   * `podgen rm -v`. A unit's own anonymous volumes are fresh at every start.
+   */
+  readonly anonymousVolumePrefix?: string;
 }
 
 const usage = (message: string, hint: string): PodgenError => new PodgenError(message, { kind: 'usage', hint });
@@ -69,6 +77,33 @@ function absolute(p: string, cwd: string): string {
   return p.startsWith('./') || p.startsWith('../') || p === '.' || p === '..' ? path.resolve(cwd, p) : p;
 }
 
+/** The flags before the image, as [name, value] (clusters such as -dt split); no checks (importRun makes them). */
+export function leadingFlags(argv: readonly string[]): Array<readonly [string, string | undefined]> {
+  const out: Array<readonly [string, string | undefined]> = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === '--' || !a.startsWith('-') || a === '-') break;
+    if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      if (eq > 0) out.push([a.slice(0, eq), a.slice(eq + 1)]);
+      else out.push([a, runFlag(a)?.takesValue ? argv[++i] : undefined]);
+      continue;
+    }
+    const first = a.slice(0, 2);
+    if (runFlag(first)?.takesValue) {
+      out.push([first, a.length > 2 ? a.slice(2) : argv[++i]]);
+      continue;
+    }
+    for (const c of a.slice(1)) out.push([`-${c}`, undefined]);
+  }
+  return out;
+}
+
+/** Whether the run flags ask for -d. */
+export function detachRequested(argv: readonly string[]): boolean {
+  return leadingFlags(argv).some(([n, v]) => (n === '-d' || n === '--detach') && v !== 'false');
+}
+
 /** A short image name written out in full (a definition names its registry), with a note saying so. */
 function qualified(image: string, shortNameRegistry: string, notes: string[]): string {
   const parsed = parseReference(image, shortNameRegistry);
@@ -90,6 +125,7 @@ export function importRun(flagsAndImage: readonly string[], opts: ImportOptions)
   let rootfs = false;
   let detach = false;
   let remove = false;
+  const anonymousVolumes: string[] = [];
   const argv = [...flagsAndImage];
   let i = 0;
 
@@ -161,6 +197,11 @@ export function importRun(flagsAndImage: readonly string[], opts: ImportOptions)
         return assign(flag, 'Pod', value.endsWith('.pod') ? value : `${value}.pod`);
       case 'volume': {
         const colon = value.indexOf(':');
+        if (colon === -1 && opts.anonymousVolumePrefix !== undefined && value.startsWith('/')) {
+          const name = `${opts.anonymousVolumePrefix}-${anonymousVolumes.length + 1}`;
+          anonymousVolumes.push(name);
+          return assign(flag, 'Volume', `${name}:${value}`);
+        }
         return assign(flag, 'Volume', colon > 0 ? `${absolute(value.slice(0, colon), opts.cwd)}${value.slice(colon)}` : value);
       }
       case 'runtime':
@@ -302,5 +343,6 @@ export function importRun(flagsAndImage: readonly string[], opts: ImportOptions)
     restart,
     detach,
     remove,
+    anonymousVolumes,
   };
 }

@@ -25,28 +25,6 @@ export interface JobOutcome {
   readonly result: string;
 }
 
-/** A transient container service: prepare, runc run --detach, cleanup. */
-export interface TransientService {
-  readonly description: string;
-  readonly pidFile: string;
-  readonly execStartPre: readonly string[];
-  readonly execStart: readonly string[];
-  readonly execStartPost: readonly string[];
-  readonly execStopPost: readonly string[];
-  /** Seconds between the stop signal and SIGKILL (docker stop's -t). */
-  readonly stopTimeoutSeconds: number;
-  /** Signal number sent first on stop. */
-  readonly killSignal: number;
-}
-
-/** A transient timer's service: a oneshot command, checked every tickMs while bindsTo runs (podgen run -d's health check). */
-export interface TransientTimer {
-  readonly description: string;
-  readonly bindsTo: string;
-  readonly tickMs: number;
-  readonly execStart: readonly string[];
-}
-
 export interface SystemdManager {
   reload(): Promise<void>;
   enable(units: readonly string[]): Promise<UnitFileChange[]>;
@@ -56,13 +34,8 @@ export interface SystemdManager {
   unitFileState(unit: string): Promise<string | undefined>;
   /** Queue a job for each unit and wait until systemd reports every one finished (onFinished as each does). */
   runJobs(verb: JobVerb, units: readonly string[], timeoutMs: number, onFinished?: (outcome: JobOutcome) => void, queue?: (unit: string) => Promise<unknown>): Promise<JobOutcome[]>;
-  /** Start a transient service (podgen run -d) and wait for its start job. */
-  startTransient(unit: string, spec: TransientService): Promise<JobOutcome>;
-  /**
-   * A transient timer and the service it runs (what `systemd-run --on-active=` creates): the timer
-   * fires after tickMs, then tickMs after each run of the service ends, and stops with bindsTo.
-   */
-  startTransientTimer(timer: string, service: string, spec: TransientTimer): Promise<void>;
+  /** Send a signal to the unit's main process (`systemctl kill --kill-whom=main`). */
+  kill(unit: string, signal: number): Promise<void>;
   /** Reset the failed state (and start-rate counters), as `systemctl reset-failed`. */
   resetFailed(unit: string): Promise<void>;
   /** States of many units: one ListUnitsByNames plus a few Gets per unit. */
@@ -103,6 +76,7 @@ export async function connectSystemd(user: boolean): Promise<SystemdManager> {
     DisableUnitFiles: 'asb',
     AddDependencyUnitFiles: 'asssbb',
     GetUnitFileState: 's',
+    KillUnit: 'ssi',
   };
   const call = async (method: string, ...args: unknown[]): Promise<unknown> => {
     try {
@@ -150,54 +124,8 @@ export async function connectSystemd(user: boolean): Promise<SystemdManager> {
     async reload() {
       await call('Reload');
     },
-    async startTransient(unit, spec) {
-      const exec = (argv: readonly string[]): dbus.Variant => new dbus.Variant('a(sasb)', [[argv[0], [...argv], false]]);
-      const properties = [
-        ['Description', new dbus.Variant('s', spec.description)],
-        ['Type', new dbus.Variant('s', 'forking')],
-        ['PIDFile', new dbus.Variant('s', spec.pidFile)],
-        ['ExecStartPre', exec(spec.execStartPre)],
-        ['ExecStart', exec(spec.execStart)],
-        ['ExecStartPost', exec(spec.execStartPost)],
-        ['ExecStopPost', exec(spec.execStopPost)],
-        ['Delegate', new dbus.Variant('b', true)],
-        ['KillMode', new dbus.Variant('s', 'mixed')],
-        ['KillSignal', new dbus.Variant('i', spec.killSignal)],
-        ['TimeoutStopUSec', new dbus.Variant('t', BigInt(spec.stopTimeoutSeconds) * 1_000_000n)],
-        // Gone from systemd's memory once stopped, even when it failed (its journal stays).
-        ['CollectMode', new dbus.Variant('s', 'inactive-or-failed')],
-      ];
-      const [outcome] = await manager.runJobs('StartUnit', [unit], 5 * 60_000, undefined, async () => {
-        const [job] = await rawCall(PATH, MANAGER, 'StartTransientUnit', 'ssa(sv)a(sa(sv))', [unit, 'fail', properties, []]).catch((e: unknown) => {
-          throw busError(e, user);
-        });
-        return job;
-      });
-      return outcome ?? { unit, result: 'unknown' };
-    },
-    async startTransientTimer(timer, service, spec) {
-      const us = (ms: number): bigint => BigInt(Math.round(ms * 1000));
-      const timerProperties = [
-        ['Description', new dbus.Variant('s', spec.description)],
-        ['BindsTo', new dbus.Variant('as', [spec.bindsTo])],
-        ['After', new dbus.Variant('as', [spec.bindsTo])],
-        ['TimersMonotonic', new dbus.Variant('a(st)', [['OnActiveSec', us(spec.tickMs)], ['OnUnitInactiveSec', us(spec.tickMs)]])],
-        ['AccuracyUSec', new dbus.Variant('t', us(100))],
-      ];
-      const serviceProperties = [
-        ['Description', new dbus.Variant('s', spec.description)],
-        ['Type', new dbus.Variant('s', 'oneshot')],
-        ['ExecStart', new dbus.Variant('a(sasb)', [[spec.execStart[0], [...spec.execStart], false]])],
-        ['StartLimitIntervalUSec', new dbus.Variant('t', 0n)],
-        // As the generated health units: systemd's per-check "Starting"/"Finished" lines stay out of the journal.
-        ['LogLevelMax', new dbus.Variant('i', 5)],
-        ['SyslogLevel', new dbus.Variant('i', 5)],
-      ];
-      try {
-        await rawCall(PATH, MANAGER, 'StartTransientUnit', 'ssa(sv)a(sa(sv))', [timer, 'fail', timerProperties, [[service, serviceProperties]]]);
-      } catch (e) {
-        throw busError(e, user);
-      }
+    async kill(unit, signal) {
+      await call('KillUnit', unit, 'main', signal);
     },
     async runJobs(verb, units, timeoutMs, onFinished, queue) {
       // Listen before queueing: a fast job can finish before StartUnit even returns.

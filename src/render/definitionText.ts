@@ -17,6 +17,8 @@ export interface DefinitionText {
   readonly comments: readonly string[];
   readonly unit: ReadonlyArray<readonly [string, string]>;
   readonly container: readonly Assignment[];
+  /** [Service] entries, already systemd text (podgen run -d --rm's own ExecStopPost=). */
+  readonly service?: ReadonlyArray<readonly [string, string]>;
   /** [X-Podgen] entries (kept in the unit: where podgen reads a container's origin). */
   readonly extra?: ReadonlyArray<readonly [string, string]>;
 }
@@ -64,6 +66,7 @@ export function renderDefinition(d: DefinitionText): string {
   const sections = [
     ...(d.unit.length ? [{ name: 'Unit', entries: d.unit.map(([key, v]) => ({ key, value: singleLineValue(v) })) }] : []),
     { name: 'Container', entries: d.container.map((a) => ({ key: a.key, value: assignmentLine(a) })) },
+    ...(d.service?.length ? [{ name: 'Service', entries: d.service.map(([key, value]) => ({ key, value })) }] : []),
     ...(d.extra?.length ? [{ name: 'X-Podgen', entries: d.extra.map(([key, v]) => ({ key, value: singleLineValue(v) })) }] : []),
   ];
   return compiled({ comments: d.comments.map(comment), sections }).replace(/^\n/, '');

@@ -49,6 +49,33 @@ export function defaultUnitDir(user: boolean, env: NodeJS.ProcessEnv = process.e
 }
 
 /**
+ * Where the units of `podgen run -d --rm` containers go: systemd's runtime directory, emptied at
+ * every boot, as such a container is. None when PODGEN_UNIT_DIR redirects the units (tests).
+ */
+export function runtimeUnitDir(user: boolean, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.PODGEN_UNIT_DIR) return undefined;
+  if (!user) return '/run/systemd/system';
+  return env.XDG_RUNTIME_DIR ? path.join(env.XDG_RUNTIME_DIR, 'systemd', 'user') : undefined;
+}
+
+/** Every directory podgen writes container units to, the persistent one first. */
+export function containerUnitDirs(user: boolean, env: NodeJS.ProcessEnv = process.env): string[] {
+  const runtime = runtimeUnitDir(user, env);
+  return [defaultUnitDir(user, env), ...(runtime ? [runtime] : [])];
+}
+
+/**
+ * Where `podgen run -d` keeps the definitions it writes: on disk (the container outlives a reboot,
+ * as Docker's do), or, for --rm, under /run (gone at boot, as the container is).
+ */
+export function runDefinitionDir(user: boolean, removeOnStop: boolean, env: NodeJS.ProcessEnv = process.env): string {
+  if (env.PODGEN_RUN_DEFINITION_DIR) return path.join(env.PODGEN_RUN_DEFINITION_DIR, removeOnStop ? 'rm' : 'kept');
+  if (!user) return removeOnStop ? '/run/podgen/run' : '/var/lib/podgen/run';
+  if (removeOnStop) return path.join(env.XDG_RUNTIME_DIR || path.join(os.tmpdir(), `podgen-${process.getuid?.() ?? 'user'}`), 'podgen', 'run');
+  return path.join(env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share'), 'podgen', 'run');
+}
+
+/**
  * podgen's own definition directories, read by its systemd generator (and `podgen check`). They
  * are not Quadlet's, so podgen's generator and podman's never read the same file; a name both
  * would generate is left to Quadlet (commands/generator.ts). First directory wins per file name.

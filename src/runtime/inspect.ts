@@ -10,7 +10,7 @@ import { formatBytes } from '../values/formatBytes';
 import { run, runAttached } from '../process/run';
 import { listDir, readIfExists } from '../resolve/readIfExists';
 import { type ContainerPaths, containerPaths } from './paths';
-import { cleanup, resolveUser } from './prepare';
+import { resolveUser } from './prepare';
 import { RUNC } from './run';
 
 interface RuncState {
@@ -137,7 +137,11 @@ export async function runtimeInfo(name: string, user: boolean): Promise<Record<s
 
 
 
-export async function runInspectCommand(command: 'exec' | 'top' | 'stats' | 'rm', argv: string[], out: NodeJS.WritableStream): Promise<number> {
+/**
+ * exec, top and stats. resolve turns a NAME argument (a container name, unit or ID prefix; with
+ * --latest, none) into the runtime's name for the container: the caller knows the naming rule.
+ */
+export async function runInspectCommand(command: 'exec' | 'top' | 'stats', argv: string[], out: NodeJS.WritableStream, resolve: (ref: string | undefined) => Promise<string>, latest: boolean): Promise<number> {
   switch (command) {
     case 'exec': {
       // Options come before NAME; everything after NAME is the command.
@@ -147,8 +151,9 @@ export async function runInspectCommand(command: 'exec' | 'top' | 'stats' | 'rm'
         if (['-u', '--user', '-w', '--workdir', '-e', '--env'].includes(a)) opts.push(a, argv.shift() ?? '');
         else opts.push(a);
       }
-      const name = argv.shift();
-      if (!name || argv.length === 0) throw new PodgenError('usage: podgen exec [-t] [-u USER] [-w DIR] [-e NAME=VALUE] NAME COMMAND [ARG...]', { kind: 'usage' });
+      const ref = latest ? undefined : argv.shift();
+      if ((!latest && !ref) || argv.length === 0) throw new PodgenError('usage: podgen exec [-t] [-u USER] [-w DIR] [-e NAME=VALUE] NAME|-l COMMAND [ARG...]', { kind: 'usage' });
+      const name = await resolve(ref);
       const { paths } = await running(name);
       const flags: string[] = [];
       const user = flagValue(opts, ['-u', '--user']);
@@ -168,8 +173,8 @@ export async function runInspectCommand(command: 'exec' | 'top' | 'stats' | 'rm'
       return runAttached([RUNC, '--root', paths.runtimeState, 'exec', ...flags, name, ...argv], { forwardSignals: true });
     }
     case 'top': {
-      const name = argv[0];
-      if (!name) throw new PodgenError('usage: podgen top NAME', { kind: 'usage' });
+      if (!latest && !argv[0]) throw new PodgenError('usage: podgen top NAME|-l', { kind: 'usage' });
+      const name = await resolve(argv[0]);
       const { paths } = await running(name);
       const r = await run([RUNC, '--root', paths.runtimeState, 'ps', name, '-o', 'user,pid,ppid,etime,rss,args']);
       out.write(r.stdout);
@@ -178,7 +183,7 @@ export async function runInspectCommand(command: 'exec' | 'top' | 'stats' | 'rm'
     case 'stats': {
       const json = argv.includes('--json');
       const noStream = argv.includes('--no-stream') || json;
-      const names = argv.filter((a) => !a.startsWith('-'));
+      const names = latest ? [await resolve(undefined)] : await Promise.all(argv.filter((a) => !a.startsWith('-')).map((a) => resolve(a)));
       for (;;) {
         const list = names.length ? names : (await Promise.all(containerNames(asUser()).map(async (n) => ((await state(containerPaths(n, asUser())))?.status === 'running' ? n : undefined)))).filter((n): n is string => !!n);
         const rows = await stats(list, noStream ? 500 : 1000);
@@ -192,19 +197,6 @@ export async function runInspectCommand(command: 'exec' | 'top' | 'stats' | 'rm'
         }
         if (noStream) return 0;
       }
-    }
-    case 'rm': {
-      const force = argv.includes('-f') || argv.includes('--force');
-      const names = argv.filter((a) => !a.startsWith('-'));
-      if (names.length === 0) throw new PodgenError('usage: podgen rm [-f] NAME...', { kind: 'usage' });
-      for (const n of names) {
-        const paths = containerPaths(n, asUser());
-        const s = await state(paths);
-        if (s?.status === 'running' && !force) throw new PodgenError(`container ${n} is running`, { kind: 'usage', hint: 'stop its unit first (podgen stop NAME), or use rm -f' });
-        await cleanup({ name: n, user: asUser(), runtime: RUNC });
-        out.write(`${n}\n`);
-      }
-      return 0;
     }
     default: {
       const never: never = command;

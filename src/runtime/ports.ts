@@ -8,9 +8,18 @@ import { PodgenError } from '../errors';
 import { listDir, readIfExists } from '../resolve/readIfExists';
 import type { PortMapping } from './runArgs';
 
+/** A host port a prepared container or pod publishes (CNI portmap's runtime config, as recorded). */
+export interface PublishedPort {
+  readonly owner: string;
+  readonly hostPort: number;
+  readonly containerPort?: number;
+  readonly protocol: string;
+  readonly hostIP?: string;
+}
+
 /** Published ports recorded in the state of every prepared container and pod under runDir, by owner. */
-export function publishedPorts(runDir: string, except: string): Array<{ readonly owner: string; readonly hostPort: number; readonly protocol: string; readonly hostIP?: string }> {
-  const out: Array<{ owner: string; hostPort: number; protocol: string; hostIP?: string }> = [];
+export function publishedPorts(runDir: string, except: string): PublishedPort[] {
+  const out: PublishedPort[] = [];
   const states = [
     ...listDir(path.join(runDir, 'containers')).map((n) => ({ owner: n, file: path.join(runDir, 'containers', n, 'podgen-state.json') })),
     ...listDir(path.join(runDir, 'pods')).filter((f) => f.endsWith('.json')).map((f) => ({ owner: `pod ${f.slice(0, -5)}`, file: path.join(runDir, 'pods', f) })),
@@ -18,7 +27,8 @@ export function publishedPorts(runDir: string, except: string): Array<{ readonly
   for (const { owner, file } of states) {
     if (owner === except || !fs.existsSync(file)) continue;
     try {
-      const st = JSON.parse(readIfExists(file) ?? '{}') as { nets?: Array<{ result?: { portMappings?: Array<{ hostPort: number; protocol: string; hostIP?: string }> } }>; netResult?: { portMappings?: Array<{ hostPort: number; protocol: string; hostIP?: string }> } };
+      type Maps = { portMappings?: Array<Omit<PublishedPort, 'owner'>> };
+      const st = JSON.parse(readIfExists(file) ?? '{}') as { nets?: Array<{ result?: Maps }>; netResult?: Maps };
       const maps = st.nets?.[0]?.result?.portMappings ?? st.netResult?.portMappings ?? [];
       for (const m of maps) out.push({ owner, ...m });
     } catch {
