@@ -136,8 +136,11 @@ export async function runRuntimeCommand(command: RuntimeCommand, rest: readonly 
     case 'top':
     case 'stats': {
       const inspect = await import('../runtime/inspect');
-      const argv = [...rest];
-      const latest = flag(argv, '-l') || flag(argv, '--latest');
+      // -l/--latest only among the options before NAME: after it, the words are exec's command.
+      const firstWord = rest.findIndex((a) => !a.startsWith('-'));
+      const leading = firstWord === -1 ? [...rest] : rest.slice(0, firstWord);
+      const latest = flag(leading, '-l') || flag(leading, '--latest');
+      const argv = [...leading, ...(firstWord === -1 ? [] : rest.slice(firstWord))];
       const user = process.getuid?.() !== 0;
       return inspect.runInspectCommand(command, argv, out, (ref) => runcName(ref, latest, user), latest);
     }

@@ -73,13 +73,18 @@ function containerOf(unit: string, status: UnitStatus | undefined, user: boolean
   return { container: containerState(status, record, Date.now(), readHealth(unit, user, record)).summary, restartCount: record?.restartCount };
 }
 
-async function report(systemd: SystemdManager, outcomes: readonly JobOutcome[], user: boolean, verb: JobVerb = 'StartUnit'): Promise<UnitReport[]> {
+/**
+ * How each job went, with the unit's state. A start counts once the container has stayed up
+ * SETTLE_MS, unless started: a started job is enough (docker run -d returns once the container
+ * runs, whatever it does next).
+ */
+async function report(systemd: SystemdManager, outcomes: readonly JobOutcome[], user: boolean, verb: JobVerb = 'StartUnit', started = false): Promise<UnitReport[]> {
   const units = outcomes.map((o) => o.unit);
-  const statuses = verb === 'StopUnit' ? await systemd.status(units) : await settle(systemd, units);
+  const statuses = verb === 'StopUnit' || started ? await systemd.status(units) : await settle(systemd, units);
   return Promise.all(
     outcomes.map(async (o, i) => {
       const s = statuses[i];
-      const ok = o.result === 'done' && (verb === 'StopUnit' || s?.activeState === 'active' || s?.activeState === 'reloading');
+      const ok = o.result === 'done' && (verb === 'StopUnit' || started || s?.activeState === 'active' || s?.activeState === 'reloading');
       const job = o.result === 'done' && !ok ? 'failed' : o.result;
       return { unit: o.unit, ok, job, status: s, ...containerOf(o.unit, s, user), journal: ok ? undefined : await journalTail(o.unit, 15, user) };
     }),
@@ -113,7 +118,17 @@ function imagesNeeded(unitDir: string, units: readonly string[]): Map<string, st
 }
 
 export async function up(
-  req: Omit<GenerateRequest, 'output'> & { unitDir: string; force: boolean; systemd: SystemdManager; user: boolean; onJobs?: JobProgress; ensureImage?: EnsureImage; jobTimeoutMs?: number },
+  req: Omit<GenerateRequest, 'output'> & {
+    unitDir: string;
+    force: boolean;
+    systemd: SystemdManager;
+    user: boolean;
+    onJobs?: JobProgress;
+    ensureImage?: EnsureImage;
+    jobTimeoutMs?: number;
+    /** A done start job is success (run -d), rather than a container that stays up SETTLE_MS. */
+    started?: boolean;
+  },
 ): Promise<UpResult> {
   const installed = await install(req);
   const units = installed.units.filter((u) => !u.unit.endsWith('@.service'));
@@ -144,7 +159,7 @@ export async function up(
     ...(restart.length ? await req.systemd.runJobs('RestartUnit', restart, req.jobTimeoutMs ?? JOB_TIMEOUT_MS, onFinished) : []),
   ];
   trace('up: jobs done');
-  const reports = await report(req.systemd, outcomes, req.user);
+  const reports = await report(req.systemd, outcomes, req.user, 'StartUnit', req.started === true);
   trace('up: settled');
   const touched = new Set([...start, ...restart, ...pullFailures.map((f) => f.unit)]);
   const already = units.filter((u) => !touched.has(u.unit));

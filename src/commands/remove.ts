@@ -19,7 +19,8 @@ import { cleanup } from '../runtime/prepare';
 import { removeVolume, volumeUsers } from '../runtime/volumeStore';
 import { containerOfUnit, type KnownContainer, RUN_SECTION } from './containers';
 import { uninstall } from './install';
-import { down, JOB_TIMEOUT_MS } from './lifecycle';
+import { down, JOB_TIMEOUT_MS, jobs } from './lifecycle';
+import { isManaged } from '../restart/update';
 
 export interface RemoveOptions {
   /** Stop a running container first (docker rm -f); for a definition's container: down. */
@@ -67,7 +68,9 @@ export async function removeContainers(targets: readonly KnownContainer[], opts:
     if (c.origin !== 'run') {
       await down([c.unit], unitDir, false, systemd, opts.user, JOB_TIMEOUT_MS);
     } else {
-      await systemd.runJobs('StopUnit', [c.unit], JOB_TIMEOUT_MS);
+      // docker rm -f kills at once: the restart manager's stop with no grace (SIGKILL right after the stop signal).
+      if (isManaged(c.text)) await jobs('StopUnit', [c.unit], systemd, opts.user, [unitDir], { stopGraceSeconds: 0 });
+      else await systemd.runJobs('StopUnit', [c.unit], JOB_TIMEOUT_MS);
       await uninstall([c.unit], unitDir, false, systemd, opts.user);
       // What a stop's cleanup would have left if it never ran (a crash, a kill of the unit's processes).
       await cleanup({ name: c.name, user: opts.user, runtime: undefined });

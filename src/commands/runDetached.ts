@@ -91,7 +91,7 @@ export async function runDetached(req: RunDetachedRequest): Promise<RunDetachedR
   const unitDir = (remove ? runtimeUnitDir(false, req.env) : undefined) ?? defaultUnitDir(false, req.env);
   const unit = `${name}.service`;
   try {
-    const r = await up({ names: [definition], engine: 'podgen', search: defaultSearchEnv(false), ctx: req.ctx, unitDir, force: false, systemd: req.systemd, user: false, ensureImage: req.ensureImage });
+    const r = await up({ names: [definition], engine: 'podgen', search: defaultSearchEnv(false), ctx: req.ctx, unitDir, force: false, systemd: req.systemd, user: false, ensureImage: req.ensureImage, started: true });
     const report = r.units.find((u) => u.unit === unit);
     const failure = failureOf(r.units);
     if (failure && remove) await forget(definition, unit, unitDir, req.systemd);

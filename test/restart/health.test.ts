@@ -125,18 +125,18 @@ describe('health checks with real containers (sandbox)', function () {
     }
   });
 
-  it('podgen run --health-*: checked in the foreground (kill ends the run), and with -d by a transient timer', async function () {
+  it('podgen run --health-*: checked in the foreground (kill ends the run), and with -d by the unit\'s NAME-health.timer', async function () {
     const fg = env.h.inside(['run', '--rm', '--name', 'hcfg', '--network', 'none', '--health-cmd', 'test -e /srv/ok', '--health-interval', '1s', '--health-retries', '1', '--health-on-failure', 'kill', env.h.image, '/bin/sh', '-c', '/bin/busybox touch /srv/ok; sleep 2; /bin/busybox rm /srv/ok; sleep 30']);
     assert.equal(fg.status, 137, fg.stderr);
     const bg = env.h.inside(['run', '-d', '--name', 'hcbg', '--network', 'none', '--health-cmd', 'test -e /srv/.keep', '--health-interval', '1s', env.h.image, '/bin/busybox', 'sleep', '600']);
     assert.equal(bg.status, 0, bg.stderr);
     try {
-      await until(() => /status=healthy/.test(env.h.sb.exec(['cat', '/var/lib/podgen/state/podgen-hcbg.service.health']).stdout), 10_000, 'the -d container healthy');
-      assert.match(env.h.sb.execOk(['systemctl', 'list-timers', '--no-pager']), /podgen-hcbg-health\.timer/);
+      await until(() => /status=healthy/.test(env.h.sb.exec(['cat', '/var/lib/podgen/state/hcbg.service.health']).stdout), 10_000, 'the -d container healthy');
+      assert.match(env.h.sb.execOk(['systemctl', 'list-timers', '--no-pager']), /hcbg-health\.timer/);
     } finally {
-      env.h.sb.exec(['systemctl', 'stop', 'podgen-hcbg.service']);
+      assert.equal(env.h.inside(['rm', '-f', 'hcbg']).status, 0);
     }
-    await until(() => !/podgen-hcbg-health/.test(env.h.sb.execOk(['systemctl', 'list-timers', '--all', '--no-pager'])), 5_000, 'the timer to go with the container');
+    await until(() => !/hcbg-health/.test(env.h.sb.execOk(['systemctl', 'list-timers', '--all', '--no-pager'])), 5_000, 'the timer to go with the container');
   });
 
   it('bad health values: generate says which key, where; podgen run names the flag; nothing is written', function () {

@@ -450,9 +450,9 @@ describe('podgen engine: containers run by runc under systemd (sandbox)', functi
     const pg = (args: string[]) => env.sb.exec(['node', path.join(REPO_ROOT, 'bin/podgen'), ...args], 120_000);
     const started = pg(['run', '-dt', '--name', 'adhoc', '--network', 'none', '--stop-timeout', '1', '-e', 'GREETING=hi', image, '/bin/busybox', 'sleep', '600']);
     assert.equal(started.status, 0, started.stderr);
-    assert.equal(started.stdout.trim(), 'adhoc');
+    assert.match(started.stdout.trim(), /^[0-9a-f]{64}$/, 'the ID, as docker run -d prints it');
     try {
-      assert.equal(show('podgen-adhoc.service', ['ActiveState']).ActiveState, 'active');
+      assert.equal(show('adhoc.service', ['ActiveState']).ActiveState, 'active');
       const ex = pg(['exec', 'adhoc', '/bin/sh', '-c', 'echo $GREETING from $(hostname)']);
       assert.equal(ex.status, 0, ex.stderr);
       assert.equal(ex.stdout, 'hi from adhoc\n');
@@ -470,10 +470,11 @@ describe('podgen engine: containers run by runc under systemd (sandbox)', functi
       assert.match(rm.stderr, /container adhoc is running/);
     } finally {
       const t0 = Date.now();
-      env.sb.exec(['systemctl', 'stop', 'podgen-adhoc.service']);
+      env.sb.exec(['systemctl', 'stop', 'adhoc.service']);
       assert.ok(Date.now() - t0 < 8000, '--stop-timeout 1 bounds the stop of a PID 1 that ignores SIGTERM');
     }
     assert.deepEqual(leftovers('adhoc'), []);
+    assert.equal(pg(['rm', 'adhoc']).status, 0);
     const fg = pg(['run', '--rm', '--network', 'none', image, '/bin/sh', '-c', 'echo in the foreground; exit 3']);
     assert.equal(fg.status, 3, fg.stderr);
     assert.equal(fg.stdout, 'in the foreground\n');

@@ -115,7 +115,7 @@ describe('podgen up / ps / stop / start / down (real containers, sandbox systemd
     assert.equal(web.restartPolicy, 'on-failure:2');
     assert.equal(web.image, 'localhost/podgen-bb:latest');
     assert.ok(web.uptimeSeconds >= 0);
-    assert.match(run(['ps']).stdout, /^web\.service +running +\d+s +\d+ +0 +on-failure:2 +localhost\/podgen-bb:latest/m);
+    assert.match(run(['ps']).stdout, /^systemd-web +definition +running +[\d.]+s +\d+ +0 +on-failure:2 +localhost\/podgen-bb:latest .* web\.service$/m);
     // Run where systemd is PID 1, as root with no bus address set, ps asks systemd over its private
     // socket (as systemctl does), and sees the same.
     const inside = env.sb.exec(['env', 'PODGEN_TRACE=1', process.execPath, PODGEN_BIN, 'ps', '--json']);
@@ -136,7 +136,7 @@ describe('podgen up / ps / stop / start / down (real containers, sandbox systemd
     assert.match(logs.stdout, /Started web\.service/);
     const missing = run(['status', 'nosuch']);
     assert.equal(missing.status, 66);
-    assert.match(missing.stderr, /nosuch\.service is not installed/);
+    assert.match(missing.stderr, /no such container: nosuch/);
   });
 
   it('stop and start wait for their jobs', function () {
