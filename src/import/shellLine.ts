@@ -1,7 +1,7 @@
 // A whole `docker run ...` shell line -> its words, as a POSIX shell reads
 // them: quotes, backslashes, `\`-newline continuations and $VAR expansion.
 // Splitting is shell-quote's; two things it does not do as a shell does are
-// done here (docs/architecture.md, "Dependencies"): a backslash-newline is
+// done here (docs/architecture.md, "Importing run lines"): a backslash-newline is
 // removed before splitting (shell-quote turns it into an empty word, and keeps
 // it inside double quotes), and an unset $VAR is an error rather than "" (a
 // shell would pass the empty string, which is rarely what the line meant).
