@@ -404,8 +404,11 @@ async function runDown(args: { names: string[]; user: boolean; force: boolean; t
 async function runUpdate(args: { names: string[]; user: boolean; restart: string; json: boolean }): Promise<void> {
   const { updateRestart } = await import('../commands/update');
   const { machineContext } = await import('../commands/generate');
+  const { resolveRefs } = await import('../commands/containers');
   const helper = machineContext(args.user).nativeHelper;
-  const changes = await withSystemd(args.user, (systemd) => updateRestart({ policy: args.restart, names: args.names, unitDir: defaultUnitDir(args.user), systemd, user: args.user, helper }), true);
+  // Containers by name, unit or ID prefix, as every container command takes them.
+  const units = resolveRefs(args.user, args.names, false).map((r) => r.unit);
+  const changes = await withSystemd(args.user, (systemd) => updateRestart({ policy: args.restart, names: units, unitDir: defaultUnitDir(args.user), systemd, user: args.user, helper }), true);
   if (args.json) {
     process.stdout.write(`${JSON.stringify(changes, null, 2)}\n`);
     return;

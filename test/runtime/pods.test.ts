@@ -61,6 +61,9 @@ describe('podgen engine: pods and images (sandbox)', function () {
       const pod = ps.find((p) => p.name === 'systemd-app');
       assert.deepEqual(pod?.containers.map((c) => `${c.name}:${c.running}`).sort(), ['side:true', 'web:true']);
       assert.deepEqual(pod?.ports, [`127.0.0.1:${port}->80/tcp`]);
+      // The members are containers like any other: podgen ps lists them as a pod's.
+      const rows = JSON.parse(inside(['ps', '--format', 'json']).stdout) as Array<{ name: string; origin: string; pod?: string }>;
+      assert.deepEqual(rows.filter((r) => r.pod === 'app.pod').map((r) => `${r.name}:${r.origin}`).sort(), ['side:pod', 'web:pod']);
       // A container of its own cannot publish the pod's port again.
       write('clash.container', `[Container]\nImage=${image}\nPublishPort=127.0.0.1:${port}:80\nExec=/bin/busybox sleep 600\n`);
       const clash = run(['up', 'clash']);
