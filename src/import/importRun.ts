@@ -11,6 +11,7 @@ import { PodgenError } from '../errors';
 import { parseRestartPolicy } from '../restart/policy';
 import { parseSecurityOpt } from '../values/securityOpt';
 import { formatReference, parseReference } from '../image/reference';
+import { type FlagKind, scanFlags } from '../parse/argv';
 import { runFlag, type FlagSpec, type Special } from './runFlagTable';
 import { splitShellLine } from './shellLine';
 
@@ -77,26 +78,16 @@ function absolute(p: string, cwd: string): string {
   return p.startsWith('./') || p.startsWith('../') || p === '.' || p === '..' ? path.resolve(cwd, p) : p;
 }
 
-/** The flags before the image, as [name, value] (clusters such as -dt split); no checks (importRun makes them). */
+const kindOf = (name: string): FlagKind | undefined => {
+  const spec = runFlag(name);
+  return spec === undefined ? undefined : spec.takesValue ? 'value' : 'bool';
+};
+
+/** The flags before the image, as [name, value]; unknown flags count as booleans here (importRun refuses them). */
 export function leadingFlags(argv: readonly string[]): Array<readonly [string, string | undefined]> {
-  const out: Array<readonly [string, string | undefined]> = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    if (a === '--' || !a.startsWith('-') || a === '-') break;
-    if (a.startsWith('--')) {
-      const eq = a.indexOf('=');
-      if (eq > 0) out.push([a.slice(0, eq), a.slice(eq + 1)]);
-      else out.push([a, runFlag(a)?.takesValue ? argv[++i] : undefined]);
-      continue;
-    }
-    const first = a.slice(0, 2);
-    if (runFlag(first)?.takesValue) {
-      out.push([first, a.length > 2 ? a.slice(2) : argv[++i]]);
-      continue;
-    }
-    for (const c of a.slice(1)) out.push([`-${c}`, undefined]);
-  }
-  return out;
+  const lenient = (name: string): FlagKind => kindOf(name) ?? 'bool';
+  const stop = (name: string): Error => usage(`${name} needs a value`, `${name} VALUE`);
+  return scanFlags(argv, lenient, { unknown: stop, needsValue: stop }).flags.map((f) => [f.name, f.value] as const);
 }
 
 /** Whether the run flags ask for -d. */
@@ -127,7 +118,6 @@ export function importRun(flagsAndImage: readonly string[], opts: ImportOptions)
   let remove = false;
   const anonymousVolumes: string[] = [];
   const argv = [...flagsAndImage];
-  let i = 0;
 
   const assign = (flag: string, k: string, value: string): void => {
     const spec = CONTAINER_KEY_INDEX.get(k);
@@ -283,46 +273,17 @@ export function importRun(flagsAndImage: readonly string[], opts: ImportOptions)
     }
   };
 
-  for (; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (arg === '--') {
-      i++;
-      break;
-    }
-    if (!arg.startsWith('-') || arg === '-') break;
-    const eq = arg.indexOf('=');
-    if (arg.startsWith('--')) {
-      const name = eq > 0 ? arg.slice(0, eq) : arg;
-      const spec = runFlag(name);
-      if (!spec) throw usage(`unknown flag ${name}`, 'docker run --help and podman run --help list the flags; podgen import run --help says what becomes of them');
-      let value = eq > 0 ? arg.slice(eq + 1) : undefined;
-      if (spec.takesValue && value === undefined) {
-        if (i + 1 >= argv.length) throw usage(`${name} needs a value`, `${name} VALUE`);
-        value = argv[++i] as string;
-      }
-      if (!spec.takesValue && value !== undefined && value !== 'true' && value !== 'false') throw usage(`${arg}: expected true or false`, `${name} or ${name}=false`);
-      apply(spec, name, value);
-      continue;
-    }
-    // -dt, -p80:80, -eA=B: clustered booleans, or a short flag with its value attached.
-    const first = runFlag(arg.slice(0, 2));
-    if (!first) throw usage(`unknown flag ${arg.slice(0, 2)}${arg.length > 2 ? ` in ${arg}` : ''}`, 'docker run --help lists the flags');
-    if (first.takesValue) {
-      let value = arg.length > 2 ? arg.slice(2) : undefined;
-      if (value === undefined) {
-        if (i + 1 >= argv.length) throw usage(`${arg} needs a value`, `${arg} VALUE`);
-        value = argv[++i] as string;
-      }
-      apply(first, arg.slice(0, 2), value);
-      continue;
-    }
-    for (const c of arg.slice(1)) {
-      const spec = runFlag(`-${c}`);
-      if (!spec) throw usage(`unknown flag -${c} in ${arg}`, 'docker run --help lists the flags');
-      if (spec.takesValue) throw usage(`-${c} in ${arg} needs a value`, `give it separately: -${c} VALUE`);
-      apply(spec, `-${c}`, undefined);
-    }
+  const { flags, operand } = scanFlags(argv, kindOf, {
+    unknown: (name, word) => usage(`unknown flag ${name}${word !== name && !word.startsWith(`${name}=`) ? ` in ${word}` : ''}`, 'docker run --help and podman run --help list the flags; podgen import run --help says what becomes of them'),
+    needsValue: (name) => usage(`${name} needs a value`, `${name} VALUE`),
+    inCluster: (name, word) => usage(`${name} in ${word} needs a value`, `give it separately: ${name} VALUE`),
+  });
+  for (const { name, value } of flags) {
+    const spec = runFlag(name) as FlagSpec;
+    if (!spec.takesValue && value !== undefined && value !== 'true' && value !== 'false') throw usage(`${name}=${value}: expected true or false`, `${name} or ${name}=false`);
+    apply(spec, name, value);
   }
+  const i = operand;
   const given = argv[i];
   if (given === undefined || given === '') throw usage('no image given', 'docker run [FLAGS] IMAGE [COMMAND [ARG...]]');
   const command = argv.slice(i + 1);

@@ -5,6 +5,7 @@
 
 import { appendAll } from '../arrays';
 import { PodgenError } from '../errors';
+import { type FlagKind, scanFlags } from '../parse/argv';
 import { parseCapability } from '../values/capability';
 import { parseCpus } from '../values/cpus';
 import type { Parsed } from '../values/parsed';
@@ -175,47 +176,20 @@ export function parseRunArgs(argv: readonly string[]): RunArgs {
     restart: undefined, pull: undefined, health: undefined,
   };
   const health: Record<string, string> = {};
-  let i = 0;
-  for (; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (arg === '--') {
-      i++;
-      break;
-    }
-    if (!arg.startsWith('-') || arg === '-') break;
-    let flag = arg;
-    let value: string | undefined;
-    const eq = arg.indexOf('=');
-    if (arg.startsWith('--') && eq > 0) {
-      flag = arg.slice(0, eq);
-      value = arg.slice(eq + 1);
-    } else if (!arg.startsWith('--') && arg.length > 2) {
-      // -dt, -it, -p80:80, -eFOO=bar: clustered booleans, or a short flag with its value attached.
-      const first = `-${arg[1]}`;
-      if (VALUE_FLAGS.has(first)) {
-        flag = first;
-        value = arg.slice(2);
-      } else {
-        const cluster = [...arg.slice(1)].map((c) => `-${c}`);
-        const bad = cluster.find((c) => !BOOL_FLAGS.has(c));
-        if (bad) throw usage(`unknown flag ${bad} in ${arg}`);
-        for (const c of cluster) setBool(a, c, true);
-        continue;
-      }
-    }
+  const kindOf = (name: string): FlagKind | undefined => (BOOL_FLAGS.has(name) ? 'bool' : VALUE_FLAGS.has(name) || REFUSED[name] ? 'value' : undefined);
+  const { flags, operand: i } = scanFlags(argv, kindOf, {
+    unknown: (name, word) => usage(`unknown flag ${name}${word !== name && !word.startsWith(`${name}=`) ? ` in ${word}` : ''}`),
+    needsValue: (name) => usage(`${name} needs a value`),
+  });
+  for (const { name: flag, value } of flags) {
     if (REFUSED[flag]) throw usage(`${flag} is not supported by podgen's runtime`, REFUSED[flag]);
     if (BOOL_FLAGS.has(flag)) {
       if (value !== undefined && value !== 'true' && value !== 'false') throw usage(`${flag}=${value}: expected true or false`);
       setBool(a, flag, value !== 'false');
       continue;
     }
-    if (!VALUE_FLAGS.has(flag)) throw usage(`unknown flag ${flag}`);
-    if (value === undefined) {
-      if (i + 1 >= argv.length) throw usage(`${flag} needs a value`);
-      value = argv[++i] as string;
-    }
-    if (flag.startsWith('--health-')) health[flag.slice('--health-'.length)] = value;
-    else setValue(a, flag, value);
+    if (flag.startsWith('--health-')) health[flag.slice('--health-'.length)] = value as string;
+    else setValue(a, flag, value as string);
   }
   const parsedHealth = parseHealth(health as HealthOptions);
   if (!parsedHealth.ok) throw usage(`--health-${parsedHealth.option}: ${parsedHealth.message}`);
