@@ -22,6 +22,8 @@ export interface Diagnostic {
   readonly severity: Severity;
   readonly file: string;
   readonly line?: number;
+  /** 1-based, where the position is finer than a line (YAML files). */
+  readonly column?: number;
   readonly section?: string;
   readonly key?: string;
   readonly message: string;
@@ -94,7 +96,7 @@ export function clipText(text: string, max = MAX_MESSAGE_CHARS): string {
 
 /** "file:line: message" — the form editors and CI logs can jump to. */
 export function formatDiagnostic(d: Diagnostic): string {
-  const where = d.line !== undefined ? `${d.file}:${d.line}` : d.file;
+  const where = d.line !== undefined ? `${d.file}:${d.line}${d.column !== undefined ? `:${d.column}` : ''}` : d.file;
   const prefix = d.severity === 'warning' ? 'warning: ' : '';
   const hint = d.hint ? `\n  hint: ${clipText(d.hint)}` : '';
   return `${where}: ${prefix}${clipText(d.message)}${hint}`;

@@ -141,7 +141,7 @@ const ps = (y: Argv): Argv =>
     .option('all', { alias: 'a', type: 'boolean', default: false, describe: 'also containers that are not running' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'names only, one per line' })
     .option('latest', LATEST_OPTION)
-    .option('filter', { alias: 'f', type: 'string', array: true, default: [] as string[], describe: 'name=TEXT, status=created|running|restarting|exited, label=KEY[=VALUE], origin=definition|run|pod, id=PREFIX, unit=UNIT (one key given twice: either; different keys: all)' })
+    .option('filter', { alias: 'f', type: 'string', array: true, default: [] as string[], describe: 'name=TEXT, status=created|running|restarting|exited, label=KEY[=VALUE], origin=definition|run|pod|compose, id=PREFIX, unit=UNIT (one key given twice: either; different keys: all)' })
     .option('format', { type: 'string', describe: 'json, or a template: "{{.Names}}\\t{{.Status}}" ("table ..." adds a header); fields: Names ID Image Command CreatedAt Status State Ports Labels Pod Unit Origin Policy Restarts Pid ExitCode' })
     .option('user', USER_OPTION)
     .option('json', { type: 'boolean', default: false, describe: 'print as JSON (same as --format json)' })

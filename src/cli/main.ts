@@ -16,12 +16,13 @@ import { defaultSearchEnv, defaultUnitDir, quadletDirs } from '../resolve/search
 import { PODGEN_VERSION } from '../version';
 import { ensureImage, EXIT_CODES, printReports, printTable, TIMEOUT_OPTION, timeoutMs, USER_OPTION, withSystemd } from './shared';
 import { containerCommands } from './containerCli';
+import { type ImportComposeArgs, runImportCompose } from './composeCli';
 
 type Format = 'unit' | 'json';
 
 // Options several commands share, defined once.
 const ENGINE_OPTION = { alias: 'e', choices: ENGINES, default: 'podgen' as Engine, describe: 'what ExecStart runs: podgen (runc/crun, no daemon) or podman (as Quadlet writes it)' };
-const FILE_OPTION = { alias: 'f', type: 'string' as const, describe: 'also every definition in this directory: containers, networks, volumes, pods, images (systemd orders them by their Requires=/After=, and stops them in reverse)' };
+const FILE_OPTION = { alias: 'f', type: 'string' as const, describe: 'also every definition in this directory (containers, networks, volumes, pods, images: systemd orders them by their Requires=/After=, and stops them in reverse), or a compose file (imported into /var/lib/podgen/compose/PROJECT)' };
 const NAMES_OR_FILE = (a: { names?: unknown; file?: unknown }): true | string => ((Array.isArray(a.names) && a.names.length > 0) || a.file ? true : 'name at least one definition, or a directory with -f');
 const JSON_OPTION = { type: 'boolean' as const, default: false, describe: 'print the result as JSON' };
 const REPLACE_OPTION = { type: 'boolean' as const, default: false, describe: 'replace (or remove) a unit of the same name that podgen did not write' };
@@ -319,10 +320,11 @@ interface InstallArgs {
 async function runInstall(args: InstallArgs): Promise<void> {
   const { install } = await import('../commands/install');
   const { machineContext } = await import('../commands/generate');
+  const names = await namesWithDir(args);
   const r = await withSystemd(
     args.user,
     (systemd) =>
-      install({ names: namesWithDir(args), engine: args.engine, search: defaultSearchEnv(args.user), ctx: machineContext(args.user), unitDir: defaultUnitDir(args.user), force: args.force, systemd }),
+      install({ names, engine: args.engine, search: defaultSearchEnv(args.user), ctx: machineContext(args.user), unitDir: defaultUnitDir(args.user), force: args.force, systemd }),
     true,
   );
   if (args.user) await warnIfNotLingering();
@@ -342,9 +344,11 @@ async function runUninstall(args: { names: string[]; user: boolean; force: boole
   for (const u of r.missing) process.stdout.write(`${u}: not installed\n`);
 }
 
-/** NAME arguments plus every definition of -f DIR (containers, networks, volumes, pods, images, ...). */
-function namesWithDir(args: InstallArgs): string[] {
+/** NAME arguments plus every definition of -f DIR (containers, networks, volumes, pods, images, ...), or of -f compose.yaml once imported. */
+async function namesWithDir(args: InstallArgs, dryRun = false): Promise<string[]> {
   if (!args.file) return args.names;
+  const { isComposeFile, composeDefinitions } = await import('./composeCli');
+  if (isComposeFile(args.file)) return [...args.names, ...(await composeDefinitions({ file: args.file, engine: args.engine, user: args.user, dryRun }))];
   let files: string[];
   try {
     files = fs.readdirSync(args.file).filter((f) => definitionKind(f) !== undefined).sort();
@@ -359,9 +363,10 @@ async function runUp(args: InstallArgs): Promise<void> {
   const { up, failureOf, planUp } = await import('../commands/lifecycle');
   const { machineContext } = await import('../commands/generate');
   const jobTimeoutMs = timeoutMs(args.timeout);
+  const names = await namesWithDir(args, args['dry-run'] === true);
   if (args['dry-run']) {
     const plan = await withSystemd(args.user, (systemd) =>
-      planUp({ names: namesWithDir(args), engine: args.engine, search: defaultSearchEnv(args.user), ctx: machineContext(args.user), unitDir: defaultUnitDir(args.user), systemd }),
+      planUp({ names, engine: args.engine, search: defaultSearchEnv(args.user), ctx: machineContext(args.user), unitDir: defaultUnitDir(args.user), systemd }),
     );
     if (args.json) process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
     else {
@@ -379,7 +384,7 @@ async function runUp(args: InstallArgs): Promise<void> {
       // A live count on a terminal; logs and scripts get the per-unit lines (or --json) at the end.
       const { ttyJobProgress } = await import('./progress');
       const onJobs = process.stderr.isTTY && !args.json ? (n: number) => (n > 0 ? ttyJobProgress(process.stderr, n) : undefined) : undefined;
-      return up({ names: namesWithDir(args), engine: args.engine, search: defaultSearchEnv(args.user), ctx: machineContext(args.user), unitDir: defaultUnitDir(args.user), force: args.force, systemd, user: args.user, onJobs, ensureImage: (image) => ensureImage(image, args.user, args.json), jobTimeoutMs });
+      return up({ names, engine: args.engine, search: defaultSearchEnv(args.user), ctx: machineContext(args.user), unitDir: defaultUnitDir(args.user), force: args.force, systemd, user: args.user, onJobs, ensureImage: (image) => ensureImage(image, args.user, args.json), jobTimeoutMs });
     },
     true,
   );
@@ -394,11 +399,24 @@ async function runUp(args: InstallArgs): Promise<void> {
   if (failure) throw failure;
 }
 
-async function runDown(args: { names: string[]; user: boolean; force: boolean; timeout?: number }): Promise<void> {
+async function runDown(args: { names: string[]; file?: string; user: boolean; force: boolean; timeout?: number }): Promise<void> {
   const { down } = await import('../commands/lifecycle');
   const ms = timeoutMs(args.timeout);
-  const reports = await withSystemd(args.user, (systemd) => down(args.names, defaultUnitDir(args.user), args.force, systemd, args.user, ms), true);
+  let names = args.names;
+  let composeDir: string | undefined;
+  if (args.file) {
+    const { isComposeFile, composeUnits } = await import('./composeCli');
+    if (isComposeFile(args.file)) {
+      const c = await composeUnits(args.file, args.user);
+      names = [...names, ...c.names];
+      composeDir = c.dir;
+    } else names = [...names, ...fs.readdirSync(args.file).filter((f) => definitionKind(f) !== undefined).map((f) => path.join(args.file as string, f))];
+  }
+  if (names.length === 0) throw new PodgenError('name the units to take down, or a directory or compose file with -f', { kind: 'usage' });
+  // Containers before what they use (networks, volumes, pods): systemd stops them in one batch.
+  const reports = await withSystemd(args.user, (systemd) => down(names, defaultUnitDir(args.user), args.force, systemd, args.user, ms), true);
   for (const r of reports) process.stdout.write(`${r.unit}: stopped, disabled and removed\n`);
+  if (composeDir) fs.rmSync(composeDir, { recursive: true, force: true });
 }
 
 async function runUpdate(args: { names: string[]; user: boolean; restart: string; json: boolean }): Promise<void> {
@@ -696,12 +714,13 @@ export async function main(argv: string[]): Promise<void> {
           .epilog(EXIT_CODES),
       (args) => runUp(args),
     )
-    .command<{ names: string[]; user: boolean; force: boolean; timeout?: number }>(
-      'down <names..>',
+    .command<{ names: string[]; file?: string; user: boolean; force: boolean; timeout?: number }>(
+      'down [names..]',
       'stop, disable and remove containers\' units (images and volumes are kept)',
       (y) =>
         y
-          .positional('names', { describe: 'unit or definition names', type: 'string', array: true })
+          .positional('names', { describe: 'unit or definition names', type: 'string', array: true, default: [] as string[] })
+          .option('file', { alias: 'f', type: 'string', describe: 'every definition of this directory, or of this compose file\'s project (its imported definitions are removed too)' })
           .options({ user: USER_OPTION, force: REPLACE_OPTION, timeout: TIMEOUT_OPTION })
           .epilog(EXIT_CODES),
       (args) => runDown(args),
@@ -730,7 +749,26 @@ export async function main(argv: string[]): Promise<void> {
       (args) => runLinger(args),
     )
     // Dispatched by entry.ts before yargs (they take docker run flags verbatim); listed here for --help.
-    .command('import run [command..]', 'a docker/podman run command (one quoted line, or after --) as a .container definition: podgen import run --help', () => undefined, () => undefined)
+    .command('import', 'what you have, as definitions: docker/podman run lines and compose files', (y) =>
+      y
+        .command('run [command..]', 'a docker/podman run command (one quoted line, or after --) as a .container definition: podgen import run --help', () => undefined, () => undefined)
+        .command<ImportComposeArgs>(
+          'compose',
+          'a compose file as definitions: a .container per service, a .network and .volume per network and volume, validated against the Compose Specification\'s schema; nothing is written when a field cannot be honoured, unless --skip-unsupported',
+          (yy) =>
+            yy
+              .option('file', { alias: 'f', type: 'string', describe: 'the compose file (default: compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml here)' })
+              .option('project', { alias: 'p', type: 'string', describe: 'the project name (default: COMPOSE_PROJECT_NAME, the file\'s name:, else its directory\'s name); it prefixes every definition' })
+              .option('output', { alias: 'o', type: 'string', demandOption: true, describe: 'the directory to write the definitions to' })
+              .option('profile', { type: 'string', array: true, default: [] as string[], describe: 'enable services of this profile (default: COMPOSE_PROFILES)' })
+              .option('skip-unsupported', { type: 'boolean', default: false, describe: 'write the definitions without the fields podgen cannot honour (each is still reported)' })
+              .options({ engine: ENGINE_OPTION, force: { type: 'boolean', default: false, describe: 'replace definitions of the same names in --output' } })
+              .example('$0 import compose -f docker-compose.yml -o /etc/containers/systemd', 'then: podgen up -f /etc/containers/systemd')
+              .epilog(EXIT_CODES),
+          (args) => runImportCompose(args),
+        )
+        .demandCommand(1, 'import run or import compose'),
+    )
     .command('run [flags..]', 'run a container through runc, no daemon: docker run flags (podgen run --help); -d makes it a transient unit', () => undefined, () => undefined)
     .command('exec <name> <command..>', 'run a command in a running container (runc exec)', () => undefined, () => undefined)
     .command('top <name>', "a container's processes", () => undefined, () => undefined)

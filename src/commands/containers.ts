@@ -1,8 +1,8 @@
 // One notion of "a container podgen runs", whatever started it: a
 // definition's unit (install/up, the generator), `podgen run -d`, a pod's
 // member. All of them are units podgen wrote, so the unit files are the list;
-// their [X-Podgen] section (run -d) adds an ID, a creation time and the
-// command line. One naming rule: a container NAME is its unit's ContainerName
+// their [X-Podgen] section (run -d, compose imports) adds the origin, and for
+// run -d an ID, a creation time and the command line. One naming rule: a container NAME is its unit's ContainerName
 // (podgen engine default: the unit name without .service; podman engine:
 // systemd-NAME), and every command takes the container name, the unit name or
 // a unique prefix of the ID.
@@ -17,7 +17,7 @@ import { containerUnitDirs } from '../resolve/searchPaths';
 import { GENERATED_MARK, serviceUnitName } from '../resolve/unitName';
 
 /** Where a container came from (ps's ORIGIN, --filter origin=). */
-export type Origin = 'definition' | 'run' | 'pod';
+export type Origin = 'definition' | 'run' | 'pod' | 'compose';
 
 export interface KnownContainer {
   readonly name: string;
@@ -77,13 +77,13 @@ export function containerOfUnit(unitDir: string, unit: string, text: string | un
   const stem = unit.slice(0, -'.service'.length);
   const name = lookup(parsed, 'X-Container', 'ContainerName') ?? (engine === 'podman' ? `systemd-${stem}` : stem);
   const pod = lookup(parsed, 'X-Container', 'Pod');
-  const fromRun = lookup(parsed, RUN_SECTION, 'Origin') === 'run';
+  const origin = lookup(parsed, RUN_SECTION, 'Origin');
   const created = Date.parse(lookup(parsed, RUN_SECTION, 'Created') ?? '');
   return {
     name,
     unit,
     unitFile: file,
-    origin: fromRun ? 'run' : pod ? 'pod' : 'definition',
+    origin: origin === 'run' || origin === 'compose' ? origin : pod ? 'pod' : 'definition',
     id: lookup(parsed, RUN_SECTION, 'ID'),
     createdMs: Number.isFinite(created) ? created : mtimeMs(file),
     image: lookup(parsed, 'X-Container', 'Image') ?? lookup(parsed, 'X-Container', 'Rootfs') ?? '',

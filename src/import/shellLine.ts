@@ -62,3 +62,17 @@ export function splitShellLine(line: string, env: NodeJS.ProcessEnv = process.en
     throw usage(`the line has a shell operator "${'op' in t ? t.op : '?'}": only one command can be imported`, 'give one docker run or podman run command, without pipes, redirections, ; or &&');
   });
 }
+
+/**
+ * A command given as one string in a compose file (command:, entrypoint:, healthcheck test):
+ * split into words as a shell would, with no expansion ($ is literal: compose interpolated the
+ * file already, and $$ became $).
+ */
+export function splitCommandString(s: string): string[] {
+  const tokens = parse(joinContinuations(s), (name: string) => `$${name}`);
+  return tokens.map((t) => {
+    if (typeof t === 'string') return t;
+    if ('op' in t && t.op === 'glob') return t.pattern;
+    throw usage(`"${s}" has a shell operator; give the command as a list, or as ["sh", "-c", "..."]`, 'e.g. command: ["sh", "-c", "a && b"]');
+  });
+}

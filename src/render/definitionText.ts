@@ -71,3 +71,15 @@ export function renderDefinition(d: DefinitionText): string {
   ];
   return compiled({ comments: d.comments.map(comment), sections }).replace(/^\n/, '');
 }
+
+/** A .network or .volume definition: its section's entries (plain values, protected from systemd's expansion). */
+export function renderResourceDefinition(section: 'Network' | 'Volume', d: Omit<DefinitionText, 'container'> & { readonly entries: ReadonlyArray<readonly [string, string]> }): string {
+  compiled ??= Handlebars.compile(fs.readFileSync(path.join(TEMPLATES_DIR, 'definition.hbs'), 'utf8'), { noEscape: true, strict: true });
+  const plain = (entries: ReadonlyArray<readonly [string, string]>): Array<{ key: string; value: string }> => entries.map(([key, v]) => ({ key, value: singleLineValue(v) }));
+  const sections = [
+    ...(d.unit.length ? [{ name: 'Unit', entries: plain(d.unit) }] : []),
+    { name: section, entries: d.entries.map(([key, v]) => ({ key, value: literal(singleLineValue(v)) })) },
+    ...(d.extra?.length ? [{ name: 'X-Podgen', entries: plain(d.extra) }] : []),
+  ];
+  return compiled({ comments: d.comments.map(comment), sections }).replace(/^\n/, '');
+}

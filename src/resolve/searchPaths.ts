@@ -75,6 +75,13 @@ export function runDefinitionDir(user: boolean, removeOnStop: boolean, env: Node
   return path.join(env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share'), 'podgen', 'run');
 }
 
+/** Where `podgen up -f compose.yaml` keeps the definitions it imported, one directory per project. */
+export function composeProjectDir(user: boolean, project: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (env.PODGEN_COMPOSE_DIR) return path.join(env.PODGEN_COMPOSE_DIR, project);
+  if (!user) return path.join('/var/lib/podgen/compose', project);
+  return path.join(env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share'), 'podgen', 'compose', project);
+}
+
 /**
  * podgen's own definition directories, read by its systemd generator (and `podgen check`). They
  * are not Quadlet's, so podgen's generator and podman's never read the same file; a name both
