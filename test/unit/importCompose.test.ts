@@ -179,7 +179,7 @@ describe('podgen import compose', function () {
     assert.deepEqual(cyc, ['compose.yaml:4:5: depends_on forms a cycle: a -> b -> c -> a']);
     assert.deepEqual(where(refused('services:\n  a:\n    image: x\n    depends_on:\n      b: {condition: service_healthy}\n  b:\n    image: y\n')), ['compose.yaml:5:7: service "a" waits for "b" to be healthy, but "b" has no healthcheck']);
     assert.deepEqual(where(refused('services:\n  web:\n    image: nginx\n    volumes: ["data:/x"]\n')), ['compose.yaml:4:15: volume "data" is not declared under the top-level volumes:']);
-    assert.deepEqual(where(refused('services:\n  web:\n    image: nginx\n    networks: [nope]\n')), ['compose.yaml:4:5: service "web" is on network "nope", which the file does not declare under networks:']);
+    assert.deepEqual(where(refused('services:\n  web:\n    image: nginx\n    networks: [nope]\n')), ['compose.yaml:4:15: service "web" is on network "nope", which the file does not declare under networks:']);
   });
 
   it('fields podgen cannot honour are reported with file:line:column and the service; --skip-unsupported writes the rest, saying what it left out', function () {
