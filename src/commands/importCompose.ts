@@ -3,7 +3,6 @@
 // together before any is written; written all at once or not at all.
 
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse as parseDotEnv } from 'dotenv';
 import type { Engine } from '../decode/decodeContainer';
@@ -14,8 +13,7 @@ import { loadCompose } from '../import/composeFile';
 import { composeToDefinitions, projectName } from '../import/composeProject';
 import type { PlanContext } from '../plan/context';
 import { renderDefinition, renderResourceDefinition } from '../render/definitionText';
-import { defaultSearchEnv } from '../resolve/searchPaths';
-import { generate } from './generate';
+import { checkDefinitionsGenerate } from './checkDefinitions';
 
 /** The file names docker compose looks for, in its order. */
 export const COMPOSE_FILE_NAMES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
@@ -76,25 +74,8 @@ export function importCompose(req: ImportComposeRequest): ImportComposeResult {
   } catch (e) {
     throw new PodgenError(`cannot write the definitions: ${(e as Error).message}`, { kind: 'usage', hint: `change that value in ${file}` });
   }
-  checkGenerates(files, req);
+  checkDefinitionsGenerate(files, req.engine, req.ctx, 'the imported definitions');
   return { file, project, files, warnings: imported.diagnostics.filter((d) => d.severity === 'warning'), inactive: imported.inactive };
-}
-
-/** Generate every definition together (references resolve among them): what generate refuses is an import error. */
-function checkGenerates(files: ReadonlyArray<{ fileName: string; text: string }>, req: ImportComposeRequest): void {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'podgen-compose-'));
-  try {
-    for (const f of files) fs.writeFileSync(path.join(dir, f.fileName), f.text);
-    generate({ names: files.map((f) => path.join(dir, f.fileName)), engine: req.engine, output: undefined, search: { ...defaultSearchEnv(false), cwd: dir }, ctx: req.ctx });
-  } catch (e) {
-    if (e instanceof PodgenError) {
-      const diagnostics = e.data.diagnostics?.map((d) => ({ ...d, file: d.file.split(dir + path.sep).join('') }));
-      throw new PodgenError(`the imported definitions do not generate: ${e.message.split(dir + path.sep).join('')}`, { ...e.data, ...(diagnostics ? { diagnostics } : {}) });
-    }
-    throw e;
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 /**

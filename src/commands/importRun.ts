@@ -3,7 +3,6 @@
 // its containers' definitions the same way (commands/runDetached.ts).
 
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Engine } from '../decode/decodeContainer';
 import { PodgenError } from '../errors';
@@ -11,9 +10,8 @@ import { writeAtomic } from '../files';
 import { importRun, type ImportedRun, runWords } from '../import/importRun';
 import type { PlanContext } from '../plan/context';
 import { renderDefinition } from '../render/definitionText';
-import { defaultSearchEnv } from '../resolve/searchPaths';
 import { DEFINITION_EXT } from '../resolve/unitName';
-import { generate } from './generate';
+import { checkDefinitionsGenerate } from './checkDefinitions';
 import { configuredShortNameRegistry } from '../image/pull';
 
 export interface ImportRunRequest {
@@ -63,26 +61,8 @@ export function importRunLine(req: ImportRunRequest, extra?: DefinitionExtras): 
     throw new PodgenError(`cannot write the definition: ${(e as Error).message}`, { kind: 'usage', hint: 'change that value in the run command' });
   }
   const fileName = `${name}${DEFINITION_EXT}`;
-  checkGenerates(fileName, text, req);
+  checkDefinitionsGenerate([{ fileName, text }], req.engine, req.ctx, 'the imported definition');
   return { imported, fileName, text };
-}
-
-/** Generate the text as a definition of its own (no references beside it): what generate refuses is an import error. */
-function checkGenerates(fileName: string, text: string, req: ImportRunRequest): void {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'podgen-import-'));
-  try {
-    fs.writeFileSync(path.join(dir, fileName), text);
-    generate({ names: [path.join(dir, fileName)], engine: req.engine, output: undefined, search: defaultSearchEnv(false), ctx: req.ctx });
-  } catch (e) {
-    if (e instanceof PodgenError) {
-      // Said of the definition as it would be named, not of the scratch copy.
-      const diagnostics = e.data.diagnostics?.map((d) => ({ ...d, file: d.file.split(dir + path.sep).join('') }));
-      throw new PodgenError(`the imported definition does not generate: ${e.message.split(dir + path.sep).join('')}`, { ...e.data, ...(diagnostics ? { diagnostics } : {}), hint: e.data.hint ?? 'change the run command' });
-    }
-    throw e;
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 /** Write the definition into DIR (refusing to replace another file unless force). */
