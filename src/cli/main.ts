@@ -434,6 +434,24 @@ async function runUpdate(args: { names: string[]; user: boolean; restart: string
   for (const c of changes) process.stdout.write(`${c.unit}: restart policy ${c.after} (was ${c.before})${c.enabledBy ? `; now wanted by ${c.enabledBy}, so it comes back at boot` : ''}\n`);
 }
 
+async function runExportQuadlet(args: { names: string[]; output?: string; user: boolean; force: boolean }): Promise<void> {
+  const { exportQuadletFiles } = await import('../commands/exportQuadlet');
+  const files = exportQuadletFiles(args.names, defaultSearchEnv(args.user));
+  for (const f of files) for (const w of f.warnings) process.stderr.write(`podgen: warning: ${w}\n`);
+  if (args.output === undefined) {
+    files.forEach((f, i) => process.stdout.write(`${i > 0 ? '\n' : ''}${files.length > 1 ? `---${f.fileName}---\n` : ''}${f.text}`));
+    return;
+  }
+  const taken = files.map((f) => path.join(args.output as string, f.fileName)).filter((f) => fs.existsSync(f));
+  if (taken.length && !args.force) throw new PodgenError(`${taken.join(', ')} exists`, { kind: 'usage', hint: 'use --force to replace, or another --output' });
+  fs.mkdirSync(args.output, { recursive: true });
+  const { writeAtomic } = await import('../files');
+  for (const f of files) {
+    writeAtomic(path.join(args.output, f.fileName), f.text);
+    process.stderr.write(`wrote ${path.join(args.output, f.fileName)}\n`);
+  }
+}
+
 /** The uid of USER (a name, resolved through NSS, or a number); the caller's own uid without one. */
 async function uidOf(user: string | undefined): Promise<{ uid: number; name: string }> {
   if (user === undefined) return { uid: process.getuid?.() ?? 0, name: (await import('node:os')).userInfo().username };
@@ -749,6 +767,23 @@ export async function main(argv: string[]): Promise<void> {
       (args) => runLinger(args),
     )
     // Dispatched by entry.ts before yargs (they take docker run flags verbatim); listed here for --help.
+    .command('export', 'definitions for other hosts: Quadlet files for podman 4.4+', (y) =>
+      y
+        .command<{ names: string[]; output?: string; user: boolean; force: boolean }>(
+          'quadlet <names..>',
+          'containers (by container or unit name, or definition name or path) as .container files podman 4.4+ reads, with the .network/.volume files they use; podgen-only and newer keys are translated or dropped, with a warning each',
+          (yy) =>
+            yy
+              .positional('names', { type: 'string', array: true, describe: 'containers or definitions' })
+              .option('output', { alias: 'o', type: 'string', describe: 'write the files into DIR (default: print them)' })
+              .option('force', { type: 'boolean', default: false, describe: 'replace files of the same names in DIR' })
+              .options({ user: USER_OPTION })
+              .example('$0 export quadlet web --output /tmp/for-podman-host', 'then copy to /etc/containers/systemd there')
+              .epilog(EXIT_CODES),
+          (args) => runExportQuadlet(args),
+        )
+        .demandCommand(1, 'export quadlet'),
+    )
     .command('import', 'what you have, as definitions: docker/podman run lines and compose files', (y) =>
       y
         .command('run [command..]', 'a docker/podman run command (one quoted line, or after --) as a .container definition: podgen import run --help', () => undefined, () => undefined)

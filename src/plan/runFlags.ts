@@ -39,7 +39,7 @@ export interface FlagInput {
 }
 
 /** Flags Quadlet passes as `--flag value` for a non-empty scalar key. */
-const STRING_FLAGS: ReadonlyArray<readonly [string, string]> = [
+export const STRING_FLAGS: ReadonlyArray<readonly [string, string]> = [
   ['Timezone', '--tz'],
   ['PidsLimit', '--pids-limit'],
   ['ShmSize', '--shm-size'],
@@ -57,7 +57,7 @@ const STRING_FLAGS: ReadonlyArray<readonly [string, string]> = [
 ];
 
 /** Flags repeated once per assignment. */
-const LIST_FLAGS: ReadonlyArray<readonly [string, string]> = [
+export const LIST_FLAGS: ReadonlyArray<readonly [string, string]> = [
   ['NetworkAlias', '--network-alias'],
   ['Ulimit', '--ulimit'],
   ['DNS', '--dns'],
@@ -69,14 +69,14 @@ const LIST_FLAGS: ReadonlyArray<readonly [string, string]> = [
 ];
 
 /** Boolean keys written as --flag / --flag=false when set. */
-const BOOL_FLAGS: ReadonlyArray<readonly [string, string]> = [
+export const BOOL_FLAGS: ReadonlyArray<readonly [string, string]> = [
   ['RunInit', '--init'],
   ['EnvironmentHost', '--env-host'],
   ['ReadOnlyTmpfs', '--read-only-tmpfs'],
   ['Privileged', '--privileged'],
 ];
 
-const HEALTH_FLAGS: ReadonlyArray<readonly [string, string]> = [
+export const HEALTH_FLAGS: ReadonlyArray<readonly [string, string]> = [
   ['HealthCmd', 'cmd'],
   ['HealthInterval', 'interval'],
   ['HealthOnFailure', 'on-failure'],

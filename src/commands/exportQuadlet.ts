@@ -1,0 +1,46 @@
+// `podgen export quadlet NAME...`: a container's definition (found by its
+// container or unit name, or as a definition name or path) as a .container
+// file for podman 4.4+, and the .network/.volume files it refers to, as they
+// are (Quadlet 4.4 reads those kinds).
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { definitionError, PodgenError } from '../errors';
+import { exportQuadlet } from '../export/quadlet';
+import { loadDefinition } from '../resolve/loadDefinition';
+import type { SearchEnv } from '../resolve/searchPaths';
+import { knownContainers, resolveContainer } from './containers';
+
+export interface ExportedFile {
+  readonly fileName: string;
+  readonly text: string;
+  readonly warnings: readonly string[];
+}
+
+/** The definition file NAME stands for: an installed container's SourcePath, else Quadlet's lookup of NAME. */
+function definitionOf(name: string, user: boolean): string {
+  try {
+    const c = resolveContainer(knownContainers(user), name);
+    if (c.definition && fs.existsSync(c.definition)) return c.definition;
+  } catch (e) {
+    if (!(e instanceof PodgenError) || e.data.kind !== 'not-found') throw e;
+  }
+  return name;
+}
+
+export function exportQuadletFiles(names: readonly string[], search: SearchEnv): ExportedFile[] {
+  const out = new Map<string, ExportedFile>();
+  for (const name of names) {
+    const loaded = loadDefinition(definitionOf(name, search.user), search);
+    if (loaded.diagnostics.some((d) => d.severity === 'error')) throw definitionError(loaded.diagnostics);
+    if (loaded.kind !== 'container') throw new PodgenError(`${loaded.sourcePath} is a .${loaded.kind}; export quadlet takes containers (their networks and volumes come along)`, { kind: 'usage' });
+    const fileName = path.basename(loaded.sourcePath);
+    const e = exportQuadlet(loaded.unit, loaded.sourcePath, search.user);
+    out.set(fileName, { fileName, text: e.text, warnings: e.warnings.map((w) => `${fileName}: ${w}`) });
+    for (const [ref, info] of loaded.related) {
+      if (!info.found || !info.file || !/\.(network|volume)$/.test(ref) || out.has(ref)) continue;
+      out.set(ref, { fileName: ref, text: fs.readFileSync(info.file, 'utf8'), warnings: [] });
+    }
+  }
+  return [...out.values()];
+}
