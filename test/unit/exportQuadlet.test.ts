@@ -75,6 +75,6 @@ describe('podgen export quadlet', function () {
     assert.match(web.text, /^StartLimitBurst=4$/m);
     assert.match(web.text, /^\[Install\]\nWantedBy=multi-user\.target$/m);
     assert.ok(web.warnings.some((w) => /on-failure:3 becomes systemd's start limit/.test(w)));
-    assert.equal(web.warnings.filter((w) => /newer than Quadlet 4\.4/.test(w)).length, 14, web.warnings.join('\n'));
+    assert.equal(web.warnings.filter((w) => /newer than Quadlet 4\.4/.test(w)).length, 12, web.warnings.join('\n'));
   });
 });
