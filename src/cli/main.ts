@@ -434,6 +434,14 @@ async function runUpdate(args: { names: string[]; user: boolean; restart: string
   for (const c of changes) process.stdout.write(`${c.unit}: restart policy ${c.after} (was ${c.before})${c.enabledBy ? `; now wanted by ${c.enabledBy}, so it comes back at boot` : ''}\n`);
 }
 
+async function runExportKube(args: { names: string[]; user: boolean }): Promise<void> {
+  const { exportKube } = await import('../commands/exportKube');
+  const { machineContext } = await import('../commands/generate');
+  const r = exportKube(args.names, defaultSearchEnv(args.user), machineContext(args.user));
+  for (const w of r.warnings) process.stderr.write(`podgen: warning: ${w}\n`);
+  process.stdout.write(r.yaml);
+}
+
 async function runExportQuadlet(args: { names: string[]; output?: string; user: boolean; force: boolean }): Promise<void> {
   const { exportQuadletFiles } = await import('../commands/exportQuadlet');
   const files = exportQuadletFiles(args.names, defaultSearchEnv(args.user));
@@ -767,7 +775,7 @@ export async function main(argv: string[]): Promise<void> {
       (args) => runLinger(args),
     )
     // Dispatched by entry.ts before yargs (they take docker run flags verbatim); listed here for --help.
-    .command('export', 'definitions for other hosts: Quadlet files for podman 4.4+', (y) =>
+    .command('export', 'definitions for other hosts: Quadlet files for podman 4.4+, Kubernetes YAML', (y) =>
       y
         .command<{ names: string[]; output?: string; user: boolean; force: boolean }>(
           'quadlet <names..>',
@@ -782,7 +790,13 @@ export async function main(argv: string[]): Promise<void> {
               .epilog(EXIT_CODES),
           (args) => runExportQuadlet(args),
         )
-        .demandCommand(1, 'export quadlet'),
+        .command<{ names: string[]; user: boolean }>(
+          'kube <names..>',
+          'containers as Kubernetes YAML: a Deployment (restart always/unless-stopped) or Pod, a Service for published ports, a PersistentVolumeClaim per named volume; checked against the Kubernetes API schema; what Kubernetes cannot say is a comment and a warning',
+          (yy) => yy.positional('names', { type: 'string', array: true, describe: 'containers or definitions' }).options({ user: USER_OPTION }).example('$0 export kube web > web.yaml', 'then: podman kube play web.yaml, or kubectl apply -f web.yaml').epilog(EXIT_CODES),
+          (args) => runExportKube(args),
+        )
+        .demandCommand(1, 'export quadlet or export kube'),
     )
     .command('import', 'what you have, as definitions: docker/podman run lines and compose files', (y) =>
       y

@@ -173,3 +173,14 @@ export function resolveRefs(user: boolean, refs: readonly string[], latest: bool
     }
   });
 }
+
+/** The definition file NAME stands for: an installed container's SourcePath (by name, unit or ID), else NAME itself (a definition name or path). */
+export function definitionFileOf(name: string, user: boolean): string {
+  try {
+    const c = resolveContainer(knownContainers(user), name);
+    if (c.definition && fs.existsSync(c.definition)) return c.definition;
+  } catch (e) {
+    if (!(e instanceof PodgenError) || e.data.kind !== 'not-found') throw e;
+  }
+  return name;
+}

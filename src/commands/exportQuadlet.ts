@@ -9,7 +9,7 @@ import { definitionError, PodgenError } from '../errors';
 import { exportQuadlet } from '../export/quadlet';
 import { loadDefinition } from '../resolve/loadDefinition';
 import type { SearchEnv } from '../resolve/searchPaths';
-import { knownContainers, resolveContainer } from './containers';
+import { definitionFileOf } from './containers';
 
 export interface ExportedFile {
   readonly fileName: string;
@@ -17,21 +17,11 @@ export interface ExportedFile {
   readonly warnings: readonly string[];
 }
 
-/** The definition file NAME stands for: an installed container's SourcePath, else Quadlet's lookup of NAME. */
-function definitionOf(name: string, user: boolean): string {
-  try {
-    const c = resolveContainer(knownContainers(user), name);
-    if (c.definition && fs.existsSync(c.definition)) return c.definition;
-  } catch (e) {
-    if (!(e instanceof PodgenError) || e.data.kind !== 'not-found') throw e;
-  }
-  return name;
-}
 
 export function exportQuadletFiles(names: readonly string[], search: SearchEnv): ExportedFile[] {
   const out = new Map<string, ExportedFile>();
   for (const name of names) {
-    const loaded = loadDefinition(definitionOf(name, search.user), search);
+    const loaded = loadDefinition(definitionFileOf(name, search.user), search);
     if (loaded.diagnostics.some((d) => d.severity === 'error')) throw definitionError(loaded.diagnostics);
     if (loaded.kind !== 'container') throw new PodgenError(`${loaded.sourcePath} is a .${loaded.kind}; export quadlet takes containers (their networks and volumes come along)`, { kind: 'usage' });
     const fileName = path.basename(loaded.sourcePath);
