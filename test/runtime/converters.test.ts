@@ -32,12 +32,13 @@ describe('converters with real containers (sandbox)', function () {
     const httpd = `podman run -dt -p ${p2}:8080/tcp -e HTTPD_VAR_RUN=/var/run/httpd -e HTTPD_MAIN_CONF_D_PATH=/etc/httpd/conf.d -e HTTPD_MAIN_CONF_PATH=/etc/httpd/conf -e HTTPD_CONTAINER_SCRIPTS_PATH=/usr/share/container-scripts/httpd/ ${env.h.image} /bin/sh -c 'mkdir -p /www; env > /www/env.txt; exec /bin/busybox httpd -f -p 8080 -h /www'`;
     ok(['import', 'run', '--output', out, nginx]);
     ok(['import', 'run', '--output', out, httpd]);
-    assert.deepEqual(fs.readdirSync(out).sort(), ['nginx.container', 'restart.container']);
+    // Written inside the sandbox (its overlay of /): read there.
+    assert.deepEqual(env.h.sb.execOk(['ls', out]).trim().split('\n').sort(), ['nginx.container', 'restart.container']);
     ok(['up', path.join(out, 'nginx.container'), path.join(out, 'restart.container')]);
     try {
       await until(() => /^NGINX_VERSION=1\.16$/m.test(curl(p1, 'env.txt')), 15_000, 'nginx with its env');
       assert.equal(curl(p1, 'from-the-volume.txt'), 'bind volume\n', 'the -v volume');
-      assert.match(fs.readFileSync(path.join(data, 'env.txt'), 'utf8'), /^HOSTNAME=nginx$/m, 'the --name, and the volume written through');
+      assert.match(env.h.sb.execOk(['cat', path.join(data, 'env.txt')]), /^HOSTNAME=nginx$/m, 'the --name, and the volume written through');
       assert.ok(JSON.parse(ok(['ps', '--format', 'json'])).some((r: { name: string }) => r.name === 'nginx'));
       await until(() => curl(p2, 'env.txt') !== '', 15_000, 'httpd with its env');
       const got = curl(p2, 'env.txt');
