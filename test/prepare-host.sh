@@ -24,6 +24,8 @@ command -v busctl >/dev/null 2>&1 || need+=(systemd)
 command -v htpasswd >/dev/null 2>&1 || need+=(apache2-utils)
 command -v zstd >/dev/null 2>&1 || need+=(zstd)
 command -v podman >/dev/null 2>&1 || need+=(podman)
+# podman kube play (the exported Kubernetes YAML, in the sandbox) builds its pause image around catatonit.
+[ -x /usr/bin/catatonit ] || need+=(catatonit)
 command -v setfattr >/dev/null 2>&1 || need+=(attr)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 # The podgen runtime: CNI plugins and iptables for bridge networks, tini for --init, crun for

@@ -49,4 +49,36 @@ describe('converters with real containers (sandbox)', function () {
       env.h.inside(['down', path.join(out, 'nginx.container'), path.join(out, 'restart.container')]);
     }
   });
+
+  it('a podgen container exported as Kubernetes YAML: podman kube play of it serves the same HTTP answer as the podgen unit', async function () {
+    const port = await freePort();
+    const www = path.join(env.staging, 'www');
+    fs.mkdirSync(www, { recursive: true });
+    fs.writeFileSync(path.join(www, 'index.html'), 'the same answer\n');
+    const def = path.join(env.h.defs, 'kweb.container');
+    fs.writeFileSync(def, `[Container]\nImage=${env.h.image}\nPublishPort=127.0.0.1:${port}:80\nVolume=${www}:/srv:ro\nEnvironment=GREETING=hello\nExec=/bin/sh -c "echo $$GREETING > /greeting; exec /bin/busybox httpd -f -p 80 -h /srv"\nRestartPolicy=always\n`);
+    ok(['up', def]);
+    let fromPodgen = '';
+    try {
+      await until(() => curl(port) !== '', 10_000, 'the podgen unit');
+      fromPodgen = curl(port);
+      assert.equal(fromPodgen, 'the same answer\n');
+    } finally {
+      ok(['down', def]);
+    }
+    const yaml = ok(['export', 'kube', def]);
+    assert.match(yaml, /^kind: Deployment$/m);
+    env.h.sb.execOk(['sh', '-c', `cat > /tmp/kweb.yaml <<'YAML'\n${yaml}YAML`]);
+    const podman = ['podman', '--storage-driver', 'vfs', '--runtime', 'runc'];
+    const play = env.h.sb.exec([...podman, 'kube', 'play', '--tls-verify=false', '/tmp/kweb.yaml'], 240_000);
+    assert.equal(play.status, 0, play.stderr);
+    try {
+      await until(() => curl(port) !== '', 20_000, 'the pod podman kube play started');
+      assert.equal(curl(port), fromPodgen);
+      const inspect = env.h.sb.exec([...podman, 'inspect', 'kweb-pod-0-kweb', '--format', '{{json .Config.Cmd}} {{json .Config.Entrypoint}} {{json .Config.Env}}']).stdout;
+      assert.equal(env.h.sb.exec([...podman, 'exec', 'kweb-pod-0-kweb', '/bin/busybox', 'cat', '/greeting']).stdout, 'hello\n', `the env came along: ${inspect}`);
+    } finally {
+      env.h.sb.exec([...podman, 'kube', 'down', '/tmp/kweb.yaml']);
+    }
+  });
 });
