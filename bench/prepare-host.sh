@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# What `npm run bench` needs beyond `npm install`: podman and skopeo (the
+# What `npm run bench` needs beyond `npm install`: podman, podman-compose and skopeo (the
 # references), docker-registry (the local registry), busybox-static (the
 # test image's only binary), runc (bench/runtime.ts), and gcc + libc6-dev for
 # podgen-start (the one-exec start the runtime bench measures), from Debian.
@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 [ -x node_modules/.bin/tsc ] || npm ci --no-audit --no-fund
 need=()
 command -v podman >/dev/null 2>&1 || need+=(podman)
+command -v podman-compose >/dev/null 2>&1 || need+=(podman-compose)
 command -v skopeo >/dev/null 2>&1 || need+=(skopeo)
 command -v systemd-nspawn >/dev/null 2>&1 || need+=(systemd-container)
 [ -x /usr/bin/docker-registry ] || need+=(docker-registry)
