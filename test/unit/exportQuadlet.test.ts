@@ -5,7 +5,6 @@
 
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { generate, machineContext } from '../../src/commands/generate';
 import { exportQuadletFiles } from '../../src/commands/exportQuadlet';
@@ -13,17 +12,13 @@ import { QUADLET_4_4_KEYS } from '../../src/export/quadlet';
 import { parseUnitText } from '../../src/parse/parseUnitFile';
 import { EXEC_FLAGS, splitWords } from '../../src/parse/splitWords';
 import { defaultSearchEnv } from '../../src/resolve/searchPaths';
+import { withTempDir } from '../support/tempDir';
 
 const ctx = machineContext(false, { ...process.env, PODGEN_NO_VERIFY: '1' });
 
 describe('podgen export quadlet', function () {
   let dir = '';
-  before(function () {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'podgen-export-'));
-  });
-  after(function () {
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  withTempDir('podgen-export-', (d) => (dir = d), 'all');
 
   /** The podman run words of the unit Quadlet writes for FILE, sorted (PodmanArgs= come at the end, the keys' flags in their place). */
   const podmanRun = (file: string): string[] => {

@@ -4,13 +4,13 @@
 
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { machineContext } from '../../src/commands/generate';
 import { importCompose, writeComposeDefinitions } from '../../src/commands/importCompose';
 import { PodgenError } from '../../src/errors';
 import { interpolate } from '../../src/import/composeInterpolate';
 import { REPO_ROOT } from '../support/cli';
+import { withTempDir } from '../support/tempDir';
 
 const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures', 'compose');
 const ctx = machineContext(false, { ...process.env, PODGEN_NO_VERIFY: '1' });
@@ -28,12 +28,7 @@ const text = (r: ReturnType<typeof importCompose>, file: string): string => {
 describe('podgen import compose', function () {
   this.timeout(120_000);
   let dir = '';
-  before(function () {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'podgen-compose-test-'));
-  });
-  after(function () {
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  withTempDir('podgen-compose-test-', (d) => (dir = d), 'all');
 
   /** A compose file of our own in a fresh directory; the import's error, which must say where. */
   function refused(yaml: string, files: Record<string, string> = {}): PodgenError {

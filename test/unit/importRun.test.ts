@@ -6,7 +6,6 @@
 
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import { generate, machineContext } from '../../src/commands/generate';
@@ -17,6 +16,7 @@ import { joinContinuations, splitShellLine } from '../../src/import/shellLine';
 import { defaultSearchEnv } from '../../src/resolve/searchPaths';
 import { parseRunArgs, type RunArgs } from '../../src/runtime/runArgs';
 import { capability, cpus, memory, prepareArgs, publish, signal, ulimit, volume } from '../support/valueArbitraries';
+import { withTempDir } from '../support/tempDir';
 
 const ctx = machineContext(false, { ...process.env, PODGEN_NO_VERIFY: '1' });
 const env = { HOME: '/root', TOKEN: 's3cret', PATH: '/usr/bin' };
@@ -40,12 +40,7 @@ function meaning(a: RunArgs): Record<string, unknown> {
 describe('podgen import run', function () {
   this.timeout(120_000);
   let dir = '';
-  before(function () {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'podgen-import-'));
-  });
-  after(function () {
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  withTempDir('podgen-import-', (d) => (dir = d), 'all');
 
   function unitOf(text: string, file = 'imported.container'): string {
     fs.writeFileSync(path.join(dir, file), text);

@@ -6,7 +6,6 @@
 
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import { generate, machineContext } from '../../src/commands/generate';
@@ -21,6 +20,7 @@ import { parseUlimit } from '../../src/values/ulimit';
 import { parsePathList, parseSeccompProfile } from '../../src/values/securityOpt';
 import { parseVolume } from '../../src/values/volume';
 import { capability, cpus, maskPaths, memory, prepareArgs, publish, seccomp, signal, ulimit, unmaskPaths, volume } from '../support/valueArbitraries';
+import { withTempDir } from '../support/tempDir';
 
 const value = <T>(p: Parsed<T>): T => {
   if (!p.ok) throw new Error(p.message);
@@ -30,12 +30,7 @@ const value = <T>(p: Parsed<T>): T => {
 describe('one typed value from definition to prepare (generate, then prepare\'s own parser)', function () {
   this.timeout(120_000);
   let dir = '';
-  before(function () {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'podgen-typed-'));
-  });
-  after(function () {
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  withTempDir('podgen-typed-', (d) => (dir = d), 'all');
 
   it('ports, volumes, memory, CPUs, ulimits, capabilities, the stop signal and the security options come back as they were meant, 200 random definitions', function () {
     const ctx = machineContext(false);
