@@ -47,6 +47,9 @@ const FORBIDDEN: Readonly<Record<string, readonly string[]>> = {
   restart: ['cli', 'commands', 'manage', 'output', 'runtime', 'plan'],
   parse: ['cli', 'commands', 'manage', 'output', 'runtime', 'plan', 'render', 'decode', 'resolve', 'restart', 'image', 'values'],
   values: ['cli', 'commands', 'manage', 'output', 'runtime', 'plan', 'render', 'decode', 'resolve', 'restart', 'image', 'parse', 'process'],
+  // The converters: pure stages before decode (import) and after plan (export); the commands do their I/O.
+  import: ['cli', 'commands', 'manage', 'output', 'runtime', 'plan', 'render', 'export', 'process'],
+  export: ['cli', 'commands', 'manage', 'output', 'import', 'process'],
 };
 
 describe('layers', function () {
