@@ -434,6 +434,12 @@ async function runUpdate(args: { names: string[]; user: boolean; restart: string
   for (const c of changes) process.stdout.write(`${c.unit}: restart policy ${c.after} (was ${c.before})${c.enabledBy ? `; now wanted by ${c.enabledBy}, so it comes back at boot` : ''}\n`);
 }
 
+async function runInfo(args: { json: boolean }): Promise<void> {
+  const { machineInfo, formatInfo } = await import('../commands/info');
+  const info = await machineInfo();
+  process.stdout.write(args.json ? `${JSON.stringify(info, null, 2)}\n` : formatInfo(info));
+}
+
 async function runExportKube(args: { names: string[]; user: boolean }): Promise<void> {
   const { exportKube } = await import('../commands/exportKube');
   const { machineContext } = await import('../commands/generate');
@@ -775,6 +781,12 @@ export async function main(argv: string[]): Promise<void> {
       (args) => runLinger(args),
     )
     // Dispatched by entry.ts before yargs (they take docker run flags verbatim); listed here for --help.
+    .command<{ json: boolean }>(
+      'info',
+      'what podgen finds here for you: root or rootless, OCI runtimes, store and root file systems, network helpers, cgroup controllers, subordinate ids, and what is missing (with the Debian package)',
+      (y) => y.options({ json: JSON_OPTION }).epilog(EXIT_CODES),
+      (args) => runInfo(args),
+    )
     .command('export', 'definitions for other hosts: Quadlet files for podman 4.4+, Kubernetes YAML', (y) =>
       y
         .command<{ names: string[]; output?: string; user: boolean; force: boolean }>(

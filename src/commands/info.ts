@@ -1,0 +1,150 @@
+// `podgen info`: what podgen finds on this machine for the one who runs it —
+// root or rootless, the OCI runtimes, the store and how root file systems are
+// made, the network helpers, the cgroup controllers it may use, the user's
+// subordinate id ranges — and what is missing, with the Debian package that
+// brings it. Read-only probing at the edge; the verdicts are pure.
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { defaultStoreRoot } from '../image/store';
+import { run } from '../process/run';
+import { readIfExists } from '../resolve/readIfExists';
+import { CNI_PATH } from '../runtime/network';
+import { RUNTIME_BINARIES } from '../runtime/paths';
+import { NATIVE_HELPER } from '../runtime/takeOver';
+
+/** Helpers podgen uses and the Debian package of each. */
+export const HELPERS = {
+  runc: { path: RUNTIME_BINARIES.runc, package: 'runc', for: 'the OCI runtime' },
+  crun: { path: RUNTIME_BINARIES.crun, package: 'crun', for: 'Runtime=crun' },
+  newuidmap: { path: '/usr/bin/newuidmap', package: 'uidmap', for: 'rootless containers (user namespaces with subordinate ids)' },
+  newgidmap: { path: '/usr/bin/newgidmap', package: 'uidmap', for: 'rootless containers (user namespaces with subordinate ids)' },
+  pasta: { path: '/usr/bin/pasta', package: 'passt', for: 'rootless networking' },
+  slirp4netns: { path: '/usr/bin/slirp4netns', package: 'slirp4netns', for: 'rootless networking' },
+  'fuse-overlayfs': { path: '/usr/bin/fuse-overlayfs', package: 'fuse-overlayfs', for: 'rootless root file systems where the kernel cannot mount overlayfs in a user namespace' },
+  cni: { path: path.join(CNI_PATH, 'bridge'), package: 'containernetworking-plugins', for: 'bridge networks (root)' },
+  iptables: { path: '/usr/sbin/iptables', package: 'iptables', for: 'bridge networks and published ports (root)' },
+  tini: { path: '/usr/bin/tini-static', package: 'tini', for: 'RunInit= / --init' },
+  'podgen-unit': { path: NATIVE_HELPER, package: 'gcc libc6-dev (then npm install)', for: 'the restart manager and health checks' },
+} as const;
+type Helper = keyof typeof HELPERS;
+
+export interface SubIdRange {
+  readonly start: number;
+  readonly count: number;
+}
+
+export interface Info {
+  readonly mode: 'root' | 'rootless';
+  readonly user: { readonly name: string; readonly uid: number };
+  readonly kernel: string;
+  readonly runtimes: ReadonlyArray<{ readonly name: string; readonly path: string; readonly version: string | undefined }>;
+  readonly store: { readonly root: string; readonly rootfs: string };
+  readonly network: { readonly helper: string | undefined; readonly available: readonly string[] };
+  readonly cgroups: { readonly version: 1 | 2 | undefined; readonly path: string | undefined; readonly controllers: readonly string[]; readonly missing: readonly string[] };
+  readonly subuid: readonly SubIdRange[];
+  readonly subgid: readonly SubIdRange[];
+  readonly helpers: Readonly<Record<Helper, boolean>>;
+  /** What is missing for what, and what fixes it. */
+  readonly missing: ReadonlyArray<{ readonly what: string; readonly fix: string }>;
+}
+
+/** /etc/subuid or /etc/subgid lines for a user (by name or uid). */
+export function subIdRanges(text: string | undefined, name: string, uid: number): SubIdRange[] {
+  return (text ?? '')
+    .split('\n')
+    .map((l) => l.trim().split(':'))
+    .filter((f) => f.length === 3 && (f[0] === name || f[0] === String(uid)))
+    .map((f) => ({ start: Number(f[1]), count: Number(f[2]) }))
+    .filter((r) => Number.isInteger(r.start) && Number.isInteger(r.count) && r.count > 0);
+}
+
+/** Overlayfs in a user namespace: Linux 5.11 and newer. */
+export function kernelMountsOverlayInUserns(release: string): boolean {
+  const m = /^(\d+)\.(\d+)/.exec(release);
+  if (!m) return false;
+  const major = Number(m[1]);
+  return major > 5 || (major === 5 && Number(m[2]) >= 11);
+}
+
+const WANTED_CONTROLLERS = ['cpu', 'memory', 'pids', 'io'];
+
+/** The cgroup a process of this user runs its containers under: the root's hierarchy, or the user manager's delegated one. */
+function cgroupOf(rootless: boolean, uid: number): { version: 1 | 2 | undefined; path: string | undefined; controllers: string[] } {
+  if (!fs.existsSync('/sys/fs/cgroup/cgroup.controllers')) return { version: fs.existsSync('/sys/fs/cgroup') && fs.readdirSync('/sys/fs/cgroup').length > 0 ? 1 : undefined, path: undefined, controllers: [] };
+  const dir = rootless ? `/sys/fs/cgroup/user.slice/user-${uid}.slice/user@${uid}.service` : '/sys/fs/cgroup';
+  const text = readIfExists(path.join(dir, 'cgroup.controllers'));
+  return { version: 2, path: text === undefined ? undefined : dir, controllers: (text ?? '').trim().split(/\s+/).filter(Boolean) };
+}
+
+export async function machineInfo(): Promise<Info> {
+  const uid = process.getuid?.() ?? 0;
+  const rootless = uid !== 0;
+  const name = os.userInfo().username;
+  const kernel = os.release();
+  const helpers = Object.fromEntries(Object.entries(HELPERS).map(([k, h]) => [k, fs.existsSync(h.path)])) as Record<Helper, boolean>;
+  const version = async (p: string): Promise<string | undefined> => {
+    if (!fs.existsSync(p)) return undefined;
+    const r = await run([p, '--version'], { allowFailure: true });
+    return r.status === 0 ? r.stdout.split('\n')[0]?.trim() : undefined;
+  };
+  const runtimes = await Promise.all((['runc', 'crun'] as const).map(async (r) => ({ name: r, path: RUNTIME_BINARIES[r], version: await version(RUNTIME_BINARIES[r]) })));
+  const subuid = subIdRanges(readIfExists('/etc/subuid'), name, uid);
+  const subgid = subIdRanges(readIfExists('/etc/subgid'), name, uid);
+  const cg = cgroupOf(rootless, uid);
+  const missingControllers = cg.version === 2 ? WANTED_CONTROLLERS.filter((c) => !cg.controllers.includes(c)) : [];
+  const rootfs = !rootless ? 'overlayfs (kernel)' : kernelMountsOverlayInUserns(kernel) ? 'overlayfs in the user namespace (kernel 5.11+)' : helpers['fuse-overlayfs'] ? 'fuse-overlayfs (the kernel cannot mount overlayfs in a user namespace)' : 'none: the kernel cannot mount overlayfs in a user namespace and fuse-overlayfs is missing';
+  const networkHelpers = rootless ? (['pasta', 'slirp4netns'] as const).filter((h) => helpers[h]) : helpers.cni ? ['cni'] : [];
+  const missing: Array<{ what: string; fix: string }> = [];
+  const need = (h: Helper, why?: string): void => {
+    if (!helpers[h]) missing.push({ what: `${HELPERS[h].path} (${why ?? HELPERS[h].for})`, fix: `apt-get install ${HELPERS[h].package}` });
+  };
+  need('runc');
+  need('podgen-unit');
+  if (rootless) {
+    need('newuidmap');
+    need('newgidmap');
+    if (networkHelpers.length === 0) missing.push({ what: 'a rootless network helper (pasta or slirp4netns)', fix: 'apt-get install passt (or slirp4netns)' });
+    if (subuid.length === 0) missing.push({ what: `a range of subordinate user ids for ${name} in /etc/subuid`, fix: `usermod --add-subuids 100000-165535 ${name} (as root)` });
+    if (subgid.length === 0) missing.push({ what: `a range of subordinate group ids for ${name} in /etc/subgid`, fix: `usermod --add-subgids 100000-165535 ${name} (as root)` });
+    if (!kernelMountsOverlayInUserns(kernel)) need('fuse-overlayfs', `root file systems: Linux ${kernel} cannot mount overlayfs in a user namespace`);
+  } else {
+    need('cni');
+    need('iptables');
+  }
+  if (cg.version !== 2) missing.push({ what: 'the unified cgroup hierarchy (cgroup v2) at /sys/fs/cgroup', fix: 'boot with systemd.unified_cgroup_hierarchy=1 (the default on Debian 12)' });
+  else if (rootless && cg.path === undefined) missing.push({ what: `a user manager for uid ${uid} (its delegated cgroup)`, fix: `podgen linger ${name}, or log in, so that user@${uid}.service runs` });
+  else for (const c of missingControllers) missing.push({ what: `the ${c} controller in ${cg.path ?? '/sys/fs/cgroup'} (limits that need it are refused)`, fix: rootless ? `delegate it: a drop-in for user@.service with Delegate=${WANTED_CONTROLLERS.join(' ')}` : `enable it in ${cg.path}/cgroup.subtree_control` });
+  return {
+    mode: rootless ? 'rootless' : 'root',
+    user: { name, uid },
+    kernel,
+    runtimes,
+    store: { root: defaultStoreRoot(rootless), rootfs },
+    network: { helper: networkHelpers[0], available: networkHelpers },
+    cgroups: { version: cg.version, path: cg.path, controllers: cg.controllers, missing: missingControllers },
+    subuid,
+    subgid,
+    helpers,
+    missing,
+  };
+}
+
+export function formatInfo(i: Info): string {
+  const ranges = (rs: readonly SubIdRange[]): string => (rs.length ? rs.map((r) => `${r.start}-${r.start + r.count - 1} (${r.count})`).join(', ') : 'none');
+  const lines = [
+    `mode:       ${i.mode} (${i.user.name}, uid ${i.user.uid})`,
+    `kernel:     ${i.kernel}`,
+    `runtimes:   ${i.runtimes.map((r) => `${r.name} ${r.version ?? 'missing'}`).join(', ')}`,
+    `store:      ${i.store.root}`,
+    `rootfs:     ${i.store.rootfs}`,
+    `network:    ${i.network.helper ?? 'none'}${i.network.available.length > 1 ? ` (also ${i.network.available.slice(1).join(', ')})` : ''}`,
+    `cgroups:    ${i.cgroups.version === undefined ? 'none' : `v${i.cgroups.version}`}${i.cgroups.path ? ` at ${i.cgroups.path}: ${i.cgroups.controllers.join(' ') || 'no controllers'}` : ''}`,
+    `subuid:     ${ranges(i.subuid)}`,
+    `subgid:     ${ranges(i.subgid)}`,
+  ];
+  if (i.missing.length) lines.push('missing:', ...i.missing.map((m) => `  ${m.what}\n    fix: ${m.fix}`));
+  else lines.push('missing:    nothing');
+  return `${lines.join('\n')}\n`;
+}
