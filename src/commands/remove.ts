@@ -13,7 +13,7 @@ import { defaultStoreRoot } from '../image/store';
 import type { SystemdManager } from '../manage/systemd';
 import { lookup } from '../parse/lookup';
 import { readIfExists } from '../resolve/readIfExists';
-import { runDefinitionDir } from '../resolve/searchPaths';
+import { generatorOutputDir, runDefinitionDir } from '../resolve/searchPaths';
 import { RECORD_SIDE_FILES, recordPath } from '../restart/record';
 import { cleanup } from '../runtime/prepare';
 import { removeVolume, volumeUsers } from '../runtime/volumeStore';
@@ -52,6 +52,12 @@ async function removeVolumes(names: readonly string[], user: boolean): Promise<v
 export async function removeContainers(targets: readonly KnownContainer[], opts: RemoveOptions, systemd: SystemdManager): Promise<string[]> {
   const statuses = await systemd.status(targets.map((c) => c.unit));
   targets.forEach((c, i) => {
+    if (path.dirname(c.unitFile) === generatorOutputDir(opts.user)) {
+      throw new PodgenError(`${c.name} is made at every daemon-reload by podgen's generator from ${c.definition ?? 'its definition'}`, {
+        kind: 'usage',
+        hint: `move or remove that definition, then systemctl${opts.user ? ' --user' : ''} daemon-reload (podgen stop ${c.name} stops it until then)`,
+      });
+    }
     if (c.origin !== 'run' && !opts.force) {
       throw new PodgenError(`${c.name} is the container of the definition ${c.definition ?? c.unit}; podgen rm removes only containers podgen run -d started`, {
         kind: 'usage',

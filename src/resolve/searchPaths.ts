@@ -58,10 +58,16 @@ export function runtimeUnitDir(user: boolean, env: NodeJS.ProcessEnv = process.e
   return env.XDG_RUNTIME_DIR ? path.join(env.XDG_RUNTIME_DIR, 'systemd', 'user') : undefined;
 }
 
-/** Every directory podgen writes container units to, the persistent one first. */
+/** Where systemd runs generators into (the normal directory): podgen's generator writes its units there. */
+export function generatorOutputDir(user: boolean, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.PODGEN_UNIT_DIR) return undefined;
+  if (!user) return '/run/systemd/generator';
+  return env.XDG_RUNTIME_DIR ? path.join(env.XDG_RUNTIME_DIR, 'systemd', 'generator') : undefined;
+}
+
+/** Every directory podgen's container units are in, in systemd's precedence: /etc, /run, the generator's. */
 export function containerUnitDirs(user: boolean, env: NodeJS.ProcessEnv = process.env): string[] {
-  const runtime = runtimeUnitDir(user, env);
-  return [defaultUnitDir(user, env), ...(runtime ? [runtime] : [])];
+  return [defaultUnitDir(user, env), runtimeUnitDir(user, env), generatorOutputDir(user, env)].filter((d): d is string => d !== undefined);
 }
 
 /**

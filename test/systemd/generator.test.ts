@@ -77,6 +77,12 @@ describe('generator mode (the sandbox systemd runs podgen as a generator)', func
     assert.equal(show('gen-web.service', 'UnitFileState'), 'generated');
     env.sb.execOk(['systemctl', 'start', 'gen-web.service']);
     assert.equal(await waitHttp(30_000), 200, 'the generated unit serves');
+    // A container like any other: podgen ps lists it (a definition's, from the generator's directory).
+    const rows = JSON.parse(inside(['ps', '--format', 'json']).stdout) as Array<{ unit: string; origin: string; active: string }>;
+    assert.deepEqual(rows.filter((x) => x.unit === 'gen-web.service').map((x) => `${x.origin}:${x.active}`), ['definition:active']);
+    const rm = inside(['rm', '-f', 'gen-web']);
+    assert.equal(rm.status, 1);
+    assert.match(rm.stderr, /gen-web is made at every daemon-reload by podgen's generator from \/etc\/podgen\/definitions\/gen-web\.container/);
     // The broken definition is left out, said at its line; the others are not held up by it.
     assert.equal(show('gen-broken.service', 'LoadState'), 'not-found');
     const journal = env.sb.journalSince(cursor);
