@@ -6,6 +6,7 @@ import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { REPO_ROOT } from '../support/cli';
 import { freePort } from '../support/ports';
 import { until, useRestartHarness } from '../support/restartHarness';
 
@@ -170,7 +171,7 @@ describe('one CLI for every container (sandbox)', function () {
 
     ok(['run', '-d', '--rm', '--name', 'brief', '--network', 'none', env.h.image, '/bin/sh', '-c', 'sleep 3']);
     assert.equal(exists('/run/systemd/system/brief.service'), true, '--rm: a runtime unit');
-    await until(() => row('brief') === undefined, 10_000, 'the --rm container to remove itself');
+    await until(() => row('brief') === undefined, 20_000, 'the --rm container to remove itself', () => `${env.h.journal('brief')}\n${env.h.sb.exec(['systemctl', 'status', '--no-pager', 'brief.service']).stdout}`);
     assert.equal(exists('/run/systemd/system/brief.service'), false);
     assert.equal(exists('/run/podgen/run/brief.container'), false);
     const conflict = pg(['run', '-d', '--rm', '--restart=always', env.h.image]);
@@ -182,9 +183,10 @@ describe('one CLI for every container (sandbox)', function () {
     ok(['run', '-d', '--name', 'stubborn', '--network', 'none', env.h.image, '/bin/busybox', 'sleep', '600']);
     try {
       const t0 = Date.now();
-      ok(['stop', '-t', '2', 'stubborn']);
+      const r = env.h.sb.exec(['env', 'PODGEN_TRACE=1', process.execPath, path.join(REPO_ROOT, 'bin', 'podgen'), 'stop', '-t', '2', 'stubborn']);
+      assert.equal(r.status, 0, r.stderr);
       const took = Date.now() - t0;
-      assert.ok(took >= 1800 && took < 8000, `took ${took} ms (the default grace is 10 s)\n${env.h.journal('stubborn')}`);
+      assert.ok(took >= 1800 && took < 8000, `took ${took} ms (the default grace is 10 s)\n${r.stderr}\n${env.h.journal('stubborn')}`);
     } finally {
       pg(['rm', '-f', 'stubborn']);
     }
