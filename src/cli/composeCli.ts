@@ -6,8 +6,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Engine } from '../decode/decodeContainer';
 import { formatDiagnostic, PodgenError } from '../errors';
-import { definitionKind } from '../resolve/relatedUnits';
 import { composeProjectDir } from '../resolve/searchPaths';
+import { definitionFilesIn } from './shared';
 
 export interface ImportComposeArgs {
   readonly file?: string;
@@ -69,5 +69,5 @@ export async function composeUnits(file: string, user: boolean): Promise<{ names
   const project = projectName(process.env.COMPOSE_PROJECT_NAME ?? (typeof named === 'string' ? named : path.basename(path.dirname(f))));
   const dir = composeProjectDir(user, project);
   if (!fs.existsSync(dir)) throw new PodgenError(`compose project ${project} is not up (no ${dir})`, { kind: 'not-found', hint: `podgen up -f ${file} brings it up` });
-  return { names: fs.readdirSync(dir).filter((n) => definitionKind(n) !== undefined).map((n) => path.join(dir, n)), dir };
+  return { names: definitionFilesIn(dir), dir };
 }

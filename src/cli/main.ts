@@ -2,7 +2,6 @@
 // place that knows about exit codes (documented in README.md and below).
 
 import * as path from 'node:path';
-import { definitionKind } from '../resolve/relatedUnits';
 import yargs from 'yargs';
 import { ENGINES, type Engine } from '../decode/decodeContainer';
 import { describeError, ExitCode, formatDiagnostic, PodgenError } from '../errors';
@@ -14,7 +13,7 @@ import { formatBytes } from '../values/formatBytes';
 import type { PullArgs } from './pullCli';
 import { defaultSearchEnv, defaultUnitDir, quadletDirs } from '../resolve/searchPaths';
 import { PODGEN_VERSION } from '../version';
-import { ensureImage, EXIT_CODES, printReports, printTable, TIMEOUT_OPTION, timeoutMs, USER_OPTION, withSystemd } from './shared';
+import { definitionFilesIn, ensureImage, EXIT_CODES, printReports, printTable, TIMEOUT_OPTION, timeoutMs, USER_OPTION, withSystemd } from './shared';
 import { containerCommands } from './containerCli';
 import { type ImportComposeArgs, runImportCompose } from './composeCli';
 
@@ -349,14 +348,7 @@ async function namesWithDir(args: InstallArgs, dryRun = false): Promise<string[]
   if (!args.file) return args.names;
   const { isComposeFile, composeDefinitions } = await import('./composeCli');
   if (isComposeFile(args.file)) return [...args.names, ...(await composeDefinitions({ file: args.file, engine: args.engine, user: args.user, dryRun }))];
-  let files: string[];
-  try {
-    files = fs.readdirSync(args.file).filter((f) => definitionKind(f) !== undefined).sort();
-  } catch (e) {
-    throw new PodgenError(`cannot read ${args.file}: ${(e as Error).message}`, { kind: 'not-found' });
-  }
-  if (files.length === 0) throw new PodgenError(`${args.file} holds no definitions (.container, .network, .volume, .pod, .image, ...)`, { kind: 'not-found' });
-  return [...args.names, ...files.map((f) => `${args.file}/${f}`)];
+  return [...args.names, ...definitionFilesIn(args.file)];
 }
 
 async function runUp(args: InstallArgs): Promise<void> {
@@ -410,7 +402,7 @@ async function runDown(args: { names: string[]; file?: string; user: boolean; fo
       const c = await composeUnits(args.file, args.user);
       names = [...names, ...c.names];
       composeDir = c.dir;
-    } else names = [...names, ...fs.readdirSync(args.file).filter((f) => definitionKind(f) !== undefined).map((f) => path.join(args.file as string, f))];
+    } else names = [...names, ...definitionFilesIn(args.file)];
   }
   if (names.length === 0) throw new PodgenError('name the units to take down, or a directory or compose file with -f', { kind: 'usage' });
   // Containers before what they use (networks, volumes, pods): systemd stops them in one batch.

@@ -64,18 +64,15 @@ The container's processes, as ps shows them on the host.`,
 CPU, memory, pids and I/O of running containers, from their cgroup counters.`,
 };
 
-/** The runc name of the container REF names (name, unit, ID prefix; --latest), or REF itself for a foreground podgen run. */
-async function runcName(ref: string | undefined, latest: boolean, user: boolean): Promise<string> {
-  const { knownContainers, latestContainer, resolveContainer } = await import('../commands/containers');
+/** How a NAME argument (name, unit, ID prefix; none with --latest) becomes the runc name; a foreground podgen run's container is its own name. */
+async function runcNamer(latest: boolean, user: boolean): Promise<(ref: string | undefined) => Promise<string>> {
+  const { findContainer, knownContainers, latestContainer } = await import('../commands/containers');
   const all = knownContainers(user);
-  if (latest) return latestContainer(all).name;
-  if (ref === undefined) throw new PodgenError('name a container, or use --latest (-l)', { kind: 'usage' });
-  try {
-    return resolveContainer(all, ref).name;
-  } catch (e) {
-    if (e instanceof PodgenError && e.data.kind === 'not-found') return ref;
-    throw e;
-  }
+  return async (ref) => {
+    if (latest) return latestContainer(all).name;
+    if (ref === undefined) throw new PodgenError('name a container, or use --latest (-l)', { kind: 'usage' });
+    return findContainer(all, ref)?.name ?? ref;
+  };
 }
 
 const RUNTIME_PATHS: Readonly<Record<string, string>> = RUNTIME_BINARIES;
@@ -142,7 +139,7 @@ export async function runRuntimeCommand(command: RuntimeCommand, rest: readonly 
       const latest = flag(leading, '-l') || flag(leading, '--latest');
       const argv = [...leading, ...(firstWord === -1 ? [] : rest.slice(firstWord))];
       const user = process.getuid?.() !== 0;
-      return inspect.runInspectCommand(command, argv, out, (ref) => runcName(ref, latest, user), latest);
+      return inspect.runInspectCommand(command, argv, out, await runcNamer(latest, user), latest);
     }
     default: {
       const never: never = command;

@@ -4,7 +4,10 @@
 
 import { alignColumns } from '../output/columns';
 import { defaultStoreRoot } from '../image/store';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { PodgenError } from '../errors';
+import { definitionKind } from '../resolve/relatedUnits';
 
 export const EXIT_CODES = `Exit codes:
   0   success
@@ -87,3 +90,14 @@ export function timeoutMs(seconds: number | undefined): number | undefined {
   return seconds * 1000;
 }
 
+/** The definition files (every Quadlet kind) in DIR, as paths, sorted; an error when DIR cannot be read or holds none. */
+export function definitionFilesIn(dir: string): string[] {
+  let files: string[];
+  try {
+    files = fs.readdirSync(dir).filter((f) => definitionKind(f) !== undefined).sort();
+  } catch (e) {
+    throw new PodgenError(`cannot read ${dir}: ${(e as Error).message}`, { kind: 'not-found' });
+  }
+  if (files.length === 0) throw new PodgenError(`${dir} holds no definitions (.container, .network, .volume, .pod, .image, ...)`, { kind: 'not-found' });
+  return files.map((f) => path.join(dir, f));
+}

@@ -7,6 +7,7 @@
 import * as path from 'node:path';
 import { PodgenError } from '../errors';
 import type { SystemdManager } from '../manage/systemd';
+import { RUNNING_STATES } from '../manage/unitStatus';
 import { lookup } from '../parse/lookup';
 import { readRecord } from '../restart/record';
 import { isManaged } from '../restart/update';
@@ -17,13 +18,11 @@ import { parseSignal } from '../values/signal';
 import type { KnownContainer } from './containers';
 import { jobs } from './lifecycle';
 
-const RUNNING = new Set(['active', 'activating', 'reloading', 'deactivating']);
-
 export async function killContainers(targets: readonly KnownContainer[], signal: string, systemd: SystemdManager, user: boolean): Promise<void> {
   const sig = parseSignal(signal);
   if (!sig.ok) throw new PodgenError(`--signal ${signal}: ${sig.message}`, { kind: 'usage', hint: 'e.g. KILL, TERM, HUP, USR1 or a number' });
   const statuses = await systemd.status(targets.map((c) => c.unit));
-  const idle = targets.filter((_, i) => !RUNNING.has(statuses[i]?.activeState ?? ''));
+  const idle = targets.filter((_, i) => !RUNNING_STATES.has(statuses[i]?.activeState ?? ''));
   if (idle.length > 0) throw new PodgenError(`${idle.map((c) => c.name).join(', ')} ${idle.length === 1 ? 'is' : 'are'} not running`, { kind: 'usage', hint: 'podgen ps -a shows the state; podgen start NAME starts one' });
   for (const c of targets) {
     const stopSignal = parseSignal(lookup(c.parsed, 'X-Container', 'StopSignal') ?? 'SIGTERM');
@@ -46,7 +45,7 @@ export async function waitContainers(targets: readonly KnownContainer[], systemd
       const [s] = await systemd.status([c.unit]);
       const record = readRecord(c.unit, user);
       const endedSince = record?.finishedAt !== undefined && record.finishedAt >= since;
-      if (!s || !RUNNING.has(s.activeState) || endedSince) {
+      if (!s || !RUNNING_STATES.has(s.activeState) || endedSince) {
         codes.push(record?.exitCode ?? s?.execMainStatus ?? 0);
         break;
       }

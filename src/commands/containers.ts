@@ -126,19 +126,27 @@ function describe(c: KnownContainer): string {
   return `${c.name} (${c.unit}, ${c.origin === 'run' ? 'podgen run -d' : c.origin === 'pod' ? `pod ${c.pod}` : `from ${c.definition ?? 'a definition'}`}${c.id ? `, ID ${c.id.slice(0, 12)}` : ''})`;
 }
 
-/** The container a NAME, unit name or ID prefix names; an error when none or several do. */
-export function resolveContainer(all: readonly KnownContainer[], ref: string): KnownContainer {
+/** The container a NAME, unit name or ID prefix names; undefined when none does, an error when several do. */
+export function findContainer(all: readonly KnownContainer[], ref: string): KnownContainer | undefined {
   const byName = all.filter((c) => c.name === ref || c.unit === ref || c.unit === serviceUnitName(ref));
   const matches = byName.length > 0 ? byName : /^[0-9a-f]+$/.test(ref) ? all.filter((c) => c.id?.startsWith(ref)) : [];
-  if (matches.length === 1) return matches[0] as KnownContainer;
   if (matches.length > 1) {
     throw new PodgenError(`"${ref}" is ambiguous: it names ${matches.map(describe).join(' and ')}`, {
       kind: 'usage',
       hint: byName.length > 0 ? 'give the unit name (NAME.service) instead' : 'give more digits of the ID, or the name',
     });
   }
-  throw new PodgenError(`no such container: ${ref}`, { kind: 'not-found', hint: 'podgen ps -a lists the containers podgen runs, with their names, units and IDs' });
+  return matches[0];
 }
+
+/** The container a NAME, unit name or ID prefix names; an error when none or several do. */
+export function resolveContainer(all: readonly KnownContainer[], ref: string): KnownContainer {
+  const c = findContainer(all, ref);
+  if (!c) throw noSuchContainer(ref);
+  return c;
+}
+
+const noSuchContainer = (ref: string): PodgenError => new PodgenError(`no such container: ${ref}`, { kind: 'not-found', hint: 'podgen ps -a lists the containers podgen runs, with their names, units and IDs' });
 
 /** The most recently created container (podman's --latest). */
 export function latestContainer(all: readonly KnownContainer[]): KnownContainer {
@@ -161,26 +169,16 @@ export function resolveRefs(user: boolean, refs: readonly string[], latest: bool
   }
   if (refs.length === 0) throw new PodgenError('name at least one container, or use --latest (-l)', { kind: 'usage', hint: 'podgen ps -a lists them' });
   return refs.map((ref) => {
-    try {
-      const c = resolveContainer(all, ref);
-      return { unit: c.unit, container: c };
-    } catch (e) {
-      if (!(e instanceof PodgenError) || e.data.kind !== 'not-found' || !opts.otherUnits) throw e;
-      const unit = serviceUnitName(ref);
-      const podgenUnit = containerUnitDirs(user).some((d) => readIfExists(path.join(d, unit))?.startsWith(GENERATED_MARK));
-      if (!podgenUnit) throw e;
-      return { unit, container: undefined };
-    }
+    const c = findContainer(all, ref);
+    if (c) return { unit: c.unit, container: c };
+    const unit = serviceUnitName(ref);
+    if (opts.otherUnits && containerUnitDirs(user).some((d) => readIfExists(path.join(d, unit))?.startsWith(GENERATED_MARK))) return { unit, container: undefined };
+    throw noSuchContainer(ref);
   });
 }
 
-/** The definition file NAME stands for: an installed container's SourcePath (by name, unit or ID), else NAME itself (a definition name or path). */
-export function definitionFileOf(name: string, user: boolean): string {
-  try {
-    const c = resolveContainer(knownContainers(user), name);
-    if (c.definition && fs.existsSync(c.definition)) return c.definition;
-  } catch (e) {
-    if (!(e instanceof PodgenError) || e.data.kind !== 'not-found') throw e;
-  }
-  return name;
+/** The definition file NAME stands for: a known container's SourcePath (by name, unit or ID), else NAME itself (a definition name or path). */
+export function definitionFileOf(name: string, all: readonly KnownContainer[]): string {
+  const c = findContainer(all, name);
+  return c?.definition && fs.existsSync(c.definition) ? c.definition : name;
 }

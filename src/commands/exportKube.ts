@@ -18,7 +18,7 @@ import { parseRestartPolicy } from '../restart/policy';
 import { loadDefinition } from '../resolve/loadDefinition';
 import type { SearchEnv } from '../resolve/searchPaths';
 import { parseRunArgs, type RunArgs } from '../runtime/runArgs';
-import { definitionFileOf } from './containers';
+import { definitionFileOf, knownContainers } from './containers';
 import { generate } from './generate';
 
 /** The docker run flags a podgen-engine unit gives prepare, as the process receives them (systemd's %% and $$ undone). */
@@ -68,8 +68,10 @@ export interface KubeYaml {
 
 export function exportKube(names: readonly string[], search: SearchEnv, ctx: PlanContext): KubeYaml {
   const all: KubeExport[] = [];
+  // Names of installed containers are looked up among them, read once for all names.
+  const containers = knownContainers(search.user);
   for (const name of names) {
-    const file = definitionFileOf(name, search.user);
+    const file = definitionFileOf(name, containers);
     const loaded = loadDefinition(file, search);
     if (loaded.diagnostics.some((d) => d.severity === 'error')) throw definitionError(loaded.diagnostics);
     if (loaded.kind !== 'container') throw new PodgenError(`${loaded.sourcePath} is a .${loaded.kind}; export kube takes containers`, { kind: 'usage' });

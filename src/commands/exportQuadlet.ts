@@ -9,7 +9,7 @@ import { definitionError, PodgenError } from '../errors';
 import { exportQuadlet } from '../export/quadlet';
 import { loadDefinition } from '../resolve/loadDefinition';
 import type { SearchEnv } from '../resolve/searchPaths';
-import { definitionFileOf } from './containers';
+import { definitionFileOf, knownContainers } from './containers';
 
 export interface ExportedFile {
   readonly fileName: string;
@@ -20,8 +20,10 @@ export interface ExportedFile {
 
 export function exportQuadletFiles(names: readonly string[], search: SearchEnv): ExportedFile[] {
   const out = new Map<string, ExportedFile>();
+  // Names of installed containers are looked up among them, read once for all names.
+  const containers = knownContainers(search.user);
   for (const name of names) {
-    const loaded = loadDefinition(definitionFileOf(name, search.user), search);
+    const loaded = loadDefinition(definitionFileOf(name, containers), search);
     if (loaded.diagnostics.some((d) => d.severity === 'error')) throw definitionError(loaded.diagnostics);
     if (loaded.kind !== 'container') throw new PodgenError(`${loaded.sourcePath} is a .${loaded.kind}; export quadlet takes containers (their networks and volumes come along)`, { kind: 'usage' });
     const fileName = path.basename(loaded.sourcePath);

@@ -14,7 +14,7 @@ import { lookup } from '../parse/lookup';
 import { parseUnitText } from '../parse/parseUnitFile';
 import { readIfExists } from '../resolve/readIfExists';
 import { healthUnitNames } from '../runtime/healthCheck';
-import { RECORD_SIDE_FILES, recordPath } from '../restart/record';
+import { removeRecord } from '../restart/record';
 import { updateDropinPath } from '../restart/update';
 import { removeKeptBundle } from '../runtime/kept';
 import { GENERATED_MARK, serviceUnitName as unitName } from '../resolve/unitName';
@@ -97,10 +97,7 @@ export async function uninstall(names: readonly string[], unitDir: string, force
   }
   if (present.length > 0) await systemd.reload();
   // What the restart manager remembered of a container that is gone (its record and side files).
-  for (const u of present) {
-    const record = recordPath(u, user);
-    for (const suffix of ['', ...Object.values(RECORD_SIDE_FILES)]) fs.rmSync(`${record}${suffix}`, { force: true });
-  }
+  for (const u of present) removeRecord(u, user);
   // A stopped container of a removed unit keeps nothing ready (a running one: its cleanup does it).
   for (const k of kept) await removeKeptBundle(k.name, k.user);
   return { removed: present, missing, disableChanges };

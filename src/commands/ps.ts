@@ -4,7 +4,7 @@
 // (ps is the command scripts poll; its start-up time is most of its cost).
 
 import { PodgenError } from '../errors';
-import { unitStatuses, type StatusQuery, type UnitStatus } from '../manage/unitStatus';
+import { RUNNING_STATES, unitStatuses, type StatusQuery, type UnitStatus } from '../manage/unitStatus';
 import { readHealth } from '../restart/health';
 import { readRecord } from '../restart/record';
 import { containerState, duration, type DockerState } from '../restart/state';
@@ -50,7 +50,6 @@ export interface PsRow {
   readonly state: DockerState;
 }
 
-const RUNNING = new Set(['active', 'activating', 'reloading', 'deactivating']);
 
 export interface PsQuery {
   readonly all: boolean;
@@ -65,7 +64,7 @@ export async function ps(containers: readonly KnownContainer[], status: (units: 
   const all = q.all || q.latest === true || filters.some((f) => f.key === 'status');
   const chosen = q.latest ? (containers.length ? [latestContainer(containers)] : []) : containers;
   trace(`ps: ${chosen.length} unit files read`);
-  const statuses = await status(chosen.map((c) => c.unit), { withoutResult: true, detailsWhen: all ? undefined : (state) => RUNNING.has(state) });
+  const statuses = await status(chosen.map((c) => c.unit), { withoutResult: true, detailsWhen: all ? undefined : (state) => RUNNING_STATES.has(state) });
   trace('ps: statuses');
   const nowMs = Date.now();
   const rows = chosen.map((c, i): PsRow => {
@@ -96,7 +95,7 @@ export async function ps(containers: readonly KnownContainer[], status: (units: 
       state,
     };
   });
-  return rows.filter((r) => (all || RUNNING.has(r.active)) && matchesFilters(r, filters));
+  return rows.filter((r) => (all || RUNNING_STATES.has(r.active)) && matchesFilters(r, filters));
 }
 
 export interface PsArgs {

@@ -11,10 +11,11 @@ import * as path from 'node:path';
 import { PodgenError } from '../errors';
 import { defaultStoreRoot } from '../image/store';
 import type { SystemdManager } from '../manage/systemd';
+import { RUNNING_STATES } from '../manage/unitStatus';
 import { lookup } from '../parse/lookup';
 import { readIfExists } from '../resolve/readIfExists';
 import { generatorOutputDir, runDefinitionDir } from '../resolve/searchPaths';
-import { RECORD_SIDE_FILES, recordPath } from '../restart/record';
+import { removeRecord } from '../restart/record';
 import { cleanup } from '../runtime/prepare';
 import { removeVolume, volumeUsers } from '../runtime/volumeStore';
 import { containerOfUnit, type KnownContainer, RUN_SECTION } from './containers';
@@ -29,8 +30,6 @@ export interface RemoveOptions {
   readonly volumes: boolean;
   readonly user: boolean;
 }
-
-const RUNNING = new Set(['active', 'activating', 'reloading', 'deactivating']);
 
 /** The definition run -d wrote, if it is where run -d writes them (never a file of the user's). */
 function ownDefinition(c: KnownContainer, user: boolean): string | undefined {
@@ -64,7 +63,7 @@ export async function removeContainers(targets: readonly KnownContainer[], opts:
         hint: `podgen down ${c.unit.replace(/\.service$/, '')} stops it and removes its unit (the definition stays; podgen up brings it back); podgen rm -f does the same`,
       });
     }
-    if (c.origin === 'run' && !opts.force && RUNNING.has(statuses[i]?.activeState ?? '')) {
+    if (c.origin === 'run' && !opts.force && RUNNING_STATES.has(statuses[i]?.activeState ?? '')) {
       throw new PodgenError(`container ${c.name} is running`, { kind: 'usage', hint: `stop it first (podgen stop ${c.name}), or remove it running with podgen rm -f` });
     }
   });
@@ -102,7 +101,7 @@ export async function removeStoppedUnit(name: string, unitDirs: readonly string[
     fs.rmSync(c.unitFile, { force: true });
     const def = ownDefinition(c, user);
     if (def) fs.rmSync(def, { force: true });
-    for (const suffix of ['', ...Object.values(RECORD_SIDE_FILES)]) fs.rmSync(`${recordPath(unit, user)}${suffix}`, { force: true });
+    removeRecord(unit, user);
     // The unit's own cleanup may come after this line: done here first (it is safe twice), so the volumes are free.
     await cleanup({ name: c.name, user, runtime: undefined });
     await removeVolumes(anonymousVolumes(c), user);

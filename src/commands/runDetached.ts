@@ -1,5 +1,5 @@
 // `podgen run -d`: the docker run line becomes a definition (the import of
-// `podgen import run`), installed and started as any definition's unit is, so
+// `podgen import run`), installed and started as every definition's unit is, so
 // the container is the same kind of thing whatever started it: listed by ps,
 // logged, stopped, restarted by the same restart manager (--restart), back
 // after a reboot when its policy says so, and gone only with `podgen rm`.

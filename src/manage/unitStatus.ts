@@ -25,6 +25,9 @@ const SERVICE = 'org.freedesktop.systemd1.Service';
 /** Fetched one by one: a GetAll of ~300 Service properties costs systemd and us more than a few Gets. */
 const PROPERTIES = ['MainPID', 'ExecMainStatus', 'NRestarts', 'ExecMainStartTimestamp', 'Result'] as const;
 
+/** ActiveStates in which a unit's container is (still or already) running: not inactive, failed or gone. */
+export const RUNNING_STATES: ReadonlySet<string> = new Set(['active', 'activating', 'reloading', 'deactivating']);
+
 export interface StatusQuery {
   /** Skip Result (ps does not show it): one call less per unit. */
   readonly withoutResult?: boolean;

@@ -1,7 +1,8 @@
-// The restart manager's record of a unit, read (never written: native/record.c
-// is its one writer, under its lock). key=value lines; unknown keys are
+// The restart manager's record of a unit, read, and removed with its unit
+// (never written: native/record.c is its one writer, under its lock). key=value lines; unknown keys are
 // ignored, missing ones take their defaults, so either side can grow.
 
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { readIfExists } from '../resolve/readIfExists';
@@ -72,6 +73,12 @@ export function parseRecord(text: string): RestartRecord {
     finishedAt: msOf(kv.get('ended_rt')),
     restartAt: msOf(kv.get('not_before_rt')),
   };
+}
+
+/** Remove the record of UNIT and its side files (the unit is gone). */
+export function removeRecord(unit: string, user: boolean, env: NodeJS.ProcessEnv = process.env): void {
+  const record = recordPath(unit, user, env);
+  for (const suffix of ['', ...Object.values(RECORD_SIDE_FILES)]) fs.rmSync(`${record}${suffix}`, { force: true });
 }
 
 export function readRecord(unit: string, user: boolean, env: NodeJS.ProcessEnv = process.env): RestartRecord | undefined {

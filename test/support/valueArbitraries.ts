@@ -2,31 +2,14 @@
 // the docker run flags a generated unit hands to prepare, as systemd would
 // pass them: shared by the typed-model and the import round-trip tests.
 
-import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
-import { EXEC_FLAGS, splitWords } from '../../src/parse/splitWords';
-import { parseRunArgs, type RunArgs } from '../../src/runtime/runArgs';
+import { runArgsOfUnit } from '../../src/commands/exportKube';
 import { CAPABILITIES } from '../../src/values/capability';
 import { parsePublish } from '../../src/values/port';
 import { ULIMIT_TYPES } from '../../src/values/ulimit';
 
-/** systemd's expansion of the two escapes podgen writes in Exec lines: %% and $$ (no specifiers or variables are used here). */
-const unescapeExpansion = (w: string): string => w.replace(/%%/g, '%').replace(/\$\$/g, '$');
-
-/** The words after "prepare ... --" in the unit's start, as the process receives them. */
-export function prepareWords(unitText: string): string[] {
-  const line = /^ExecStart=(.*)$/m.exec(unitText)?.[1] ?? '';
-  const words = splitWords(line, EXEC_FLAGS).map(unescapeExpansion);
-  const at = words.indexOf('prepare');
-  const dash = words.indexOf('--', at);
-  assert.ok(at > 0 && dash > at, line);
-  return words.slice(dash + 1);
-}
-
-/** The docker run flags prepare gets, parsed by prepare's own parser. */
-export function prepareArgs(unitText: string): RunArgs {
-  return parseRunArgs(prepareWords(unitText));
-}
+/** The docker run flags a podgen-engine unit hands to prepare, parsed by prepare's own parser (what export kube reads too). */
+export const prepareArgs = runArgsOfUnit;
 
 export const port = fc.integer({ min: 1, max: 65000 });
 export const publish = fc
