@@ -51,6 +51,13 @@ export function busAddress(kind: 'system' | 'session'): string {
 export const SYSTEMD_PRIVATE_SOCKET = '/run/systemd/private';
 
 /**
+ * How long the private socket may take to answer before the bus is tried instead. systemd
+ * answers it in well under a millisecond, but CI caught it silent for the whole 10 s deadline
+ * twice (right after a unit stopped, while the bus answered at once), so it gets a short one.
+ */
+const PRIVATE_SOCKET_DEADLINE_MS = 1_500;
+
+/**
  * A reader for the system manager (or the user's): as root with no bus address set, systemd's
  * private socket when it takes us, else the bus. Rejects with the socket error (ENOENT,
  * ECONNREFUSED, EACCES) or a BusCallError.
@@ -58,22 +65,23 @@ export const SYSTEMD_PRIVATE_SOCKET = '/run/systemd/private';
 export async function openBusReader(kind: 'system' | 'session', timeoutMs = 10_000): Promise<BusReader> {
   if (kind === 'system' && uid() === 0 && process.env.DBUS_SYSTEM_BUS_ADDRESS === undefined && fs.existsSync(SYSTEMD_PRIVATE_SOCKET)) {
     try {
-      const reader = await openSocketReader(SYSTEMD_PRIVATE_SOCKET, false, timeoutMs);
+      const reader = await openSocketReader(SYSTEMD_PRIVATE_SOCKET, false, Math.min(timeoutMs, PRIVATE_SOCKET_DEADLINE_MS), timeoutMs);
       trace(`status reader: ${SYSTEMD_PRIVATE_SOCKET}`);
       return reader;
-    } catch {
-      // refused (e.g. from another PID namespace) or gone: the bus will do
+    } catch (e) {
+      // refused (e.g. from another PID namespace), gone or silent: the bus will do
+      trace(`status reader: ${SYSTEMD_PRIVATE_SOCKET} failed (${e instanceof Error ? e.message : String(e)}), trying the bus`);
     }
   }
   const address = busAddress(kind);
   const socketPath = socketPathOf(address);
   if (socketPath === undefined) throw Object.assign(new Error(`unsupported D-Bus address "${address}" (podgen needs a unix socket)`), { code: 'ENOENT' });
   trace(`status reader: ${address}`);
-  return openSocketReader(socketPath, true, timeoutMs);
+  return openSocketReader(socketPath, true, timeoutMs, timeoutMs);
 }
 
-/** Connect, authenticate and (on a bus, not a peer) say Hello. */
-function openSocketReader(socketPath: string, bus: boolean, timeoutMs: number): Promise<BusReader> {
+/** Connect, authenticate and (on a bus, not a peer) say Hello, within handshakeMs; then each silence while calls wait may last callMs. */
+function openSocketReader(socketPath: string, bus: boolean, handshakeMs: number, callMs: number): Promise<BusReader> {
   return new Promise((resolve, reject) => {
     const socket = net.createConnection(socketPath);
     let serial = 0;
@@ -87,13 +95,18 @@ function openSocketReader(socketPath: string, bus: boolean, timeoutMs: number): 
     };
     let authenticated = false;
     let failure: Error | undefined;
-    // One deadline for the handshake, then for the oldest silence while calls are pending.
-    const timer = setTimeout(() => fail(Object.assign(new Error(`no answer from the bus within ${timeoutMs / 1000} s`), { code: 'ETIMEDOUT' })), timeoutMs);
+    // One deadline for the handshake, then one for the oldest silence while calls are pending.
+    const silence = (ms: number): NodeJS.Timeout => setTimeout(() => fail(Object.assign(new Error(`no answer from the bus within ${ms / 1000} s`), { code: 'ETIMEDOUT' })), ms);
+    let timer: NodeJS.Timeout | undefined = silence(handshakeMs);
     let connected = false;
+    // refresh() does not revive a cleared timer, so an idle connection gets a new one.
     const rearm = (): void => {
       if (!connected) return;
-      if (waiting.size > 0) timer.refresh();
-      else clearTimeout(timer);
+      if (waiting.size === 0) {
+        clearTimeout(timer);
+        timer = undefined;
+      } else if (timer) timer.refresh();
+      else timer = silence(callMs);
     };
 
     const fail = (e: Error): void => {
@@ -156,6 +169,8 @@ function openSocketReader(socketPath: string, bus: boolean, timeoutMs: number): 
           : send({ destination: 'org.freedesktop.systemd1', path: '/org/freedesktop/systemd1', interface: 'org.freedesktop.DBus.Peer', member: 'Ping', signature: '', body: [] });
         hello.then(() => {
           connected = true;
+          clearTimeout(timer);
+          timer = undefined;
           rearm();
           resolve({
             call: send,
