@@ -11,16 +11,17 @@ import { defaultStoreRoot } from '../image/store';
 import { run } from '../process/run';
 import { readIfExists } from '../resolve/readIfExists';
 import { CNI_PATH } from '../runtime/network';
-import { RUNTIME_BINARIES } from '../runtime/paths';
+import { ROOTLESS_BINARIES, RUNTIME_BINARIES } from '../runtime/paths';
+import { kernelMountsOverlayInUserns, type SubIdRange, subIdRanges } from '../runtime/rootless';
 import { NATIVE_HELPER } from '../runtime/takeOver';
 
 /** Helpers podgen uses and the Debian package of each. */
 export const HELPERS = {
   runc: { path: RUNTIME_BINARIES.runc, package: 'runc', for: 'the OCI runtime' },
   crun: { path: RUNTIME_BINARIES.crun, package: 'crun', for: 'Runtime=crun' },
-  newuidmap: { path: '/usr/bin/newuidmap', package: 'uidmap', for: 'rootless containers (user namespaces with subordinate ids)' },
-  newgidmap: { path: '/usr/bin/newgidmap', package: 'uidmap', for: 'rootless containers (user namespaces with subordinate ids)' },
-  pasta: { path: '/usr/bin/pasta', package: 'passt', for: 'rootless networking' },
+  newuidmap: { path: ROOTLESS_BINARIES.newuidmap, package: 'uidmap', for: 'rootless containers (user namespaces with subordinate ids)' },
+  newgidmap: { path: ROOTLESS_BINARIES.newgidmap, package: 'uidmap', for: 'rootless containers (user namespaces with subordinate ids)' },
+  pasta: { path: ROOTLESS_BINARIES.pasta, package: 'passt', for: 'rootless networking' },
   slirp4netns: { path: '/usr/bin/slirp4netns', package: 'slirp4netns', for: 'rootless networking' },
   'fuse-overlayfs': { path: '/usr/bin/fuse-overlayfs', package: 'fuse-overlayfs', for: 'rootless root file systems where the kernel cannot mount overlayfs in a user namespace' },
   cni: { path: path.join(CNI_PATH, 'bridge'), package: 'containernetworking-plugins', for: 'bridge networks (root)' },
@@ -29,11 +30,6 @@ export const HELPERS = {
   'podgen-unit': { path: NATIVE_HELPER, package: 'gcc libc6-dev (then npm install)', for: 'the restart manager and health checks' },
 } as const;
 type Helper = keyof typeof HELPERS;
-
-export interface SubIdRange {
-  readonly start: number;
-  readonly count: number;
-}
 
 export interface Info {
   readonly mode: 'root' | 'rootless';
@@ -48,24 +44,6 @@ export interface Info {
   readonly helpers: Readonly<Record<Helper, boolean>>;
   /** What is missing for what, and what fixes it. */
   readonly missing: ReadonlyArray<{ readonly what: string; readonly fix: string }>;
-}
-
-/** /etc/subuid or /etc/subgid lines for a user (by name or uid). */
-export function subIdRanges(text: string | undefined, name: string, uid: number): SubIdRange[] {
-  return (text ?? '')
-    .split('\n')
-    .map((l) => l.trim().split(':'))
-    .filter((f) => f.length === 3 && (f[0] === name || f[0] === String(uid)))
-    .map((f) => ({ start: Number(f[1]), count: Number(f[2]) }))
-    .filter((r) => Number.isInteger(r.start) && Number.isInteger(r.count) && r.count > 0);
-}
-
-/** Overlayfs in a user namespace: Linux 5.11 and newer. */
-export function kernelMountsOverlayInUserns(release: string): boolean {
-  const m = /^(\d+)\.(\d+)/.exec(release);
-  if (!m) return false;
-  const major = Number(m[1]);
-  return major > 5 || (major === 5 && Number(m[2]) >= 11);
 }
 
 const WANTED_CONTROLLERS = ['cpu', 'memory', 'pids', 'io'];

@@ -192,6 +192,18 @@ export async function mountRootfs(layerDirs: readonly string[], containerDir: st
   return merged;
 }
 
+/**
+ * A rootless container's root: the same upper/work/rootfs directories, and the overlay's options
+ * for the runtime to mount inside the container's user namespace (kernel 5.11+; userxattr: the
+ * layers' whiteouts and opaque directories are user.overlay.* there).
+ */
+export function rootlessOverlay(layerDirs: readonly string[], containerDir: string): string {
+  const upper = path.join(containerDir, 'upper');
+  const work = path.join(containerDir, 'work');
+  for (const d of [upper, work, path.join(containerDir, 'rootfs')]) fs.mkdirSync(d, { recursive: true });
+  return `lowerdir=${overlayLowerdir(layerDirs)},upperdir=${upper},workdir=${work},userxattr`;
+}
+
 export async function unmountRootfs(containerDir: string): Promise<void> {
   await run(['umount', path.join(containerDir, 'rootfs')], { allowFailure: true });
 }

@@ -42,6 +42,9 @@ import { serviceSkeleton } from './skeleton';
 
 const C = 'Container';
 
+/** The keys that shape a rootless container's user namespace. */
+const USER_MAPPING_KEYS = ['UserNS', 'UIDMap', 'GIDMap', 'SubUIDMap', 'SubGIDMap'] as const;
+
 /** Docker's default grace period before SIGKILL (`docker stop -t 10`). */
 export const DOCKER_STOP_TIMEOUT = '10';
 /** With the restart manager, systemd's stop timeout: the grace period plus this, a net under podgen-unit stop. */
@@ -92,8 +95,11 @@ export function planPodgen(def: ContainerDefinition, ctx: PlanContext, problems:
     service.set('Service', 'TimeoutStopSec', seconds === undefined ? grace : manager ? String(seconds + STOP_NET_SECONDS) : seconds === 0 ? '1ms' : String(seconds));
   }
 
-  if (ctx.user) {
-    problems.warning('the podgen engine runs containers as root only for now: this user unit will not start', 'Image', 'generate it with --engine podman for a rootless container');
+  // User namespaces are what a rootless container is made of; as root the image's files are the
+  // host's root's, which a mapped container root could not even read.
+  const mappingKey = USER_MAPPING_KEYS.find((k) => lookupNonEmpty(u, C, k) !== undefined);
+  if (!ctx.user && mappingKey) {
+    problems.error(`${mappingKey}= is honoured by the podgen engine for rootless containers only`, mappingKey, 'install it with --user (a rootless container), or use --engine podman');
   }
   // The runtime knows the host's network, none, its own bridge and named bridges (.network files,
   // podgen network create); refuse the rest here, not at start.
@@ -102,6 +108,12 @@ export function planPodgen(def: ContainerDefinition, ctx: PlanContext, problems:
     if (/^(container:|ns:)|^(slirp4netns|pasta|private)$|\.container(:|$)|:/.test(network)) {
       problems.error(`Network=${network} is not supported by the podgen engine`, 'Network', 'use host, none, bridge (the default) or a named network (x.network), or --engine podman', 'Container', network);
     }
+  }
+  if (ctx.user) {
+    // What prepare refuses for a rootless container, refused here already.
+    const named = networks.find((n) => !['host', 'none', 'bridge', 'default'].includes(n));
+    if (named) problems.error(`Network=${named}: a rootless container is on its own pasta network; named networks need root`, 'Network', 'leave Network= out (pasta), or use host or none; or install the container as root', 'Container', named);
+    if (lookupNonEmpty(u, C, 'Pod')) problems.error("Pod=: podgen's pods are root's network namespaces", 'Pod', 'install the pod and its containers as root, or use --engine podman');
   }
   if (networks.length > 1 && networks.some((n) => n === 'host' || n === 'none')) {
     problems.error('Network=host or none cannot be combined with other networks', 'Network', 'keep one of them alone, or only bridge networks');
@@ -123,7 +135,8 @@ export function planPodgen(def: ContainerDefinition, ctx: PlanContext, problems:
   // arguments (see below). Bridged containers need CNI on every start; environment files and
   // Pull=always must be read on every start.
   const key = createHash('sha256').update(JSON.stringify([name, def.runtime, containerArgs])).digest('hex').slice(0, 16);
-  const fast = fastRestartPossible(def);
+  // Rootless: the Node-free restart re-mounts the writable layer on the host, which only root may; prepare every start.
+  const fast = !ctx.user && fastRestartPossible(def);
   const bundle = `${BUNDLE_ROOT}/${name}`;
   const state = ['--root', RUNTIME_ROOT];
   const detached = service.lookup('Service', 'Type') !== 'exec';

@@ -159,7 +159,7 @@ export async function runInspectCommand(command: 'exec' | 'top' | 'stats', argv:
       const user = flagValue(opts, ['-u', '--user']);
       if (user) {
         const [u, g] = user.split(':');
-        const ids = resolveUser(paths.rootfs, g === undefined ? u : `${u}:${g}`, []);
+        const ids = resolveUser([paths.rootfs], g === undefined ? u : `${u}:${g}`, []);
         flags.push('--user', `${ids.uid}:${ids.gid}`);
       }
       const cwd = flagValue(opts, ['-w', '--workdir']);

@@ -7,6 +7,7 @@ import { appendAll } from '../arrays';
 import { PodgenError } from '../errors';
 import { CAPABILITIES, parseCapability } from '../values/capability';
 import type { RunArgs } from './runArgs';
+import type { IdMapping } from './rootless';
 import { ociSeccomp, type SeccompProfile } from './seccomp';
 
 /** The parts of an OCI image config podgen uses. */
@@ -55,6 +56,20 @@ export interface SpecContext {
   readonly boundingCaps: readonly string[];
   /** The seccomp profile to apply (read by prepare), with the host facts it is filtered by; undefined: none. */
   readonly seccomp: { readonly profile: SeccompProfile; readonly arch: string; readonly kernel: string } | undefined;
+  /** A rootless container (rootless.ts): its user namespace, and what prepare could not do without root. */
+  readonly rootless?: RootlessSpec;
+}
+
+/** What makes a spec rootless: the runtime does in the container's user namespace what root's prepare does on the host. */
+export interface RootlessSpec {
+  readonly uidMappings: readonly IdMapping[];
+  readonly gidMappings: readonly IdMapping[];
+  /** overlayfs options (lowerdir, upperdir, workdir, userxattr) for the root, mounted by the runtime inside the namespace. */
+  readonly rootOverlay: string;
+  /** The network helper the runtime starts once the container's namespaces exist (OCI createRuntime hook). */
+  readonly networkHook: { readonly path: string; readonly args: readonly string[] } | undefined;
+  /** Each bind source's mount flags a user namespace cannot clear (paths.lockedMountFlags), repeated on its bind. */
+  readonly lockedFlags: Readonly<Record<string, readonly string[]>>;
 }
 
 /** Paths Docker and podman mask in every container (bind-mounted over with /dev/null or an empty read-only tmpfs). */
@@ -158,13 +173,21 @@ export function ociSpec(args: RunArgs, image: ImageConfig, ctx: SpecContext): Re
     const big = 2 ** 64 - 1;
     rlimits.set(type, { type, soft: u.soft < 0 ? big : u.soft, hard: u.hard < 0 ? big : u.hard });
   }
+  const rootless = ctx.rootless;
+  // Without a network namespace of its own a rootless container may not mount sysfs (the host's
+  // belongs to the host's user namespace): podman binds the host's /sys then, and so does podgen.
+  const sys = rootless && args.network === 'host'
+    ? { destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] }
+    : { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', args.privileged ? 'rw' : 'ro'] };
   const mounts: Record<string, unknown>[] = [
+    // Rootless: the root is an overlay the runtime mounts inside the user namespace (root's is mounted by prepare).
+    ...(rootless ? [{ destination: '/', type: 'overlay', source: 'overlay', options: [rootless.rootOverlay] }] : []),
     { destination: '/proc', type: 'proc', source: 'proc' },
     { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
     { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
     { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${args.shmSize ?? 64 * 1024 * 1024}`] },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
-    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', args.privileged ? 'rw' : 'ro'] },
+    sys,
     { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', args.privileged ? 'rw' : 'ro'] },
   ];
   for (const [file, source] of Object.entries(ctx.etcFiles)) {
@@ -181,17 +204,28 @@ export function ociSpec(args: RunArgs, image: ImageConfig, ctx: SpecContext): Re
   }
   if (args.init && ctx.initPath) mounts.push({ destination: '/run/podgen-init', type: 'bind', source: ctx.initPath, options: ['bind', 'ro'] });
 
-  const namespaces: Record<string, string>[] = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }];
+  if (rootless) {
+    for (const m of mounts) {
+      if (m.type !== 'bind') continue;
+      const locked = rootless.lockedFlags[m.source as string] ?? [];
+      const options = m.options as string[];
+      // A locked ro wins over rw; the other locked flags are added.
+      m.options = [...options.filter((o) => !(o === 'rw' && locked.includes('ro'))), ...locked.filter((o) => !options.includes(o))];
+    }
+  }
+  const namespaces: Record<string, string>[] = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }, ...(rootless ? [{ type: 'user' }] : [])];
   if (args.network !== 'host') namespaces.push(ctx.netnsPath ? { type: 'network', path: ctx.netnsPath } : { type: 'network' });
 
-  const resources: Record<string, unknown> = { devices: [{ allow: args.privileged, access: 'rwm' }] };
+  // A rootless runtime cannot load the device cgroup filter; the kernel keeps a user namespace off
+  // device nodes it was not given anyway (they are bind mounts of what the user may open).
+  const resources: Record<string, unknown> = rootless ? {} : { devices: [{ allow: args.privileged, access: 'rwm' }] };
   if (ctx.applyLimits) {
     if (args.memory !== undefined) resources.memory = { limit: args.memory };
     if (args.pidsLimit !== undefined && args.pidsLimit > 0) resources.pids = { limit: args.pidsLimit };
     if (args.cpus !== undefined) resources.cpu = { quota: Math.round(args.cpus * 100000), period: 100000 };
   }
   const devices = ctx.devices.map((d) => ({ path: d.path, type: d.type, major: d.major, minor: d.minor, fileMode: d.fileMode, uid: 0, gid: 0 }));
-  appendAll(resources.devices as unknown[], ctx.devices.map((d) => ({ allow: true, type: d.type, major: d.major, minor: d.minor, access: d.access })));
+  if (!rootless) appendAll(resources.devices as unknown[], ctx.devices.map((d) => ({ allow: true, type: d.type, major: d.major, minor: d.minor, access: d.access })));
 
   return {
     ociVersion: '1.0.2',
@@ -209,9 +243,11 @@ export function ociSpec(args: RunArgs, image: ImageConfig, ctx: SpecContext): Re
     hostname,
     mounts,
     annotations: Object.fromEntries([...args.labels.map(([k, v]) => [`label.${k}`, v]), ...args.annotations]),
+    ...(rootless?.networkHook ? { hooks: { createRuntime: [{ path: rootless.networkHook.path, args: [...rootless.networkHook.args] }] } } : {}),
     linux: {
       devices,
       resources,
+      ...(rootless ? { uidMappings: [...rootless.uidMappings], gidMappings: [...rootless.gidMappings] } : {}),
       cgroupsPath: ctx.cgroupsPath,
       namespaces,
       sysctl: Object.fromEntries(args.sysctls),

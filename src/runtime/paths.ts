@@ -15,6 +15,9 @@ import { listDir, readIfExists } from '../resolve/readIfExists';
  */
 export const DEFAULT_SECCOMP_PROFILE = path.resolve(__dirname, '..', '..', '..', 'profiles', 'seccomp.json');
 
+/** What rootless containers need, where Debian installs it (uidmap, passt and util-linux). */
+export const ROOTLESS_BINARIES = { newuidmap: '/usr/bin/newuidmap', newgidmap: '/usr/bin/newgidmap', pasta: '/usr/bin/pasta', unshare: '/usr/bin/unshare' } as const;
+
 /** The OCI runtimes podgen runs, where Debian installs them. */
 export const RUNTIME_BINARIES: Readonly<Record<'runc' | 'crun', string>> = { runc: '/usr/bin/runc', crun: '/usr/bin/crun' };
 
@@ -64,17 +67,32 @@ export function runtimeHolds(p: ContainerPaths): boolean {
   return fs.existsSync(path.join(p.runtimeState, p.name));
 }
 
-/** The mounts of our mount namespace: mount point, file system type, super options (mountinfo's \ooo escapes undone). */
-function mounts(): Array<{ mountPoint: string; fstype: string; superOptions: string }> {
+/** The mounts of our mount namespace: mount point, per-mount and super options, file system type (mountinfo's \ooo escapes undone). */
+function mounts(): Array<{ mountPoint: string; options: string; fstype: string; superOptions: string }> {
   const unescape = (v: string): string => v.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-  const out: Array<{ mountPoint: string; fstype: string; superOptions: string }> = [];
+  const out: Array<{ mountPoint: string; options: string; fstype: string; superOptions: string }> = [];
   for (const line of (readIfExists('/proc/self/mountinfo') ?? '').split('\n')) {
     const [before, after] = line.split(' - ');
     if (!before || !after) continue;
     const [fstype = '', , superOptions = ''] = after.split(' ');
-    out.push({ mountPoint: unescape(before.split(' ')[4] ?? ''), fstype, superOptions: unescape(superOptions) });
+    const fields = before.split(' ');
+    out.push({ mountPoint: unescape(fields[4] ?? ''), options: fields[5] ?? '', fstype, superOptions: unescape(superOptions) });
   }
   return out;
+}
+
+/**
+ * The flags of the mount a path lies on that a user namespace may not clear (nosuid, nodev,
+ * noexec, ro): a rootless bind mount must repeat them, or the kernel refuses its remount.
+ */
+export function lockedMountFlags(file: string): string[] {
+  let best: { mountPoint: string; options: string } | undefined;
+  const real = fs.existsSync(file) ? fs.realpathSync(file) : file;
+  for (const m of mounts()) {
+    const inside = m.mountPoint === '/' || real === m.mountPoint || real.startsWith(`${m.mountPoint}/`);
+    if (inside && (!best || m.mountPoint.length >= best.mountPoint.length)) best = m;
+  }
+  return (best?.options ?? '').split(',').filter((o) => ['nosuid', 'nodev', 'noexec', 'ro'].includes(o));
 }
 
 /** Whether something is mounted on dir (in our mount namespace). */

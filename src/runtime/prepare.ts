@@ -16,7 +16,7 @@ import { capabilitiesInMask } from '../values/capability';
 import { parseManifest } from '../image/manifest';
 import { pullIfMissing, SILENT, unpackImage } from '../image/pull';
 import { ImageStore, type StoredImage } from '../image/store';
-import { mountRootfs, overlayLowerdir, unmountRootfs } from '../image/unpack';
+import { mountRootfs, overlayLowerdir, rootlessOverlay, unmountRootfs } from '../image/unpack';
 import { run } from '../process/run';
 import { listDir, readIfExists } from '../resolve/readIfExists';
 import { dropReadyMarkers, forgetPreparedBundles } from './kept';
@@ -27,9 +27,10 @@ import { loadPod, podNetnsId, podOfBundle } from './pods';
 import { loadVolume, markSeeded, mountVolume, volumeData, wantsSeeding } from './volumeStore';
 import { type ImageConfig, ociSpec, type ResolvedDevice, type ResolvedMount, type SpecContext } from './ociSpec';
 import { readSeccompProfile } from './seccomp';
-import { type ContainerPaths, containerPaths, DEFAULT_SECCOMP_PROFILE, isMounted, RUNTIME_BINARIES } from './paths';
+import { type ContainerPaths, containerPaths, DEFAULT_SECCOMP_PROFILE, isMounted, lockedMountFlags, RUNTIME_BINARIES } from './paths';
 import { parseRunArgs, type RunArgs } from './runArgs';
-import { createArgv, NATIVE_HELPER, overlayFileOf, readyMarkerOf, startArgv } from './takeOver';
+import { pastaHook, removeOwnedTree, rootlessUserNamespace, stopNetworkHelper } from './rootlessSetup';
+import { createArgv, NATIVE_HELPER, overlayFileOf, pastaPidFileOf, readyMarkerOf, startArgv } from './takeOver';
 
 export interface PrepareRequest {
   readonly name: string;
@@ -70,6 +71,20 @@ interface BundleState {
 
 const definitionError = (message: string, hint: string): PodgenError => new PodgenError(message, { kind: 'usage', hint });
 
+/** The locked mount flags of each bind source: the bundle's /etc files, and `others`. */
+function lockedFlagsOf(bundle: string, others: readonly string[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  const bundleFlags = lockedMountFlags(bundle);
+  for (const f of ['hosts', 'hostname', 'resolv.conf']) out[path.join(bundle, f)] = bundleFlags;
+  for (const s of others) out[s] = lockedMountFlags(s);
+  return out;
+}
+
+/** Whether this prepare makes a rootless container (rootless.ts): it runs as anyone but root. */
+export function isRootless(): boolean {
+  return process.getuid?.() !== 0;
+}
+
 /** Our own cgroup (v2): the unit's, when systemd runs us as its ExecStart. */
 export function ownCgroup(): string {
   const line = (readIfExists('/proc/self/cgroup') ?? '').split('\n').find((l) => l.startsWith('0::'));
@@ -91,10 +106,22 @@ async function layerDirs(store: ImageStore, image: StoredImage): Promise<string[
   return unpackImage(store, image.configDigest, manifest.layers);
 }
 
-/** uid/gid of USER[:GROUP] (names or numbers) looked up in the container's own /etc files. */
-export function resolveUser(rootfs: string, spec: string | undefined, groupAdd: readonly string[]): { uid: number; gid: number; additionalGids: number[] } {
-  const passwd = (readIfExists(path.join(rootfs, 'etc/passwd')) ?? '').split('\n').map((l) => l.split(':'));
-  const groups = (readIfExists(path.join(rootfs, 'etc/group')) ?? '').split('\n').map((l) => l.split(':'));
+/** A file of the container's root as it will be: the first of `roots` (top first) that has it. */
+function readFromRoots(roots: readonly string[], rel: string): string | undefined {
+  for (const r of roots) {
+    const text = readIfExists(path.join(r, rel));
+    if (text !== undefined) return text;
+  }
+  return undefined;
+}
+
+/**
+ * uid/gid of USER[:GROUP] (names or numbers) looked up in the container's own /etc files. `roots`:
+ * the mounted root file system, or (rootless, where the runtime mounts it) the image's layers, top first.
+ */
+export function resolveUser(roots: readonly string[], spec: string | undefined, groupAdd: readonly string[]): { uid: number; gid: number; additionalGids: number[] } {
+  const passwd = (readFromRoots(roots, 'etc/passwd') ?? '').split('\n').map((l) => l.split(':'));
+  const groups = (readFromRoots(roots, 'etc/group') ?? '').split('\n').map((l) => l.split(':'));
   const [userPart, groupPart] = (spec || '0').split(':') as [string, string | undefined];
   const gidOf = (g: string): number => {
     if (/^\d+$/.test(g)) return Number(g);
@@ -243,12 +270,18 @@ function volumeMounts(args: RunArgs, paths: ContainerPaths): ResolvedMount[] {
   });
 }
 
-/** A named volume created just now starts with what the image has at its path, as Docker's do. */
-async function seedNewVolumes(mounts: readonly ResolvedMount[], rootfs: string, storeRoot: string): Promise<void> {
+/**
+ * A named volume created just now starts with what the image has at its path, as Docker's do.
+ * `roots` as resolveUser's; the layers are copied bottom first, so upper files win (whiteouts in
+ * a volume's path are not honoured that way: a file a later layer deleted comes along).
+ */
+async function seedNewVolumes(mounts: readonly ResolvedMount[], roots: readonly string[], storeRoot: string): Promise<void> {
   for (const m of mounts) {
     if (!m.seedFromImage) continue;
-    const from = path.join(rootfs, m.destination);
-    if (fs.existsSync(from) && fs.statSync(from).isDirectory()) await run(['cp', '-a', '--', `${from}/.`, m.source]);
+    for (const r of [...roots].reverse()) {
+      const from = path.join(r, m.destination);
+      if (fs.existsSync(from) && fs.statSync(from).isDirectory()) await run(['cp', '-a', '--', `${from}/.`, m.source]);
+    }
     if (m.volume) markSeeded(storeRoot, m.volume);
   }
 }
@@ -346,11 +379,11 @@ function refreshPeerHosts(runDir: string, bundleRoot: string): void {
 export async function prepare(req: PrepareRequest): Promise<Prepared> {
   const args = parseRunArgs(req.argv);
   const paths = containerPaths(req.name, req.user);
-  if (process.getuid?.() !== 0) {
-    throw new PodgenError("podgen's runtime needs root for now (overlay mounts, network namespaces, CNI)", {
-      kind: 'auth',
-      hint: 'run the container from a system unit; for rootless containers generate the unit with --engine podman',
-    });
+  if (isRootless() && !req.user) {
+    throw new PodgenError('a rootless container is a --user container', { kind: 'auth', hint: 'install its unit with podgen --user (or run it as root)' });
+  }
+  if (!isRootless() && (args.userns.kind !== 'default' || args.uidMap.length || args.gidMap.length || args.subuidName || args.subgidName)) {
+    throw definitionError('user namespace options (UserNS=, UIDMap=, GIDMap=, SubUIDMap=, SubGIDMap=) are for rootless containers', 'install the container with --user as its user, or use --engine podman');
   }
   if (!fs.existsSync(req.runtime)) {
     throw new PodgenError(`the OCI runtime ${req.runtime} is not installed`, { kind: 'unavailable', hint: `apt-get install ${path.basename(req.runtime)} (or choose the other one with Runtime=)` });
@@ -386,6 +419,7 @@ function ensureWritable(dir: string): void {
 }
 
 async function prepareIn(req: PrepareRequest, args: RunArgs, paths: ContainerPaths): Promise<Prepared> {
+  const rootless = isRootless();
   ensureWritable(path.dirname(paths.containerDir));
   ensureWritable(path.dirname(paths.bundle));
   // A stale bundle (kill -9, dirty stop without cleanup) is undone first: a fresh start must work.
@@ -397,6 +431,7 @@ async function prepareIn(req: PrepareRequest, args: RunArgs, paths: ContainerPat
   // A device volume (Device= in its .volume) is mounted on first use, as Docker's local driver does.
   for (const v of args.volumes) {
     const meta = v.kind === 'named' ? loadVolume(paths.storeRoot, v.name) : undefined;
+    if (meta?.device !== undefined && rootless) throw definitionError(`volume ${v.kind === 'named' ? v.name : ''} mounts ${meta.device}: mounting needs root`, 'use a plain named volume or a directory of yours for a rootless container');
     if (meta) await mountVolume(paths.storeRoot, meta);
   }
   const mounts = volumeMounts(args, paths);
@@ -409,16 +444,25 @@ async function prepareIn(req: PrepareRequest, args: RunArgs, paths: ContainerPat
   saveState();
   try {
     // A fresh writable layer each start, as Quadlet's --rm gives.
-    fs.rmSync(paths.containerDir, { recursive: true, force: true });
-    await mountRootfs(lowers, paths.containerDir);
-    state.mountedRootfs = true;
-    saveState();
-    await seedNewVolumes(mounts, paths.rootfs, paths.storeRoot);
-    const user = resolveUser(paths.rootfs, args.user ?? (config.User || undefined), args.groupAdd);
+    await removeOwnedTree(paths.containerDir);
+    // Rootless: the runtime mounts the overlay inside the container's user namespace; root's is mounted here.
+    const rootOverlay = rootless ? rootlessOverlay(lowers, paths.containerDir) : undefined;
+    if (!rootless) {
+      await mountRootfs(lowers, paths.containerDir);
+      state.mountedRootfs = true;
+      saveState();
+    }
+    const roots = rootless ? [...lowers].reverse() : [paths.rootfs];
+    await seedNewVolumes(mounts, roots, paths.storeRoot);
+    const usernsPlan = rootless ? rootlessUserNamespace(args) : undefined;
+    // keep-id: the container runs as you unless User= says otherwise (podman's rule, over the image's USER).
+    const keptId = usernsPlan?.defaultUser ? `${usernsPlan.defaultUser.uid}:${usernsPlan.defaultUser.gid}` : undefined;
+    const user = resolveUser(roots, args.user ?? keptId ?? (config.User || undefined), args.groupAdd);
 
     let ip: string | undefined;
     let netnsPath: string | undefined;
     const pod = args.pod === undefined ? undefined : loadPod(paths.runDir, args.pod);
+    if (args.pod !== undefined && rootless) throw definitionError(`Pod=${args.pod}: podgen's pods are root's network namespaces`, 'run the pod and its containers as root, or use --engine podman');
     if (args.pod !== undefined) {
       // In a pod: its namespace, address and ports; the container publishes nothing of its own.
       if (!pod) throw new PodgenError(`pod ${args.pod} is not running`, { kind: 'unavailable', hint: 'start the unit of its .pod definition (the container\'s BindsTo= does), or podgen pod create' });
@@ -430,7 +474,17 @@ async function prepareIn(req: PrepareRequest, args: RunArgs, paths: ContainerPat
       saveState();
     }
     const bridgedNets = pod || args.network === 'host' || args.network === 'none' ? [] : args.networks.length ? args.networks : ['bridge'];
-    if (bridgedNets.length > 0) {
+    let networkHook: { path: string; args: string[] } | undefined;
+    if (rootless && bridgedNets.length > 0) {
+      // Rootless: pasta's own network (outbound, and the published ports on the host), not CNI bridges.
+      const named = bridgedNets.find((n) => n !== 'bridge');
+      if (named) throw definitionError(`Network=${named}: a rootless container is on its own pasta network; named networks need root`, 'leave Network= out (pasta), or use host or none, or run the container as root');
+      const ports = await Promise.all(args.publish.map(async (p) => (p.hostPort === 0 ? { ...p, hostPort: await freePort() } : p)));
+      await checkPortsFree(ports, paths.runDir, req.name);
+      networkHook = pastaHook(ports, pastaPidFileOf(paths.bundle));
+      state.network = 'pasta';
+      saveState();
+    } else if (bridgedNets.length > 0) {
       const defs = bridgedNets.map((n) => networkFor(n, paths.storeRoot));
       const ports = await Promise.all(args.publish.map(async (p) => (p.hostPort === 0 ? { ...p, hostPort: await freePort() } : p)));
       await checkPortsFree(ports, paths.runDir, req.name);
@@ -457,7 +511,7 @@ async function prepareIn(req: PrepareRequest, args: RunArgs, paths: ContainerPat
       throw definitionError('PublishPort= needs a network: Network=none has none', 'remove PublishPort=, or use Network=bridge');
     }
     const hostname = args.hostname ?? req.name;
-    const bridged = netnsPath !== undefined;
+    const bridged = netnsPath !== undefined || networkHook !== undefined;
     const peers = bridged ? peerLines(pod ? podNetnsId(pod.name) : req.name, paths.runDir, networkMembers(paths.runDir)) : [];
     fs.writeFileSync(path.join(paths.bundle, 'hosts'), hostsFile(req.name, hostname, ip, peers, args.addHosts));
     fs.writeFileSync(path.join(paths.bundle, 'hostname'), `${hostname}\n`);
@@ -478,10 +532,11 @@ async function prepareIn(req: PrepareRequest, args: RunArgs, paths: ContainerPat
       devices,
       seccomp: seccompFor(args),
       boundingCaps: ownBoundingCaps(),
+      ...(usernsPlan && rootOverlay ? { rootless: { ...usernsPlan, rootOverlay, networkHook, lockedFlags: lockedFlagsOf(paths.bundle, ['/sys', ...mounts.map((m) => m.source), ...(initPath ? [initPath] : [])]) } } : {}),
     });
     (spec.root as { path: string }).path = paths.rootfs;
     writeAtomic(path.join(paths.bundle, 'config.json'), `${JSON.stringify(spec, null, 2)}\n`);
-    if (req.fastKey) {
+    if (req.fastKey && !rootless) {
       // For the Node-free cleanup (podgen-unit cleanup): where the writable layer is, and what it lies on.
       fs.writeFileSync(overlayFileOf(paths.bundle), `${paths.containerDir}\n${overlayLowerdir(lowers)}\n`);
       // Written last: a prepare that failed leaves no marker.
@@ -559,8 +614,10 @@ export async function cleanup(req: CleanupRequest): Promise<void> {
     state = undefined;
   }
   const network = state?.network ?? 'bridge';
+  // pasta quits when the container's namespace goes; a stop that kept the bundle makes sure.
+  if (network === 'pasta') stopNetworkHelper(pastaPidFileOf(paths.bundle));
   // A pod's namespace is the pod unit's to remove (pods.ts); its members only leave it.
-  if (network !== 'host' && network !== 'none' && !network.startsWith('pod:')) {
+  if (network !== 'host' && network !== 'none' && network !== 'pasta' && !network.startsWith('pod:') && !isRootless()) {
     await stopUnfinishedAdds(req.name);
     // Bundles from before named networks saved one network's result; newer ones each network's, with its definition.
     const nets: NetAttachment[] = state?.nets ?? (state?.netResult ? [{ def: networkFor(network, paths.storeRoot), ifname: 'eth0', result: state.netResult }] : []);
@@ -578,7 +635,7 @@ export async function cleanup(req: CleanupRequest): Promise<void> {
   }
   if (isMounted(paths.rootfs)) await unmountRootfs(paths.containerDir);
   if (isMounted(paths.rootfs)) problems.push(`${paths.rootfs} is still mounted`);
-  else fs.rmSync(paths.containerDir, { recursive: true, force: true });
+  else await removeOwnedTree(paths.containerDir);
   if (req.keepBundle && problems.length === 0 && markers.length > 0 && (await rearm(paths, state?.lowers))) {
     for (const m of markers) fs.writeFileSync(path.join(paths.bundle, m), '');
   } else fs.rmSync(paths.bundle, { recursive: true, force: true });

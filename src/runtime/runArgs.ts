@@ -16,6 +16,7 @@ import { parseSize } from '../values/size';
 import { parseUlimit, type Ulimit } from '../values/ulimit';
 import { parseVolume, type VolumeSpec } from '../values/volume';
 import { HEALTH_OPTIONS, type HealthConfig, type HealthOptions, parseHealth } from './healthConfig';
+import { type IdMapping, parseIdMap, parseUserNs, type UserNsMode } from './rootless';
 
 export type { PortMapping } from '../values/port';
 export type { VolumeSpec } from '../values/volume';
@@ -85,6 +86,14 @@ export interface RunArgs {
   readonly pull: string | undefined;
   /** --health-cmd and friends, through the one health parser (healthConfig.ts). */
   readonly health: HealthConfig | undefined;
+  /** --userns (rootless only: rootless.ts says what each mode maps). */
+  readonly userns: UserNsMode;
+  /** --uidmap/--gidmap: container:host:size, host ids counted in the user's own namespace. */
+  readonly uidMap: readonly IdMapping[];
+  readonly gidMap: readonly IdMapping[];
+  /** --subuidname/--subgidname: whose /etc/subuid, /etc/subgid ranges to map (rootless: only your own). */
+  readonly subuidName: string | undefined;
+  readonly subgidName: string | undefined;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] extends ReadonlyArray<infer E> ? E[] : T[K] };
@@ -134,14 +143,13 @@ const VALUE_FLAGS = new Set([
   '--cap-add', '--cap-drop', '--security-opt', '--ulimit', '-m', '--memory', '--pids-limit', '--cpus', '--shm-size', '--device',
   '--annotation', '-l', '--label', '--network', '--net', '--network-alias', '--pod', '--ip', '--dns', '--dns-option', '--dns-search',
   '--add-host', '-p', '--publish', '--expose', '-v', '--volume', '--tmpfs', '--stop-signal', '--stop-timeout', '--sysctl', '--tz',
-  '--restart', '--pull', '--retry', '--retry-delay',
+  '--restart', '--pull', '--retry', '--retry-delay', '--userns', '--uidmap', '--gidmap', '--subuidname', '--subgidname',
   ...HEALTH_OPTIONS.map((o) => `--health-${o}`),
 ]);
 const BOOL_FLAGS = new Set(['-d', '--detach', '-t', '--tty', '-i', '--interactive', '--rm', '--init', '--read-only', '--read-only-tmpfs', '--env-host', '--privileged']);
 /** Flags podman knows that podgen's runtime does not honour: refused by name. */
 const REFUSED: Readonly<Record<string, string>> = {
   '--mount': 'use -v/--volume or --tmpfs',
-  '--userns': 'user namespaces are not supported by the podgen engine yet; use --engine podman',
   '--ip6': 'IPv6 addresses are not supported by podgen bridge networks yet',
 };
 
@@ -173,7 +181,7 @@ export function parseRunArgs(argv: readonly string[]): RunArgs {
     memory: undefined, pidsLimit: undefined, cpus: undefined, shmSize: undefined, devices: [], annotations: [], labels: [],
     network: 'bridge', networks: [], networkAliases: [], ip: undefined, pod: undefined, dns: [], dnsOptions: [], dnsSearch: [], addHosts: [], publish: [],
     expose: [], volumes: [], tmpfs: [], init: false, stopSignal: undefined, stopTimeout: undefined, sysctls: [], timezone: undefined,
-    restart: undefined, pull: undefined, health: undefined,
+    restart: undefined, pull: undefined, health: undefined, userns: { kind: 'default' }, uidMap: [], gidMap: [], subuidName: undefined, subgidName: undefined,
   };
   const health: Record<string, string> = {};
   const kindOf = (name: string): FlagKind | undefined => (BOOL_FLAGS.has(name) ? 'bool' : VALUE_FLAGS.has(name) || REFUSED[name] ? 'value' : undefined);
@@ -391,6 +399,21 @@ function setValue(a: Mutable<RunArgs>, flag: string, v: string): void {
     case '--retry':
     case '--retry-delay':
       break; // pull retries: podgen's registry client retries on its own
+    case '--userns':
+      a.userns = parseUserNs(v);
+      break;
+    case '--uidmap':
+      a.uidMap.push(parseIdMap(v));
+      break;
+    case '--gidmap':
+      a.gidMap.push(parseIdMap(v));
+      break;
+    case '--subuidname':
+      a.subuidName = v;
+      break;
+    case '--subgidname':
+      a.subgidName = v;
+      break;
     default:
       throw usage(`unknown flag ${flag}`);
   }

@@ -31,6 +31,8 @@ export const readyMarkerOf = (bundle: string, key: string): string => `${bundle}
 
 /** What prepare leaves in the bundle for the Node-free cleanup: the writable layer's directory, then the overlay's lowerdir. */
 export const overlayFileOf = (bundle: string): string => `${bundle}/overlay`;
+/** The PID of a rootless container's pasta (its --pid file). */
+export const pastaPidFileOf = (bundle: string): string => `${bundle}/pasta.pid`;
 
 export function createArgv(l: BundleLayout): string[] {
   return [l.runtime, '--root', l.stateRoot, 'create', '--pid-file', pidFileOf(l), '--bundle', l.bundle, l.name];

@@ -5,7 +5,8 @@
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import { HELPERS, type Info, kernelMountsOverlayInUserns, subIdRanges } from '../../src/commands/info';
+import { HELPERS, type Info } from '../../src/commands/info';
+import { kernelMountsOverlayInUserns, subIdRanges } from '../../src/runtime/rootless';
 import { PODGEN_BIN, podgen } from '../support/cli';
 
 describe('podgen info', function () {
