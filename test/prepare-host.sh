@@ -6,7 +6,8 @@
 # image tests pull from, htpasswd (apache2-utils) makes its password file,
 # busybox-static and zstd build the test images offline; podman writes the
 # `podman save` tarballs that podgen load must read; libpam-systemd (logind) and
-# dbus-user-session give the sandbox lingering and user buses for --user tests.
+# dbus-user-session give the sandbox lingering and user buses for --user tests;
+# uidmap and passt run rootless containers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,6 +43,10 @@ command -v gcc >/dev/null 2>&1 || need+=(gcc)
 # --user tests: logind (lingering) and a user bus for the user manager, inside the sandbox.
 [ -x /lib/systemd/systemd-logind ] || need+=(libpam-systemd)
 [ -e /usr/lib/systemd/user/dbus.socket ] || need+=(dbus-user-session)
+# Rootless containers (test/runtime/rootless.test.ts): newuidmap/newgidmap map their user
+# namespaces, pasta gives them a network.
+[ -x /usr/bin/newuidmap ] || need+=(uidmap)
+[ -x /usr/bin/pasta ] || need+=(passt)
 # The test images copy /bin/busybox into a bare root file system: it must be the static build.
 { [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1; } || need+=(busybox-static)
 

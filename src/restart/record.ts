@@ -32,9 +32,17 @@ export interface RestartRecord {
   readonly restartAt: number | undefined;
 }
 
-/** %S of the unit's manager: /var/lib, or ~/.local/state for --user (PODGEN_STATE_DIR overrides both, for tests). */
+/**
+ * %S of the unit's manager: /var/lib, or for --user the user manager's: $XDG_CONFIG_HOME (~/.config)
+ * in systemd 252 (Debian 12), $XDG_STATE_HOME (~/.local/state) in later ones. The one that holds
+ * podgen's records already wins; with neither yet, Debian 12's. PODGEN_STATE_DIR overrides all, for tests.
+ */
 export function stateDir(user: boolean, env: NodeJS.ProcessEnv = process.env): string {
-  return env.PODGEN_STATE_DIR || (user ? env.XDG_STATE_HOME || path.join(os.homedir(), '.local', 'state') : '/var/lib');
+  if (env.PODGEN_STATE_DIR) return env.PODGEN_STATE_DIR;
+  if (!user) return '/var/lib';
+  const config = env.XDG_CONFIG_HOME || path.join(os.homedir(), '.config');
+  const state = env.XDG_STATE_HOME || path.join(os.homedir(), '.local', 'state');
+  return [config, state].find((d) => fs.existsSync(path.join(d, RECORD_DIR))) ?? config;
 }
 
 /**

@@ -19,7 +19,7 @@ import { describeRestartPolicy } from './policy';
 /** Docker's first restart delay (moby restartmanager: backoff starts at 100 ms). */
 export const DOCKER_INITIAL_BACKOFF = '100ms';
 
-/** The restart manager's record of a unit (native/record.c); %S is /var/lib, or ~/.local/state for user units. */
+/** The restart manager's record of a unit (native/record.c); %S is /var/lib, or the user manager's state root for user units (record.stateDir). */
 export const RECORD_DIR = 'podgen/state';
 export const RECORD_IN_UNIT = `%S/${RECORD_DIR}/%n`;
 /** The environment variable that carries the policy to the hooks (a drop-in can change it live). */

@@ -29,7 +29,7 @@ import { type ImageConfig, ociSpec, type ResolvedDevice, type ResolvedMount, typ
 import { readSeccompProfile } from './seccomp';
 import { type ContainerPaths, containerPaths, DEFAULT_SECCOMP_PROFILE, isMounted, lockedMountFlags, RUNTIME_BINARIES } from './paths';
 import { parseRunArgs, type RunArgs } from './runArgs';
-import { pastaHook, removeOwnedTree, rootlessUserNamespace, stopNetworkHelper } from './rootlessSetup';
+import { checkUnprivilegedPorts, pastaHook, removeOwnedTree, rootlessUserNamespace, stopNetworkHelper } from './rootlessSetup';
 import { createArgv, NATIVE_HELPER, overlayFileOf, pastaPidFileOf, readyMarkerOf, startArgv } from './takeOver';
 
 export interface PrepareRequest {
@@ -245,7 +245,11 @@ function volumeMounts(args: RunArgs, paths: ContainerPaths): ResolvedMount[] {
     switch (v.kind) {
       case 'bind': {
         const source = path.resolve(v.source);
-        if (!fs.existsSync(source)) {
+        try {
+          fs.statSync(source);
+        } catch (e) {
+          // Rootless: a path the user cannot reach stays out of reach for their container too.
+          if ((e as NodeJS.ErrnoException).code === 'EACCES') throw new PodgenError(`volume source ${source} is out of your reach (permission denied, for ${v.target})`, { kind: 'auth', hint: 'a container gets only what you may open yourself: use a directory of yours' });
           throw definitionError(`volume source ${source} does not exist (for ${v.target})`, `create it (mkdir -p ${source}) or fix the Volume= line`);
         }
         return { destination: v.target, source, readOnly: v.options.includes('ro'), options: v.options.filter((o) => ['nosuid', 'nodev', 'noexec', 'rprivate', 'private', 'rshared', 'shared', 'rslave', 'slave'].includes(o)) };
@@ -479,6 +483,7 @@ async function prepareIn(req: PrepareRequest, args: RunArgs, paths: ContainerPat
       // Rootless: pasta's own network (outbound, and the published ports on the host), not CNI bridges.
       const named = bridgedNets.find((n) => n !== 'bridge');
       if (named) throw definitionError(`Network=${named}: a rootless container is on its own pasta network; named networks need root`, 'leave Network= out (pasta), or use host or none, or run the container as root');
+      checkUnprivilegedPorts(args.publish);
       const ports = await Promise.all(args.publish.map(async (p) => (p.hostPort === 0 ? { ...p, hostPort: await freePort() } : p)));
       await checkPortsFree(ports, paths.runDir, req.name);
       networkHook = pastaHook(ports, pastaPidFileOf(paths.bundle));

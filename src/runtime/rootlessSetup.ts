@@ -49,6 +49,19 @@ export function rootlessUserNamespace(args: RunArgs, me: RootlessIdentity = curr
   return planUserNamespace({ mode: args.userns, uidMap: args.uidMap, gidMap: args.gidMap, uid: me.uid, gid: me.gid, subuid, subgid });
 }
 
+/** Ports below net.ipv4.ip_unprivileged_port_start are root's: refused before anything binds, with the sysctl. */
+export function checkUnprivilegedPorts(ports: readonly PortMapping[]): void {
+  const lowest = unprivilegedPortStart(readIfExists(PORT_SYSCTL));
+  for (const p of ports) {
+    if (p.hostPort < lowest) {
+      throw new PodgenError(`port ${p.hostPort} is below ${lowest}: an unprivileged user may not bind it`, {
+        kind: 'usage',
+        hint: `publish a port >= ${lowest}, or as root allow it: sysctl -w net.ipv4.ip_unprivileged_port_start=${p.hostPort} (and in /etc/sysctl.d to keep it)`,
+      });
+    }
+  }
+}
+
 /** pasta's -t/-u spelling of one published port: [ADDRESS/]HOST:CONTAINER. */
 function pastaPort(p: PortMapping): string {
   return `${p.hostIp ? `${p.hostIp.replace(/^\[|\]$/g, '')}/` : ''}${p.hostPort}:${p.containerPort}`;
@@ -68,15 +81,6 @@ export function pastaHook(ports: readonly PortMapping[], pidFile: string): { pat
     fs.accessSync(TUN_DEVICE, fs.constants.R_OK | fs.constants.W_OK);
   } catch {
     throw unavailable(`${TUN_DEVICE} cannot be opened by you: pasta needs it for the container's network`, `as root: chmod 0666 ${TUN_DEVICE} (Debian's udev rules make it so; modprobe tun if it is missing), or Network=none / Network=host`);
-  }
-  const lowest = unprivilegedPortStart(readIfExists(PORT_SYSCTL));
-  for (const p of ports) {
-    if (p.hostPort < lowest) {
-      throw new PodgenError(`port ${p.hostPort} is below ${lowest}: an unprivileged user may not bind it`, {
-        kind: 'usage',
-        hint: `publish a port >= ${lowest}, or as root allow it: sysctl -w net.ipv4.ip_unprivileged_port_start=${p.hostPort} (and in /etc/sysctl.d to keep it)`,
-      });
-    }
   }
   const forward = (proto: 'tcp' | 'udp', flag: string): string[] => {
     const mine = ports.filter((p) => p.protocol === proto);

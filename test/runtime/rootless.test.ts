@@ -46,6 +46,7 @@ async function answers(port: number, timeoutMs: number): Promise<string> {
 describe('rootless containers: podgen --user with the podgen engine (sandbox, real users)', function () {
   this.timeout(180_000);
   const env = useRestartHarness('podgen-rootless-');
+  let alicePort = 0;
 
   /** podgen inside the sandbox as USER, as a login would have it (no capabilities, the user's bus). */
   const asUser = (u: User, args: readonly string[], extraEnv: readonly string[] = []) => {
@@ -82,9 +83,13 @@ describe('rootless containers: podgen --user with the podgen engine (sandbox, re
     for (const file of ['/etc/subuid', '/etc/subgid']) assert.match(env.sb.exec(['cat', file]).stdout, new RegExp(`^${u.name}:\\d+:65536$`, 'm'), `useradd gave ${u.name} a range in ${file}`);
     // The sandbox's root is an overlay, which cannot be an overlay's upper layer: the writable
     // layers go on a tmpfs, as the root store's do (sandbox.ts).
+    // (In /etc/fstab, so that it is there again when the sandbox boots.)
     const containers = `/home/${u.name}/.local/share/podgen/containers`;
     env.sb.execOk(['install', '-d', '-o', u.name, '-g', u.name, '-m', '0700', `/home/${u.name}/.local`, `/home/${u.name}/.local/share`, `/home/${u.name}/.local/share/podgen`, containers]);
-    env.sb.execOk(['mount', '-t', 'tmpfs', '-o', `mode=0700,uid=${u.uid},gid=${u.uid}`, 'tmpfs', containers]);
+    fs.appendFileSync(path.join(env.sb.root, 'etc/fstab'), `tmpfs ${containers} tmpfs mode=0700,uid=${u.uid},gid=${u.uid} 0 0\n`);
+    env.sb.execOk(['mount', containers]);
+    // A careful admin's homes: nobody else may enter them.
+    env.sb.execOk(['chmod', '0700', `/home/${u.name}`]);
     env.sb.execOk([process.execPath, path.join(REPO_ROOT, 'bin', 'podgen'), 'linger', u.name]);
     for (let i = 0; i < 100 && !fs.existsSync(path.join(env.sb.root, `run/user/${u.uid}/bus`)); i++) spawnSync('sleep', ['0.1']);
   }
@@ -92,6 +97,8 @@ describe('rootless containers: podgen --user with the podgen engine (sandbox, re
   before(function () {
     // Debian's udev makes /dev/net/tun 0666; this machine's is 0600, and nspawn copies the mode
     // into the sandbox's own /dev (a node of its own: the host's stays as it is).
+    // A tmpfiles.d line does the same at every boot of the sandbox.
+    fs.writeFileSync(path.join(env.sb.root, 'etc/tmpfiles.d/podgen-test-tun.conf'), 'z /dev/net/tun 0666 - - -\n');
     env.sb.execOk(['chmod', '0666', '/dev/net/tun']);
     // The user manager runs podgen from this checkout: its directories must be passable for them.
     for (let d = path.dirname(REPO_ROOT); d !== '/'; d = path.dirname(d)) env.sb.execOk(['chmod', 'o+x', d]);
@@ -115,14 +122,6 @@ describe('rootless containers: podgen --user with the podgen engine (sandbox, re
       `[Container]\nImage=${env.h.image}\nPublishPort=127.0.0.1:${port}:8080\nVolume=/home/${ALICE.name}/www:/www:ro\nExec=/bin/busybox httpd -f -p 8080 -h /www\nRestartPolicy=always\n\n[Install]\nWantedBy=default.target\n`,
     );
     const up = asUser(ALICE, ['up', '--user', `/home/${ALICE.name}/web.container`]);
-    if (up.status !== 0 && process.env.PODGEN_DEBUG_ROOTLESS) {
-      const p = asUser(ALICE, ['prepare', '--user', '--name', 'dbg', '--', '--network', 'none', env.h.image, '/bin/sh', '-c', 'cat /proc/self/uid_map']);
-      console.log('PREPARE', p.status, p.stderr);
-      console.log(env.sb.exec(['cat', `/run/user/${ALICE.uid}/podgen/containers/dbg/config.json`]).stdout);
-      const r = env.sb.exec(['setpriv', `--reuid=${ALICE.uid}`, `--regid=${ALICE.uid}`, '--init-groups', 'env', `XDG_RUNTIME_DIR=/run/user/${ALICE.uid}`, 'runc', '--debug', '--root', `/run/user/${ALICE.uid}/podgen/runc`, 'run', '--bundle', `/run/user/${ALICE.uid}/podgen/containers/dbg`, 'dbg']);
-      console.log('RUNC', r.status, r.stdout, r.stderr);
-      console.log(env.sb.exec(['sh', '-c', `cat /etc/subuid /etc/subgid; ls -l /usr/bin/newuidmap; cat /proc/1/uid_map; id ${ALICE.name}`]).stdout);
-    }
     assert.equal(up.status, 0, `${up.stderr}${up.stdout}\n${userJournal(ALICE, 'web.service')}`);
     assert.equal(await answers(port, 10_000).catch((e: Error) => `${e.message}\n${userJournal(ALICE, 'web.service')}`), 'hello from alice\n');
     const state = userUnitState(ALICE, 'web.service');
@@ -134,5 +133,121 @@ describe('rootless containers: podgen --user with the podgen engine (sandbox, re
     const uidMap = env.sb.exec(['cat', `/proc/${pid}/uid_map`]).stdout;
     assert.match(uidMap, new RegExp(`^\\s*0\\s+${ALICE.uid}\\s+1$`, 'm'));
     assert.match(uidMap, new RegExp(`^\\s*1\\s+${subStart(ALICE)}\\s+65536$`, 'm'));
+    alicePort = port;
+  });
+
+  it('kill -9 of the container restarts it per its policy (RestartPolicy=always), and it serves again', async function () {
+    const before = Number(/MainPID=(\d+)/.exec(userUnitState(ALICE, 'web.service'))?.[1]);
+    assert.ok(before > 0);
+    env.sb.execOk(['kill', '-9', String(before)]);
+    await until(() => {
+      const st = userUnitState(ALICE, 'web.service');
+      const pid = Number(/MainPID=(\d+)/.exec(st)?.[1]);
+      return /ActiveState=active/.test(st) && pid > 0 && pid !== before;
+    }, 30_000, 'the container to be restarted', () => userJournal(ALICE, 'web.service'));
+    assert.equal(await answers(alicePort, 10_000), 'hello from alice\n');
+    const ps = JSON.parse(okAs(ALICE, ['ps', '--user', '--format', 'json'])) as Array<{ name: string; restartCount: number }>;
+    assert.deepEqual(ps.map((c) => [c.name, c.restartCount]), [['web', 1]], 'ps --user lists her one container, restarted once (the restart manager\'s record in the user manager\'s state directory)');
+  });
+
+  it('two users: each has their own containers, store and processes, and cannot reach the other\'s files', async function () {
+    const port = await freePort();
+    okAs(BOB, ['pull', '--user', '-q', env.h.image]);
+    writeAs(BOB, 'www/index.html', 'hello from bob\n');
+    const def = (extra: string): string =>
+      `[Container]\nImage=${env.h.image}\nPublishPort=127.0.0.1:${port}:8080\nVolume=/home/${BOB.name}/www:/www:ro\n${extra}Exec=/bin/sh -c 'ls /proc | grep -c "^[0-9]" > /www-count 2>/dev/null; exec /bin/busybox httpd -f -p 8080 -h /www'\n`;
+    writeAs(BOB, 'web.container', def(''));
+    okAs(BOB, ['up', '--user', `/home/${BOB.name}/web.container`]);
+    assert.equal(await answers(port, 10_000), 'hello from bob\n');
+    assert.equal(await answers(alicePort, 10_000), 'hello from alice\n', 'alice\'s is still hers');
+    // Each user's ps lists their own container only; their stores are apart.
+    const names = (u: User): string[] => (JSON.parse(okAs(u, ['ps', '--user', '--format', 'json'])) as Array<{ name: string }>).map((c) => c.name);
+    assert.deepEqual(names(ALICE), ['web']);
+    assert.deepEqual(names(BOB), ['web']);
+    const alicePid = Number(/MainPID=(\d+)/.exec(userUnitState(ALICE, 'web.service'))?.[1]);
+    const bobPid = Number(/MainPID=(\d+)/.exec(userUnitState(BOB, 'web.service'))?.[1]);
+    assert.notEqual(env.sb.exec(['readlink', `/proc/${alicePid}/ns/user`]).stdout, env.sb.exec(['readlink', `/proc/${bobPid}/ns/user`]).stdout, 'separate user namespaces');
+    assert.notEqual(env.sb.exec(['readlink', `/proc/${alicePid}/ns/pid`]).stdout, env.sb.exec(['readlink', `/proc/${bobPid}/ns/pid`]).stdout, 'separate PID namespaces');
+    // Bob's processes may not look into alice's container, nor read her store.
+    const peek = env.sb.exec(['setpriv', `--reuid=${BOB.uid}`, `--regid=${BOB.uid}`, '--init-groups', 'ls', `/proc/${alicePid}/root/`]);
+    assert.notEqual(peek.status, 0, 'bob cannot enter alice\'s container root');
+    const store = env.sb.exec(['setpriv', `--reuid=${BOB.uid}`, `--regid=${BOB.uid}`, '--init-groups', 'ls', `/home/${ALICE.name}/.local/share/podgen`]);
+    assert.notEqual(store.status, 0, 'bob cannot read alice\'s store');
+    // Nor may his definition hand her files to his container.
+    writeAs(BOB, 'web.container', def(`Volume=/home/${ALICE.name}/www:/stolen:ro\n`));
+    const up = asUser(BOB, ['up', '--user', `/home/${BOB.name}/web.container`]);
+    assert.notEqual(up.status, 0, 'bob\'s container with alice\'s files does not start');
+    assert.match(userJournal(BOB, 'web.service'), new RegExp(`volume source /home/${ALICE.name}/www is out of your reach \\(permission denied`));
+    asUser(BOB, ['down', '--user', 'web']);
+  });
+
+  it('a rootless and a root container run side by side on the same host', async function () {
+    const port = await freePort();
+    fs.writeFileSync(path.join(env.h.defs, 'rootweb.container'), `[Container]\nImage=${env.h.image}\nPublishPort=127.0.0.1:${port}:8080\nExec=/bin/sh -c 'mkdir -p /w; echo hello from root > /w/index.html; exec /bin/busybox httpd -f -p 8080 -h /w'\n`);
+    const r = env.h.run(['up', 'rootweb']);
+    assert.equal(r.status, 0, r.stderr);
+    try {
+      assert.equal(await answers(port, 10_000), 'hello from root\n');
+      assert.equal(await answers(alicePort, 10_000), 'hello from alice\n');
+    } finally {
+      env.h.run(['down', 'rootweb']);
+    }
+  });
+
+  it('what a rootless container needs and lacks is a precise error with the fix', function () {
+    const prep = (u: User, flags: readonly string[]) => asUser(u, ['prepare', '--user', '--name', 'probe', '--', ...flags, env.h.image, '/bin/true']);
+    const low = prep(ALICE, ['-p', '127.0.0.1:80:8080']);
+    assert.notEqual(low.status, 0);
+    assert.match(low.stderr, /port 80 is below 1024: an unprivileged user may not bind it/);
+    assert.match(low.stderr, /sysctl -w net\.ipv4\.ip_unprivileged_port_start=80/);
+    const hide = (file: string, body: () => void): void => {
+      env.sb.execOk(['mv', file, `${file}.hidden`]);
+      try {
+        body();
+      } finally {
+        env.sb.execOk(['mv', `${file}.hidden`, file]);
+      }
+    };
+    hide('/usr/bin/pasta', () => {
+      const r = prep(ALICE, []);
+      assert.notEqual(r.status, 0);
+      assert.match(r.stderr, /\/usr\/bin\/pasta is not installed: rootless containers reach the network through pasta/);
+      assert.match(r.stderr, /apt-get install passt/);
+      assert.equal(prep(ALICE, ['--network', 'none']).status, 0, 'Network=none needs no pasta');
+      asUser(ALICE, ['cleanup', '--user', '--name', 'probe']);
+    });
+    hide('/usr/bin/newuidmap', () => {
+      const r = prep(ALICE, ['--network', 'none']);
+      assert.notEqual(r.status, 0);
+      assert.match(r.stderr, /\/usr\/bin\/newuidmap is not installed/);
+      assert.match(r.stderr, /apt-get install uidmap/);
+    });
+    env.sb.execOk(['chmod', '0600', '/dev/net/tun']);
+    try {
+      const r = prep(ALICE, []);
+      assert.match(r.stderr, /\/dev\/net\/tun cannot be opened by you/);
+      assert.match(r.stderr, /chmod 0666 \/dev\/net\/tun/);
+    } finally {
+      env.sb.execOk(['chmod', '0666', '/dev/net/tun']);
+    }
+    const saved = env.sb.exec(['cat', '/etc/subuid']).stdout;
+    env.sb.execOk(['sed', '-i', `/^${ALICE.name}:/d`, '/etc/subuid']);
+    try {
+      const r = prep(ALICE, ['--network', 'none']);
+      assert.notEqual(r.status, 0);
+      assert.match(r.stderr, new RegExp(`${ALICE.name} \\(uid ${ALICE.uid}\\) has no subordinate user ids in /etc/subuid`));
+      assert.match(r.stderr, new RegExp(`usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${ALICE.name}`));
+    } finally {
+      fs.writeFileSync(path.join(env.sb.root, 'etc/subuid'), saved);
+    }
+    const asRoot = env.h.inside(['prepare', '--name', 'probe', '--', '--userns', 'keep-id', env.h.image, '/bin/true']);
+    assert.notEqual(asRoot.status, 0);
+    assert.match(asRoot.stderr, /user namespace options .* are for rootless containers/);
+  });
+
+  it('after a reboot with lingering on, the container serves again without anyone logging in', async function () {
+    env.sb.reboot();
+    assert.equal(await answers(alicePort, 60_000).catch((e: Error) => `${e.message}\n${userJournal(ALICE, 'web.service')}`), 'hello from alice\n');
+    assert.match(env.sb.exec(['loginctl', 'list-sessions', '--no-legend']).stdout.trim(), /^$/, 'no session: nobody logged in');
   });
 });
