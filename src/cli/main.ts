@@ -326,7 +326,7 @@ async function runInstall(args: InstallArgs): Promise<void> {
       install({ names, engine: args.engine, search: defaultSearchEnv(args.user), ctx: machineContext(args.user), unitDir: defaultUnitDir(args.user), force: args.force, systemd }),
     true,
   );
-  if (args.user) await warnIfNotLingering();
+  if (args.user) await warnForUserUnits(r.units);
   if (args.json) {
     process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
     return;
@@ -380,7 +380,7 @@ async function runUp(args: InstallArgs): Promise<void> {
     },
     true,
   );
-  if (args.user) await warnIfNotLingering();
+  if (args.user) await warnForUserUnits(result.install.units);
   if (args.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else {
     const changed = result.install.units.filter((u) => u.state !== 'unchanged');
@@ -484,6 +484,13 @@ async function runLinger(args: { user?: string; off: boolean; json: boolean }): 
   } finally {
     login.close();
   }
+}
+
+/** After installing --user units: lingering, and limits whose controller the user manager lacks (warnings only). */
+async function warnForUserUnits(units: ReadonlyArray<{ readonly unit: string; readonly path: string }>): Promise<void> {
+  await warnIfNotLingering();
+  const { controllerWarningsFor } = await import('../commands/delegation');
+  for (const w of controllerWarningsFor(units, process.getuid?.() ?? 0)) process.stderr.write(`podgen: warning: ${w}\n`);
 }
 
 /** --user units start at boot only when the user lingers: say so after installing them (never fails the command). */

@@ -12,6 +12,7 @@ import { run } from '../process/run';
 import { readIfExists } from '../resolve/readIfExists';
 import { CNI_PATH } from '../runtime/network';
 import { ROOTLESS_BINARIES, RUNTIME_BINARIES } from '../runtime/paths';
+import { delegatedControllers } from './delegation';
 import { kernelMountsOverlayInUserns, type SubIdRange, subIdRanges } from '../runtime/rootless';
 import { NATIVE_HELPER } from '../runtime/takeOver';
 
@@ -21,9 +22,7 @@ export const HELPERS = {
   crun: { path: RUNTIME_BINARIES.crun, package: 'crun', for: 'Runtime=crun' },
   newuidmap: { path: ROOTLESS_BINARIES.newuidmap, package: 'uidmap', for: 'rootless containers (user namespaces with subordinate ids)' },
   newgidmap: { path: ROOTLESS_BINARIES.newgidmap, package: 'uidmap', for: 'rootless containers (user namespaces with subordinate ids)' },
-  pasta: { path: ROOTLESS_BINARIES.pasta, package: 'passt', for: 'rootless networking' },
-  slirp4netns: { path: '/usr/bin/slirp4netns', package: 'slirp4netns', for: 'rootless networking' },
-  'fuse-overlayfs': { path: '/usr/bin/fuse-overlayfs', package: 'fuse-overlayfs', for: 'rootless root file systems where the kernel cannot mount overlayfs in a user namespace' },
+  pasta: { path: ROOTLESS_BINARIES.pasta, package: 'passt', for: 'rootless networking and published ports' },
   cni: { path: path.join(CNI_PATH, 'bridge'), package: 'containernetworking-plugins', for: 'bridge networks (root)' },
   iptables: { path: '/usr/sbin/iptables', package: 'iptables', for: 'bridge networks and published ports (root)' },
   tini: { path: '/usr/bin/tini-static', package: 'tini', for: 'RunInit= / --init' },
@@ -46,14 +45,27 @@ export interface Info {
   readonly missing: ReadonlyArray<{ readonly what: string; readonly fix: string }>;
 }
 
+/** Whether the user may open /dev/net/tun (pasta does, for each rootless container's network). */
+function tunUsable(): boolean {
+  try {
+    fs.accessSync('/dev/net/tun', fs.constants.R_OK | fs.constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const WANTED_CONTROLLERS = ['cpu', 'memory', 'pids', 'io'];
 
 /** The cgroup a process of this user runs its containers under: the root's hierarchy, or the user manager's delegated one. */
 function cgroupOf(rootless: boolean, uid: number): { version: 1 | 2 | undefined; path: string | undefined; controllers: string[] } {
   if (!fs.existsSync('/sys/fs/cgroup/cgroup.controllers')) return { version: fs.existsSync('/sys/fs/cgroup') && fs.readdirSync('/sys/fs/cgroup').length > 0 ? 1 : undefined, path: undefined, controllers: [] };
-  const dir = rootless ? `/sys/fs/cgroup/user.slice/user-${uid}.slice/user@${uid}.service` : '/sys/fs/cgroup';
-  const text = readIfExists(path.join(dir, 'cgroup.controllers'));
-  return { version: 2, path: text === undefined ? undefined : dir, controllers: (text ?? '').trim().split(/\s+/).filter(Boolean) };
+  if (rootless) {
+    const delegated = delegatedControllers(uid);
+    return { version: 2, path: delegated === undefined ? undefined : `/sys/fs/cgroup/user.slice/user-${uid}.slice/user@${uid}.service`, controllers: delegated ?? [] };
+  }
+  const text = readIfExists('/sys/fs/cgroup/cgroup.controllers');
+  return { version: 2, path: '/sys/fs/cgroup', controllers: (text ?? '').trim().split(/\s+/).filter(Boolean) };
 }
 
 export async function machineInfo(): Promise<Info> {
@@ -72,8 +84,8 @@ export async function machineInfo(): Promise<Info> {
   const subgid = subIdRanges(readIfExists('/etc/subgid'), name, uid);
   const cg = cgroupOf(rootless, uid);
   const missingControllers = cg.version === 2 ? WANTED_CONTROLLERS.filter((c) => !cg.controllers.includes(c)) : [];
-  const rootfs = !rootless ? 'overlayfs (kernel)' : kernelMountsOverlayInUserns(kernel) ? 'overlayfs in the user namespace (kernel 5.11+)' : helpers['fuse-overlayfs'] ? 'fuse-overlayfs (the kernel cannot mount overlayfs in a user namespace)' : 'none: the kernel cannot mount overlayfs in a user namespace and fuse-overlayfs is missing';
-  const networkHelpers = rootless ? (['pasta', 'slirp4netns'] as const).filter((h) => helpers[h]) : helpers.cni ? ['cni'] : [];
+  const rootfs = !rootless ? 'overlayfs (kernel)' : kernelMountsOverlayInUserns(kernel) ? 'overlayfs in the user namespace, mounted by the runtime (kernel 5.11+)' : `none: Linux ${kernel} cannot mount overlayfs in a user namespace (5.11+ can; podgen has no fallback yet)`;
+  const networkHelpers = rootless ? (['pasta'] as const).filter((h) => helpers[h]) : helpers.cni ? ['cni'] : [];
   const missing: Array<{ what: string; fix: string }> = [];
   const need = (h: Helper, why?: string): void => {
     if (!helpers[h]) missing.push({ what: `${HELPERS[h].path} (${why ?? HELPERS[h].for})`, fix: `apt-get install ${HELPERS[h].package}` });
@@ -83,17 +95,18 @@ export async function machineInfo(): Promise<Info> {
   if (rootless) {
     need('newuidmap');
     need('newgidmap');
-    if (networkHelpers.length === 0) missing.push({ what: 'a rootless network helper (pasta or slirp4netns)', fix: 'apt-get install passt (or slirp4netns)' });
+    need('pasta');
+    if (!tunUsable()) missing.push({ what: '/dev/net/tun readable and writable by you (pasta needs it)', fix: 'as root: chmod 0666 /dev/net/tun (Debian\'s udev rules make it so)' });
     if (subuid.length === 0) missing.push({ what: `a range of subordinate user ids for ${name} in /etc/subuid`, fix: `usermod --add-subuids 100000-165535 ${name} (as root)` });
     if (subgid.length === 0) missing.push({ what: `a range of subordinate group ids for ${name} in /etc/subgid`, fix: `usermod --add-subgids 100000-165535 ${name} (as root)` });
-    if (!kernelMountsOverlayInUserns(kernel)) need('fuse-overlayfs', `root file systems: Linux ${kernel} cannot mount overlayfs in a user namespace`);
+    if (!kernelMountsOverlayInUserns(kernel)) missing.push({ what: `overlayfs in a user namespace (Linux ${kernel} cannot)`, fix: 'a kernel 5.11 or newer (Debian 12 has 6.1)' });
   } else {
     need('cni');
     need('iptables');
   }
   if (cg.version !== 2) missing.push({ what: 'the unified cgroup hierarchy (cgroup v2) at /sys/fs/cgroup', fix: 'boot with systemd.unified_cgroup_hierarchy=1 (the default on Debian 12)' });
   else if (rootless && cg.path === undefined) missing.push({ what: `a user manager for uid ${uid} (its delegated cgroup)`, fix: `podgen linger ${name}, or log in, so that user@${uid}.service runs` });
-  else for (const c of missingControllers) missing.push({ what: `the ${c} controller in ${cg.path ?? '/sys/fs/cgroup'} (limits that need it are refused)`, fix: rootless ? `delegate it: a drop-in for user@.service with Delegate=${WANTED_CONTROLLERS.join(' ')}` : `enable it in ${cg.path}/cgroup.subtree_control` });
+  else for (const c of missingControllers) missing.push({ what: `the ${c} controller in ${cg.path ?? '/sys/fs/cgroup'} (limits that need it are not applied: install and up say which)`, fix: rootless ? `delegate it: a drop-in for user@.service with Delegate=${WANTED_CONTROLLERS.join(' ')}` : `enable it in ${cg.path}/cgroup.subtree_control` });
   return {
     mode: rootless ? 'rootless' : 'root',
     user: { name, uid },

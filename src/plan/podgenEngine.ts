@@ -255,12 +255,17 @@ function refuseWhatPrepareWould(flags: readonly string[], problems: PlanProblems
     if (!words.some(hasSpecifier)) pairs.push(words);
   }
   // One parse for the whole unit; one per flag only when it fails, to say which key.
-  if (flagProblem(pairs.flat()) === undefined) return;
+  const whole = flagProblem(pairs.flat());
+  if (whole === undefined) return;
+  let found = false;
   for (const words of pairs) {
     const problem = flagProblem(words);
     const flag = words[0] as string;
     if (problem) problems.error(problem, keyOfFlag(flag) ?? 'Image', 'change the value, or use --engine podman, which takes it', 'Container', words[1] ?? flag.split('=').slice(1).join('='));
+    found ||= problem !== undefined;
   }
+  // Keys each fine alone but not together (UserNS= with UIDMap=): the whole unit's problem.
+  if (!found) problems.error(whole, 'Image', 'change the definition, or use --engine podman');
 }
 
 /** Memory=, PidsLimit=, CPUs= as systemd settings on the unit (the container's cgroup is inside it), exactly: bytes, and CPU quotas to 0.01%. */

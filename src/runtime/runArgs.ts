@@ -199,6 +199,9 @@ export function parseRunArgs(argv: readonly string[]): RunArgs {
     if (flag.startsWith('--health-')) health[flag.slice('--health-'.length)] = value as string;
     else setValue(a, flag, value as string);
   }
+  if (a.userns.kind !== 'default' && (a.uidMap.length > 0 || a.gidMap.length > 0)) {
+    throw usage(`UserNS=${a.userns.kind} cannot be combined with UIDMap=/GIDMap=`, 'keep one of them');
+  }
   const parsedHealth = parseHealth(health as HealthOptions);
   if (!parsedHealth.ok) throw usage(`--health-${parsedHealth.option}: ${parsedHealth.message}`);
   a.health = parsedHealth.config;

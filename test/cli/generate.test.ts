@@ -202,10 +202,26 @@ describe('podgen generate --user', function () {
     assert.match(podman.stdout, /^Wants=podman-user-wait-network-online\.service$/m);
     const own = podgen(['generate', '--user', 'mine'], { cwd: home, env });
     assert.equal(own.status, 0, own.stderr);
-    assert.match(own.stderr, /warning: the podgen engine runs containers as root only for now: this user unit will not start\n.*hint: generate it with --engine podman/);
+    assert.doesNotMatch(own.stderr, /warning/, 'a rootless podgen-engine unit is a unit like any other');
     assert.doesNotMatch(own.stdout, /network-online/);
     assert.match(own.stdout, / prepare --user --name %N --runtime runc --record %S\/podgen\/state\/%n --then start -- docker.io\/library\/busybox:1.36$/m);
     const system = podgen(['generate', 'mine'], { cwd: home, env });
     assert.equal(system.status, 66, 'a user definition must not be found for the system manager');
+    // User namespaces: honoured for a rootless container, refused as root (and what prepare would refuse, refused here).
+    fs.writeFileSync(path.join(dir, 'keep.container'), `${BUSYBOX}UserNS=keep-id\nUIDMap=0:1:10\n`);
+    const keep = podgen(['generate', '--user', 'keep'], { cwd: home, env });
+    assert.equal(keep.status, 65, 'keep-id with UIDMap= is refused');
+    assert.match(keep.stderr, /UserNS=keep-id cannot be combined with UIDMap=\/GIDMap=/);
+    fs.writeFileSync(path.join(dir, 'keep.container'), `${BUSYBOX}UserNS=keep-id\nNetwork=mynet.network\n`);
+    const named = podgen(['generate', '--user', 'keep'], { cwd: home, env });
+    assert.match(named.stderr, /Network=mynet.network: a rootless container is on its own pasta network/);
+    fs.writeFileSync(path.join(dir, 'keep.container'), `${BUSYBOX}UserNS=keep-id\n`);
+    const ok = podgen(['generate', '--user', 'keep'], { cwd: home, env });
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.match(ok.stdout, / --userns keep-id /);
+    fs.writeFileSync(path.join(home, 'keep.container'), `${BUSYBOX}UserNS=keep-id\n`);
+    const asRoot = podgen(['generate', path.join(home, 'keep.container')], { cwd: home, env });
+    assert.equal(asRoot.status, 65);
+    assert.match(asRoot.stderr, /UserNS= is honoured by the podgen engine for rootless containers only/);
   });
 });

@@ -26,7 +26,7 @@ describe('podgen info', function () {
     assert.match(podgen(['info']).stdout, /^mode: +(root|rootless) /m);
   });
 
-  it('as an ordinary user: rootless, and the subordinate ids, uidmap and network helper it lacks are named with their fix', function () {
+  it('as an ordinary user: rootless, and the subordinate ids, uidmap, pasta and /dev/net/tun access it lacks are named with their fix', function () {
     if (process.getuid?.() !== 0) {
       console.log('      skipped: becoming another user needs root, and this run is not root');
       this.skip();
@@ -39,8 +39,17 @@ describe('podgen info', function () {
     const subuid = subIdRanges(fs.existsSync('/etc/subuid') ? fs.readFileSync('/etc/subuid', 'utf8') : undefined, info.user.name, 65534);
     assert.equal(info.missing.some((m) => /subordinate user ids/.test(m.what) && /usermod --add-subuids/.test(m.fix)), subuid.length === 0);
     assert.equal(info.missing.some((m) => m.what.startsWith('/usr/bin/newuidmap') && m.fix === 'apt-get install uidmap'), !fs.existsSync('/usr/bin/newuidmap'));
-    const helper = fs.existsSync('/usr/bin/pasta') || fs.existsSync('/usr/bin/slirp4netns');
-    assert.equal(info.missing.some((m) => /network helper/.test(m.what)), !helper);
+    assert.equal(info.missing.some((m) => m.what.startsWith('/usr/bin/pasta') && m.fix === 'apt-get install passt'), !fs.existsSync('/usr/bin/pasta'));
+    let tun = true;
+    try {
+      fs.accessSync('/dev/net/tun', fs.constants.R_OK | fs.constants.W_OK);
+    } catch {
+      tun = false;
+    }
+    // (As root this run may open it whatever its mode; nobody may only if it is 0666.)
+    const tunForNobody = tun && (fs.statSync('/dev/net/tun').mode & 0o006) === 0o006;
+    assert.equal(info.missing.some((m) => /\/dev\/net\/tun/.test(m.what) && /chmod 0666/.test(m.fix)), !tunForNobody);
+    assert.equal(info.network.helper, fs.existsSync('/usr/bin/pasta') ? 'pasta' : undefined);
     assert.equal(info.store.root, '/tmp/.local/share/podgen');
   });
 

@@ -119,10 +119,15 @@ describe('rootless containers: podgen --user with the podgen engine (sandbox, re
     writeAs(
       ALICE,
       'web.container',
-      `[Container]\nImage=${env.h.image}\nPublishPort=127.0.0.1:${port}:8080\nVolume=/home/${ALICE.name}/www:/www:ro\nExec=/bin/busybox httpd -f -p 8080 -h /www\nRestartPolicy=always\n\n[Install]\nWantedBy=default.target\n`,
+      `[Container]\nImage=${env.h.image}\nPublishPort=127.0.0.1:${port}:8080\nVolume=/home/${ALICE.name}/www:/www:ro\nExec=/bin/busybox httpd -f -p 8080 -h /www\nRestartPolicy=always\n\n[Service]\nIOWeight=50\n\n[Install]\nWantedBy=default.target\n`,
     );
     const up = asUser(ALICE, ['up', '--user', `/home/${ALICE.name}/web.container`]);
     assert.equal(up.status, 0, `${up.stderr}${up.stdout}\n${userJournal(ALICE, 'web.service')}`);
+    // A limit whose controller her user manager was not given is said, with the fix.
+    const delegated = env.sb.exec(['cat', `/sys/fs/cgroup/user.slice/user-${ALICE.uid}.slice/user@${ALICE.uid}.service/cgroup.controllers`]).stdout.split(/\s+/);
+    const ioWarning = /web\.service sets IOWeight= but the io controller is not delegated to your user manager[^]*Delegate=cpu memory pids io/;
+    if (delegated.includes('io')) assert.doesNotMatch(up.stderr, ioWarning);
+    else assert.match(up.stderr, ioWarning);
     assert.equal(await answers(port, 10_000).catch((e: Error) => `${e.message}\n${userJournal(ALICE, 'web.service')}`), 'hello from alice\n');
     const state = userUnitState(ALICE, 'web.service');
     assert.match(state, /ActiveState=active/);
@@ -134,6 +139,12 @@ describe('rootless containers: podgen --user with the podgen engine (sandbox, re
     assert.match(uidMap, new RegExp(`^\\s*0\\s+${ALICE.uid}\\s+1$`, 'm'));
     assert.match(uidMap, new RegExp(`^\\s*1\\s+${subStart(ALICE)}\\s+65536$`, 'm'));
     alicePort = port;
+    // The everyday commands, on her container, as her (exec, top and stats take a non-root caller's own containers).
+    assert.equal(okAs(ALICE, ['exec', 'web', '/bin/busybox', 'cat', '/www/index.html']), 'hello from alice\n');
+    assert.match(okAs(ALICE, ['exec', 'web', '/bin/busybox', 'cat', '/proc/self/uid_map']), new RegExp(`^\\s*0\\s+${ALICE.uid}\\s+1$`, 'm'));
+    const logs = asUser(ALICE, ['logs', '--user', 'web']);
+    assert.equal(logs.status, 0, logs.stderr);
+    assert.match(okAs(ALICE, ['inspect', '--user', 'web']), /"Running": true/);
   });
 
   it('kill -9 of the container restarts it per its policy (RestartPolicy=always), and it serves again', async function () {
@@ -147,6 +158,10 @@ describe('rootless containers: podgen --user with the podgen engine (sandbox, re
     }, 30_000, 'the container to be restarted', () => userJournal(ALICE, 'web.service'));
     assert.equal(await answers(alicePort, 10_000), 'hello from alice\n');
     const ps = JSON.parse(okAs(ALICE, ['ps', '--user', '--format', 'json'])) as Array<{ name: string; restartCount: number }>;
+    okAs(ALICE, ['stop', '--user', 'web']);
+    assert.match(userUnitState(ALICE, 'web.service'), /ActiveState=inactive/, 'a stop by hand stays stopped');
+    okAs(ALICE, ['start', '--user', 'web']);
+    assert.equal(await answers(alicePort, 10_000), 'hello from alice\n');
     assert.deepEqual(ps.map((c) => [c.name, c.restartCount]), [['web', 1]], 'ps --user lists her one container, restarted once (the restart manager\'s record in the user manager\'s state directory)');
   });
 

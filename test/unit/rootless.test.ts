@@ -3,6 +3,7 @@
 
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
+import { missingControllerWarnings, neededControllers } from '../../src/commands/delegation';
 import { composeMappings, type IdMapping, parseIdMap, parseUserNs, planUserNamespace, subIdRanges, unprivilegedPortStart, userNamespace } from '../../src/runtime/rootless';
 
 const base = { uidMap: [], gidMap: [], uid: 1500, gid: 1500, subuid: [{ start: 200000, count: 65536 }], subgid: [{ start: 300000, count: 65536 }] };
@@ -88,6 +89,15 @@ describe('rootless user namespaces (src/runtime/rootless.ts)', function () {
         assert.equal(composed.reduce((n, m) => n + m.size, 0), size);
       }),
     );
+  });
+
+  it('limits whose controller the user manager lacks are named with the setting and the fix', function () {
+    const unit = '[Service]\nMemoryMax=536870912\nCPUQuota=50%\nTasksMax=100\nIOWeight=10\n';
+    assert.deepEqual([...neededControllers(unit)], [['memory', 'MemoryMax'], ['cpu', 'CPUQuota'], ['pids', 'TasksMax'], ['io', 'IOWeight']]);
+    const warnings = missingControllerWarnings([{ unit: 'web.service', text: unit }], ['cpu', 'memory', 'pids']);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0] ?? '', /^web\.service sets IOWeight= but the io controller is not delegated to your user manager/);
+    assert.deepEqual(missingControllerWarnings([{ unit: 'web.service', text: '[Service]\nType=notify\n' }], []), []);
   });
 
   it('reads the unprivileged port start sysctl, 1024 when it cannot', function () {

@@ -1,0 +1,59 @@
+// Rootless limits work only where the user manager has the controller delegated
+// (user@UID.service's Delegate=): systemd then applies MemoryMax= and friends to a
+// user unit, and silently does not otherwise. podgen says so when it installs one.
+
+import * as fs from 'node:fs';
+import { readIfExists } from '../resolve/readIfExists';
+
+/** The [Service] settings that need each cgroup controller. */
+const NEEDS: ReadonlyArray<readonly [RegExp, string]> = [
+  [/^(MemoryMax|MemoryHigh|MemoryLow|MemoryMin|MemorySwapMax)=/, 'memory'],
+  [/^(CPUQuota|CPUWeight|StartupCPUWeight|AllowedCPUs)=/, 'cpu'],
+  [/^TasksMax=/, 'pids'],
+  [/^(IOWeight|StartupIOWeight|IOReadBandwidthMax|IOWriteBandwidthMax|IOReadIOPSMax|IOWriteIOPSMax|IODeviceWeight)=/, 'io'],
+];
+
+/** Each controller a unit's text needs, with the first setting that needs it. */
+export function neededControllers(unitText: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const raw of unitText.split('\n')) {
+    const line = raw.trim();
+    for (const [re, controller] of NEEDS) {
+      if (re.test(line) && !out.has(controller)) out.set(controller, line.slice(0, line.indexOf('=')));
+    }
+  }
+  return out;
+}
+
+/** The controllers the user manager of uid may hand on (undefined: no cgroup v2, or no user manager). */
+export function delegatedControllers(uid: number): string[] | undefined {
+  const text = readIfExists(`/sys/fs/cgroup/user.slice/user-${uid}.slice/user@${uid}.service/cgroup.controllers`);
+  return text === undefined ? undefined : text.trim().split(/\s+/).filter(Boolean);
+}
+
+/** One warning per unit and missing controller, naming the setting and the fix. */
+export function missingControllerWarnings(units: ReadonlyArray<{ readonly unit: string; readonly text: string }>, delegated: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const u of units) {
+    for (const [controller, setting] of neededControllers(u.text)) {
+      if (!delegated.includes(controller)) {
+        out.push(`${u.unit} sets ${setting}= but the ${controller} controller is not delegated to your user manager: systemd will not apply it\n  hint: as root, a drop-in /etc/systemd/system/user@.service.d/delegate.conf with [Service] Delegate=cpu memory pids io, then systemctl daemon-reload (podgen info lists what is delegated)`);
+      }
+    }
+  }
+  return out;
+}
+
+/** The warnings for installed --user unit files (never fails: a unit it cannot read has none). */
+export function controllerWarningsFor(unitFiles: ReadonlyArray<{ readonly unit: string; readonly path: string }>, uid: number): string[] {
+  const delegated = delegatedControllers(uid);
+  if (delegated === undefined) return [];
+  const units = unitFiles.flatMap((u) => {
+    try {
+      return [{ unit: u.unit, text: fs.readFileSync(u.path, 'utf8') }];
+    } catch {
+      return [];
+    }
+  });
+  return missingControllerWarnings(units, delegated);
+}
