@@ -2,7 +2,8 @@
 # What `npm run bench` needs beyond `npm install`: podman, podman-compose and skopeo (the
 # references), docker-registry (the local registry), busybox-static (the
 # test image's only binary), runc (bench/runtime.ts), and gcc + libc6-dev for
-# podgen-start (the one-exec start the runtime bench measures), from Debian.
+# podgen-start (the one-exec start the runtime bench measures), uidmap, passt, slirp4netns and
+# libpam-systemd + dbus-user-session (the rootless bench: podgen's and podman's), from Debian.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x node_modules/.bin/tsc ] || npm ci --no-audit --no-fund
@@ -16,6 +17,11 @@ command -v systemd-nspawn >/dev/null 2>&1 || need+=(systemd-container)
 [ -x /usr/bin/runc ] || need+=(runc)
 command -v gcc >/dev/null 2>&1 || need+=(gcc)
 [ -e /usr/include/stdio.h ] || need+=(libc6-dev)
+[ -x /usr/bin/newuidmap ] || need+=(uidmap)
+[ -x /usr/bin/pasta ] || need+=(passt)
+[ -x /usr/bin/slirp4netns ] || need+=(slirp4netns)
+[ -x /lib/systemd/systemd-logind ] || need+=(libpam-systemd)
+[ -e /usr/lib/systemd/user/dbus.socket ] || need+=(dbus-user-session)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then echo "bench: please install ${need[*]} (needs root)" >&2; exit 1; fi
   export DEBIAN_FRONTEND=noninteractive
