@@ -77,6 +77,7 @@ async function main(): Promise<void> {
         results[unit]?.push(probe(unit, ports[unit] as number));
       }
     }
+    if (process.env.BENCH_DEBUG) console.error(sb.exec(['journalctl', '--no-pager', '-o', 'short-precise', '-n', '80', `_UID=${USER.uid}`]).stdout);
     const m = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, median(v)])) as Record<string, number>;
     const root = m.rootweb as number;
     const rootless = m.rlweb as number;

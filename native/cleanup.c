@@ -10,7 +10,8 @@
  * drop the ready markers, `RUNTIME --root STATE_ROOT delete --force NAME`,
  * unmount and remove the writable layer, mount a fresh one over the image's
  * layers (BUNDLE/overlay, written by prepare: the writable layer's directory,
- * then the overlay's lowerdir), put the markers back. At the
+ * then the overlay's lowerdir; rootless: only the directories, which the runtime mounts inside
+ * the container's user namespace), put the markers back. At the
  * first thing out of the ordinary it execs FALLBACK (podgen cleanup), which
  * undoes whatever is left and says what went wrong.
  */
@@ -72,7 +73,9 @@ int cmd_cleanup(int argc, char **argv) {
   snprintf(rootfs, sizeof rootfs, "%s/rootfs", dir);
   snprintf(upper, sizeof upper, "%s/upper", dir);
   snprintf(work, sizeof work, "%s/work", dir);
-  if (umount2(rootfs, 0) < 0 && errno != EINVAL && errno != ENOENT) return fallback(full, "the root file system is busy");
+  /* Rootless: nothing is mounted here (the runtime mounts the overlay inside the container's user namespace). */
+  bool rootless = getuid() != 0;
+  if (!rootless && umount2(rootfs, 0) < 0 && errno != EINVAL && errno != ENOENT) return fallback(full, "the root file system is busy");
   if (rm_rf(dir) != 0) return fallback(full, "the writable layer could not be removed");
 
   /* The next start's root: a fresh writable layer over the same image layers, mounted now. */
@@ -88,7 +91,7 @@ int cmd_cleanup(int argc, char **argv) {
   const char *dirs[] = {dir, upper, work, rootfs};
   for (size_t i = 0; i < 4; i++)
     if (mkdir(dirs[i], 0755) < 0 && errno != EEXIST) return fallback(full, "cannot make the writable layer");
-  if (mount("overlay", rootfs, "overlay", 0, options) < 0) {
+  if (!rootless && mount("overlay", rootfs, "overlay", 0, options) < 0) {
     rm_rf(dir);
     return fallback(full, "cannot mount the next root file system");
   }

@@ -115,10 +115,22 @@ static int remove_one(const char *path, const struct stat *st, int flag, struct 
   return r < 0 && errno != ENOENT ? -1 : 0;
 }
 
+/*
+ * Directories we own but may not read or enter (overlayfs leaves its work/work at mode 000,
+ * which a rootless user, without CAP_DAC_OVERRIDE, cannot empty): opened up on the way down.
+ * nftw calls this for a directory before reading it; a chmod refused is rm's error later.
+ */
+static int make_removable(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+  (void)ftw;
+  if (flag != FTW_SL && S_ISDIR(st->st_mode) && (st->st_mode & S_IRWXU) != S_IRWXU) chmod(path, (st->st_mode & 07777) | S_IRWXU);
+  return 0;
+}
+
 /* rm -rf PATH, staying on its file system (a mount inside is an error, not something to empty). */
 int rm_rf(const char *path) {
   struct stat st;
   if (lstat(path, &st) < 0) return errno == ENOENT ? 0 : -1;
+  if (S_ISDIR(st.st_mode) && getuid() != 0) nftw(path, make_removable, 16, FTW_PHYS | FTW_MOUNT);
   return nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 }
 

@@ -30,6 +30,7 @@ import { hasSpecifier } from '../decode/validate';
 import { flagProblem, takesValue } from '../runtime/runArgs';
 import { createArgv, execFifoOf, fastCleanupArgv, pidFileOf, readyMarkerOf, readyStartArgv, startArgv } from '../runtime/takeOver';
 import { cpuQuota, parseCpus } from '../values/cpus';
+import { parsePublish } from '../values/port';
 import { parseSignal } from '../values/signal';
 import { parseSize } from '../values/size';
 import type { PlanContext, PlannedService, PlanProblems } from './context';
@@ -130,13 +131,13 @@ export function planPodgen(def: ContainerDefinition, ctx: PlanContext, problems:
   refuseWhatPrepareWould(flags, problems);
   const exec = lookupLastArgs(u, C, 'Exec');
   const containerArgs = [...flags, ...(image !== undefined ? [image] : []), ...(exec ?? [])];
-  // Containers on the host network or none can restart without Node: each stop's cleanup leaves
-  // the bundle and a fresh writable layer, mounted, behind a marker named after these very
-  // arguments (see below). Bridged containers need CNI on every start; environment files and
-  // Pull=always must be read on every start.
+  // Containers on the host network or none (and rootless ones on pasta) can restart without
+  // Node: each stop's cleanup leaves the bundle and a fresh writable layer, mounted (rootless:
+  // ready for the runtime to mount), behind a marker named after these very arguments (see
+  // below). Bridged containers need CNI on every start; environment files and Pull=always must
+  // be read on every start.
   const key = createHash('sha256').update(JSON.stringify([name, def.runtime, containerArgs])).digest('hex').slice(0, 16);
-  // Rootless: the Node-free restart re-mounts the writable layer on the host, which only root may; prepare every start.
-  const fast = !ctx.user && fastRestartPossible(def);
+  const fast = fastRestartPossible(def, ctx.user);
   const bundle = `${BUNDLE_ROOT}/${name}`;
   const state = ['--root', RUNTIME_ROOT];
   const detached = service.lookup('Service', 'Type') !== 'exec';
@@ -285,13 +286,21 @@ function addResourceLimits(def: ContainerDefinition, service: ServiceFile): void
   if (cpus && !service.has('Service', 'CPUQuota')) service.set('Service', 'CPUQuota', quota?.ok ? cpuQuota(quota.value) : cpus);
 }
 
-/** Whether a restart can skip Node (see planPodgen): nothing that must be redone or re-read per start. */
-function fastRestartPossible(def: ContainerDefinition): boolean {
+/**
+ * Whether a restart can skip Node (see planPodgen): nothing that must be redone or re-read per
+ * start. Rootless, the default network is pasta's, which the bundle's hook starts itself each
+ * time: it qualifies too, unless a published port is picked at random (a new one each start).
+ */
+function fastRestartPossible(def: ContainerDefinition, rootless: boolean): boolean {
   const u = def.unit;
   const networks = lookupAll(u, C, 'Network').filter((n) => n !== '');
   const network = networks[networks.length - 1] ?? 'bridge';
+  const pasta = rootless && (network === 'bridge' || network === 'default') && lookupAll(u, C, 'PublishPort').every((p) => {
+    const parsed = parsePublish(p);
+    return parsed.ok && parsed.value.host !== undefined;
+  });
   return (
-    (network === 'host' || network === 'none') &&
+    (network === 'host' || network === 'none' || pasta) &&
     !lookupNonEmpty(u, C, 'Pod') &&
     lookupAll(u, C, 'EnvironmentFile').length === 0 &&
     lookup(u, C, 'Pull') !== 'always' &&

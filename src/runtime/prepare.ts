@@ -541,7 +541,7 @@ async function prepareIn(req: PrepareRequest, args: RunArgs, paths: ContainerPat
     });
     (spec.root as { path: string }).path = paths.rootfs;
     writeAtomic(path.join(paths.bundle, 'config.json'), `${JSON.stringify(spec, null, 2)}\n`);
-    if (req.fastKey && !rootless) {
+    if (req.fastKey) {
       // For the Node-free cleanup (podgen-unit cleanup): where the writable layer is, and what it lies on.
       fs.writeFileSync(overlayFileOf(paths.bundle), `${paths.containerDir}\n${overlayLowerdir(lowers)}\n`);
       // Written last: a prepare that failed leaves no marker.
@@ -564,7 +564,9 @@ async function rearm(paths: ContainerPaths, lowers: readonly string[] | undefine
   if (!lowers?.length || !lowers.every((d) => fs.existsSync(d))) return false;
   fs.rmSync(path.join(paths.bundle, 'pid'), { force: true });
   try {
-    await mountRootfs(lowers, paths.containerDir);
+    // Rootless: fresh directories only; the runtime mounts them inside the container's namespace.
+    if (isRootless()) rootlessOverlay(lowers, paths.containerDir);
+    else await mountRootfs(lowers, paths.containerDir);
     return true;
   } catch {
     // The next start takes the full prepare, which says what is wrong.

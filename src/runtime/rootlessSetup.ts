@@ -97,8 +97,8 @@ export function stopNetworkHelper(pidFile: string): void {
   const pid = Number((readIfExists(pidFile) ?? '').trim());
   if (Number.isInteger(pid) && pid > 1) {
     try {
-      // Only if it still is pasta: a recycled PID must not be killed.
-      if ((readIfExists(`/proc/${pid}/comm`) ?? '').trim() === 'pasta') process.kill(pid, 'SIGTERM');
+      // Only if it still is pasta (its comm is passt's binary, e.g. passt.avx2): a recycled PID must not be killed.
+      if (/^pas(ta|st)/.test((readIfExists(`/proc/${pid}/comm`) ?? '').trim())) process.kill(pid, 'SIGTERM');
     } catch {
       // gone already
     }
