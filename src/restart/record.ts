@@ -21,7 +21,7 @@ export interface RestartRecord {
   readonly restartCount: number;
   /** Docker's current back-off step, in ms (0 before the first). */
   readonly backoffMs: number;
-  /** The last run's exit code, Docker's way (137 = SIGKILL); undefined before any run ended. */
+  /** The last run's exit code, Docker's way (137 = SIGKILL); undefined before a run has ended. */
   readonly exitCode: number | undefined;
   /** The running container's init (a PID of the unit's manager), when podgen-unit start started it. */
   readonly pid: number | undefined;
