@@ -25,9 +25,12 @@ export function neededControllers(unitText: string): Map<string, string> {
   return out;
 }
 
+/** The cgroup of uid's user manager (user@UID.service), whose controllers its units may use. */
+export const userManagerCgroup = (uid: number): string => `/sys/fs/cgroup/user.slice/user-${uid}.slice/user@${uid}.service`;
+
 /** The controllers the user manager of uid may hand on (undefined: no cgroup v2, or no user manager). */
 export function delegatedControllers(uid: number): string[] | undefined {
-  const text = readIfExists(`/sys/fs/cgroup/user.slice/user-${uid}.slice/user@${uid}.service/cgroup.controllers`);
+  const text = readIfExists(`${userManagerCgroup(uid)}/cgroup.controllers`);
   return text === undefined ? undefined : text.trim().split(/\s+/).filter(Boolean);
 }
 

@@ -12,7 +12,7 @@ import { run } from '../process/run';
 import { readIfExists } from '../resolve/readIfExists';
 import { CNI_PATH } from '../runtime/network';
 import { ROOTLESS_BINARIES, RUNTIME_BINARIES } from '../runtime/paths';
-import { delegatedControllers } from './delegation';
+import { delegatedControllers, userManagerCgroup } from './delegation';
 import { kernelMountsOverlayInUserns, type SubIdRange, subIdRanges } from '../runtime/rootless';
 import { NATIVE_HELPER } from '../runtime/takeOver';
 
@@ -62,7 +62,7 @@ function cgroupOf(rootless: boolean, uid: number): { version: 1 | 2 | undefined;
   if (!fs.existsSync('/sys/fs/cgroup/cgroup.controllers')) return { version: fs.existsSync('/sys/fs/cgroup') && fs.readdirSync('/sys/fs/cgroup').length > 0 ? 1 : undefined, path: undefined, controllers: [] };
   if (rootless) {
     const delegated = delegatedControllers(uid);
-    return { version: 2, path: delegated === undefined ? undefined : `/sys/fs/cgroup/user.slice/user-${uid}.slice/user@${uid}.service`, controllers: delegated ?? [] };
+    return { version: 2, path: delegated === undefined ? undefined : userManagerCgroup(uid), controllers: delegated ?? [] };
   }
   const text = readIfExists('/sys/fs/cgroup/cgroup.controllers');
   return { version: 2, path: '/sys/fs/cgroup', controllers: (text ?? '').trim().split(/\s+/).filter(Boolean) };

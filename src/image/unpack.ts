@@ -183,12 +183,17 @@ export function overlayLowerdir(layerDirs: readonly string[]): string {
   return [...layerDirs].reverse().join(':');
 }
 
-export async function mountRootfs(layerDirs: readonly string[], containerDir: string): Promise<string> {
+/** The writable layer's directories (upper, work, and the rootfs mount point), made; the overlay's options over the image's layers. */
+function overlayOptions(layerDirs: readonly string[], containerDir: string): string {
   const upper = path.join(containerDir, 'upper');
   const work = path.join(containerDir, 'work');
+  for (const d of [upper, work, path.join(containerDir, 'rootfs')]) fs.mkdirSync(d, { recursive: true });
+  return `lowerdir=${overlayLowerdir(layerDirs)},upperdir=${upper},workdir=${work}`;
+}
+
+export async function mountRootfs(layerDirs: readonly string[], containerDir: string): Promise<string> {
   const merged = path.join(containerDir, 'rootfs');
-  for (const d of [upper, work, merged]) fs.mkdirSync(d, { recursive: true });
-  await run(['mount', '-t', 'overlay', 'overlay', '-o', `lowerdir=${overlayLowerdir(layerDirs)},upperdir=${upper},workdir=${work}`, merged]);
+  await run(['mount', '-t', 'overlay', 'overlay', '-o', overlayOptions(layerDirs, containerDir), merged]);
   return merged;
 }
 
@@ -198,10 +203,7 @@ export async function mountRootfs(layerDirs: readonly string[], containerDir: st
  * layers' whiteouts and opaque directories are user.overlay.* there).
  */
 export function rootlessOverlay(layerDirs: readonly string[], containerDir: string): string {
-  const upper = path.join(containerDir, 'upper');
-  const work = path.join(containerDir, 'work');
-  for (const d of [upper, work, path.join(containerDir, 'rootfs')]) fs.mkdirSync(d, { recursive: true });
-  return `lowerdir=${overlayLowerdir(layerDirs)},upperdir=${upper},workdir=${work},userxattr`;
+  return `${overlayOptions(layerDirs, containerDir)},userxattr`;
 }
 
 export async function unmountRootfs(containerDir: string): Promise<void> {

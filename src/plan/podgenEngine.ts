@@ -27,6 +27,7 @@ import { lookup, lookupAll, lookupBooleanOr, lookupLastArgs, lookupNonEmpty } fr
 import { literal, shellWord } from '../render/escape';
 import { hook, RECORD_IN_UNIT } from '../restart/unitSettings';
 import { hasSpecifier } from '../decode/validate';
+import { ROOTLESS_REFUSALS } from '../runtime/rootless';
 import { flagProblem, takesValue } from '../runtime/runArgs';
 import { createArgv, execFifoOf, fastCleanupArgv, pidFileOf, readyMarkerOf, readyStartArgv, startArgv } from '../runtime/takeOver';
 import { cpuQuota, parseCpus } from '../values/cpus';
@@ -113,8 +114,15 @@ export function planPodgen(def: ContainerDefinition, ctx: PlanContext, problems:
   if (ctx.user) {
     // What prepare refuses for a rootless container, refused here already.
     const named = networks.find((n) => !['host', 'none', 'bridge', 'default'].includes(n));
-    if (named) problems.error(`Network=${named}: a rootless container is on its own pasta network; named networks need root`, 'Network', 'leave Network= out (pasta), or use host or none; or install the container as root', 'Container', named);
-    if (lookupNonEmpty(u, C, 'Pod')) problems.error("Pod=: podgen's pods are root's network namespaces", 'Pod', 'install the pod and its containers as root, or use --engine podman');
+    if (named) {
+      const r = ROOTLESS_REFUSALS.namedNetwork(named);
+      problems.error(r.message, 'Network', r.hint, 'Container', named);
+    }
+    const pod = lookupNonEmpty(u, C, 'Pod');
+    if (pod) {
+      const r = ROOTLESS_REFUSALS.pod(pod);
+      problems.error(r.message, 'Pod', r.hint);
+    }
   }
   if (networks.length > 1 && networks.some((n) => n === 'host' || n === 'none')) {
     problems.error('Network=host or none cannot be combined with other networks', 'Network', 'keep one of them alone, or only bridge networks');

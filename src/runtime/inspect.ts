@@ -10,7 +10,7 @@ import { formatBytes } from '../values/formatBytes';
 import { run, runAttached } from '../process/run';
 import { listDir, readIfExists } from '../resolve/readIfExists';
 import { type ContainerPaths, containerPaths } from './paths';
-import { resolveUser } from './prepare';
+import { isRootless, resolveUser } from './prepare';
 import { RUNC } from './run';
 
 interface RuncState {
@@ -21,8 +21,6 @@ interface RuncState {
   readonly created: string;
 }
 
-const asUser = (): boolean => process.getuid?.() !== 0;
-
 async function state(p: ContainerPaths): Promise<RuncState | undefined> {
   const r = await run([RUNC, '--root', p.runtimeState, 'state', p.name], { allowFailure: true });
   if (r.status !== 0) return undefined;
@@ -30,7 +28,7 @@ async function state(p: ContainerPaths): Promise<RuncState | undefined> {
 }
 
 async function running(name: string): Promise<{ paths: ContainerPaths; state: RuncState }> {
-  const paths = containerPaths(name, asUser());
+  const paths = containerPaths(name, isRootless());
   const s = await state(paths);
   if (!s || s.status !== 'running') {
     throw new PodgenError(`container ${name} is not running`, { kind: 'not-found', hint: 'podgen ps lists the running containers; podgen start NAME starts one' });
@@ -185,7 +183,7 @@ export async function runInspectCommand(command: 'exec' | 'top' | 'stats', argv:
       const noStream = argv.includes('--no-stream') || json;
       const names = latest ? [await resolve(undefined)] : await Promise.all(argv.filter((a) => !a.startsWith('-')).map((a) => resolve(a)));
       for (;;) {
-        const list = names.length ? names : (await Promise.all(containerNames(asUser()).map(async (n) => ((await state(containerPaths(n, asUser())))?.status === 'running' ? n : undefined)))).filter((n): n is string => !!n);
+        const list = names.length ? names : (await Promise.all(containerNames(isRootless()).map(async (n) => ((await state(containerPaths(n, isRootless())))?.status === 'running' ? n : undefined)))).filter((n): n is string => !!n);
         const rows = await stats(list, noStream ? 500 : 1000);
         if (json) out.write(`${JSON.stringify(rows, null, 2)}\n`);
         else {

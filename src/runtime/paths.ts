@@ -82,17 +82,23 @@ function mounts(): Array<{ mountPoint: string; options: string; fstype: string; 
 }
 
 /**
- * The flags of the mount a path lies on that a user namespace may not clear (nosuid, nodev,
- * noexec, ro): a rootless bind mount must repeat them, or the kernel refuses its remount.
+ * For each of `files`, the flags of the mount it lies on that a user namespace may not clear
+ * (nosuid, nodev, noexec, ro): a rootless bind mount must repeat them, or the kernel refuses its
+ * remount. mountinfo is read once for them all.
  */
-export function lockedMountFlags(file: string): string[] {
-  let best: { mountPoint: string; options: string } | undefined;
-  const real = fs.existsSync(file) ? fs.realpathSync(file) : file;
-  for (const m of mounts()) {
-    const inside = m.mountPoint === '/' || real === m.mountPoint || real.startsWith(`${m.mountPoint}/`);
-    if (inside && (!best || m.mountPoint.length >= best.mountPoint.length)) best = m;
+export function lockedMountFlags(files: readonly string[]): Record<string, string[]> {
+  const all = mounts();
+  const out: Record<string, string[]> = {};
+  for (const file of files) {
+    let best: { mountPoint: string; options: string } | undefined;
+    const real = fs.existsSync(file) ? fs.realpathSync(file) : file;
+    for (const m of all) {
+      const inside = m.mountPoint === '/' || real === m.mountPoint || real.startsWith(`${m.mountPoint}/`);
+      if (inside && (!best || m.mountPoint.length >= best.mountPoint.length)) best = m;
+    }
+    out[file] = (best?.options ?? '').split(',').filter((o) => ['nosuid', 'nodev', 'noexec', 'ro'].includes(o));
   }
-  return (best?.options ?? '').split(',').filter((o) => ['nosuid', 'nodev', 'noexec', 'ro'].includes(o));
+  return out;
 }
 
 /** Whether something is mounted on dir (in our mount namespace). */

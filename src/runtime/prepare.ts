@@ -29,6 +29,7 @@ import { type ImageConfig, ociSpec, type ResolvedDevice, type ResolvedMount, typ
 import { readSeccompProfile } from './seccomp';
 import { type ContainerPaths, containerPaths, DEFAULT_SECCOMP_PROFILE, isMounted, lockedMountFlags, RUNTIME_BINARIES } from './paths';
 import { parseRunArgs, type RunArgs } from './runArgs';
+import { ROOTLESS_REFUSALS } from './rootless';
 import { checkUnprivilegedPorts, pastaHook, removeOwnedTree, rootlessUserNamespace, stopNetworkHelper } from './rootlessSetup';
 import { createArgv, NATIVE_HELPER, overlayFileOf, pastaPidFileOf, readyMarkerOf, startArgv } from './takeOver';
 
@@ -70,15 +71,6 @@ interface BundleState {
 }
 
 const definitionError = (message: string, hint: string): PodgenError => new PodgenError(message, { kind: 'usage', hint });
-
-/** The locked mount flags of each bind source: the bundle's /etc files, and `others`. */
-function lockedFlagsOf(bundle: string, others: readonly string[]): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  const bundleFlags = lockedMountFlags(bundle);
-  for (const f of ['hosts', 'hostname', 'resolv.conf']) out[path.join(bundle, f)] = bundleFlags;
-  for (const s of others) out[s] = lockedMountFlags(s);
-  return out;
-}
 
 /** Whether this prepare makes a rootless container (rootless.ts): it runs as anyone but root. */
 export function isRootless(): boolean {
@@ -466,7 +458,10 @@ async function prepareIn(req: PrepareRequest, args: RunArgs, paths: ContainerPat
     let ip: string | undefined;
     let netnsPath: string | undefined;
     const pod = args.pod === undefined ? undefined : loadPod(paths.runDir, args.pod);
-    if (args.pod !== undefined && rootless) throw definitionError(`Pod=${args.pod}: podgen's pods are root's network namespaces`, 'run the pod and its containers as root, or use --engine podman');
+    if (args.pod !== undefined && rootless) {
+      const r = ROOTLESS_REFUSALS.pod(args.pod);
+      throw definitionError(r.message, r.hint);
+    }
     if (args.pod !== undefined) {
       // In a pod: its namespace, address and ports; the container publishes nothing of its own.
       if (!pod) throw new PodgenError(`pod ${args.pod} is not running`, { kind: 'unavailable', hint: 'start the unit of its .pod definition (the container\'s BindsTo= does), or podgen pod create' });
@@ -482,7 +477,10 @@ async function prepareIn(req: PrepareRequest, args: RunArgs, paths: ContainerPat
     if (rootless && bridgedNets.length > 0) {
       // Rootless: pasta's own network (outbound, and the published ports on the host), not CNI bridges.
       const named = bridgedNets.find((n) => n !== 'bridge');
-      if (named) throw definitionError(`Network=${named}: a rootless container is on its own pasta network; named networks need root`, 'leave Network= out (pasta), or use host or none, or run the container as root');
+      if (named) {
+        const r = ROOTLESS_REFUSALS.namedNetwork(named);
+        throw definitionError(r.message, r.hint);
+      }
       checkUnprivilegedPorts(args.publish);
       const ports = await Promise.all(args.publish.map(async (p) => (p.hostPort === 0 ? { ...p, hostPort: await freePort() } : p)));
       await checkPortsFree(ports, paths.runDir, req.name);
@@ -524,12 +522,13 @@ async function prepareIn(req: PrepareRequest, args: RunArgs, paths: ContainerPat
     fs.writeFileSync(path.join(paths.bundle, 'resolv.conf'), resolvConf(args, bridged, networkDns));
     if (bridged) refreshPeerHosts(paths.runDir, path.dirname(paths.bundle));
 
+    const etcFiles = { hosts: path.join(paths.bundle, 'hosts'), hostname: path.join(paths.bundle, 'hostname'), 'resolv.conf': path.join(paths.bundle, 'resolv.conf') };
     const spec = ociSpec(args, config, {
       name: req.name,
       ...user,
       fileEnv,
       mounts,
-      etcFiles: { hosts: path.join(paths.bundle, 'hosts'), hostname: path.join(paths.bundle, 'hostname'), 'resolv.conf': path.join(paths.bundle, 'resolv.conf') },
+      etcFiles,
       netnsPath,
       cgroupsPath: req.cgroupsPath ?? `${ownCgroup()}/container`,
       applyLimits: req.applyLimits ?? false,
@@ -537,7 +536,7 @@ async function prepareIn(req: PrepareRequest, args: RunArgs, paths: ContainerPat
       devices,
       seccomp: seccompFor(args),
       boundingCaps: ownBoundingCaps(),
-      ...(usernsPlan && rootOverlay ? { rootless: { ...usernsPlan, rootOverlay, networkHook, lockedFlags: lockedFlagsOf(paths.bundle, ['/sys', ...mounts.map((m) => m.source), ...(initPath ? [initPath] : [])]) } } : {}),
+      ...(usernsPlan && rootOverlay ? { rootless: { ...usernsPlan, rootOverlay, networkHook, lockedFlags: lockedMountFlags([...Object.values(etcFiles), '/sys', ...mounts.map((m) => m.source), ...(initPath ? [initPath] : [])]) } } : {}),
     });
     (spec.root as { path: string }).path = paths.rootfs;
     writeAtomic(path.join(paths.bundle, 'config.json'), `${JSON.stringify(spec, null, 2)}\n`);

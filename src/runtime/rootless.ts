@@ -168,7 +168,10 @@ function keepId(keepAs: number, total: number): IdMapping[] {
   return out.filter((m) => m.size > 0);
 }
 
-/** The container's uid/gid mappings onto the host. Pure; errors name the key and the fix. */
+/**
+ * The container's uid/gid mappings onto the host. Pure; errors name the key and the fix. An
+ * explicit UIDMap=/GIDMap= wins (the run-flag parser has refused one beside a UserNS= mode).
+ */
 export function planUserNamespace(req: UserNsRequest): UserNsPlan {
   const uns = userNamespace(req.uid, req.subuid);
   const gns = userNamespace(req.gid, req.subgid);
@@ -187,9 +190,6 @@ export function planUserNamespace(req: UserNsRequest): UserNsPlan {
   };
   const keepUid = req.mode.kind === 'keep-id' ? (req.mode.uid ?? req.uid) : 0;
   const keepGid = req.mode.kind === 'keep-id' ? (req.mode.gid ?? req.gid) : 0;
-  if (req.mode.kind !== 'default' && (req.uidMap.length > 0 || req.gidMap.length > 0)) {
-    throw new PodgenError(`UserNS=${req.mode.kind} cannot be combined with UIDMap=/GIDMap=`, { kind: 'usage', hint: 'keep one of them' });
-  }
   const uidMappings = composeMappings(inner(req.uidMap, uns, keepUid), uns, 'UIDMap');
   const gidMappings = composeMappings(inner(req.gidMap, gns, keepGid), gns, 'GIDMap');
   if (uidMappings.length === 0 || gidMappings.length === 0) {
@@ -197,6 +197,15 @@ export function planUserNamespace(req: UserNsRequest): UserNsPlan {
   }
   return { uidMappings, gidMappings, ...(req.mode.kind === 'keep-id' ? { defaultUser: { uid: keepUid, gid: keepGid } } : {}) };
 }
+
+/** What a rootless container cannot have, said the same by generate and by prepare. */
+export const ROOTLESS_REFUSALS = {
+  namedNetwork: (network: string) => ({
+    message: `Network=${network}: a rootless container is on its own pasta network; named networks need root`,
+    hint: 'leave Network= out (pasta), or use host or none; or install the container as root',
+  }),
+  pod: (pod: string) => ({ message: `Pod=${pod}: podgen's pods are root's network namespaces`, hint: 'install the pod and its containers as root, or use --engine podman' }),
+} as const;
 
 /** The lowest host port an unprivileged user may bind (net.ipv4.ip_unprivileged_port_start; 1024 when unreadable). */
 export function unprivilegedPortStart(sysctlText: string | undefined): number {

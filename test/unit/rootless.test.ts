@@ -4,6 +4,7 @@
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
 import { missingControllerWarnings, neededControllers } from '../../src/commands/delegation';
+import { parseRunArgs } from '../../src/runtime/runArgs';
 import { composeMappings, type IdMapping, parseIdMap, parseUserNs, planUserNamespace, subIdRanges, unprivilegedPortStart, userNamespace } from '../../src/runtime/rootless';
 
 const base = { uidMap: [], gidMap: [], uid: 1500, gid: 1500, subuid: [{ start: 200000, count: 65536 }], subgid: [{ start: 300000, count: 65536 }] };
@@ -54,7 +55,7 @@ describe('rootless user namespaces (src/runtime/rootless.ts)', function () {
     assert.deepEqual(p.uidMappings, [{ containerID: 0, hostID: 200004, size: 6 }, { containerID: 6, hostID: 500000, size: 4 }]);
     assert.deepEqual(p.gidMappings, [{ containerID: 0, hostID: 1500, size: 1 }]);
     assert.throws(() => planUserNamespace({ ...two, mode: { kind: 'default' }, uidMap: [parseIdMap('0:15:10')] }), /UIDMap: id 21 of your user namespace is not mapped \(it has 21 ids/);
-    assert.throws(() => planUserNamespace({ ...base, mode: parseUserNs('keep-id'), uidMap: [parseIdMap('0:0:1')] }), /cannot be combined/);
+    assert.throws(() => parseRunArgs(['--userns', 'keep-id', '--uidmap', '0:0:1', 'img']), /UserNS=keep-id cannot be combined with UIDMap=\/GIDMap=/);
   });
 
   it('refuses what it does not honour, with the alternatives', function () {
