@@ -9,7 +9,7 @@ import type { KnownContainer } from '../commands/containers';
 import { ExitCode, PodgenError } from '../errors';
 import type { JobVerb } from '../manage/systemd';
 import { containerUnitDirs, defaultUnitDir } from '../resolve/searchPaths';
-import { ensureImage, EXIT_CODES, GRACE_OPTION, printReports, TIMEOUT_OPTION, timeoutMs, USER_OPTION, withSystemd } from './shared';
+import { ensureImage, EXIT_CODES, GRACE_OPTION, printReports, TIMEOUT_OPTION, timeoutMs, USER_OPTION, warnForUserUnits, withSystemd } from './shared';
 
 interface Refs {
   readonly names: string[];
@@ -128,10 +128,12 @@ async function runPs(args: { user: boolean; all: boolean; json: boolean; quiet: 
 
 /** `podgen run -d`: a definition and a unit; prints the ID, as docker run -d does. */
 export async function runDetachedCli(argv: readonly string[], out: NodeJS.WritableStream): Promise<number> {
-  if (process.getuid?.() !== 0) throw new PodgenError('podgen run -d needs root for now', { kind: 'auth', hint: 'run it with sudo; rootless containers are not supported by the podgen engine yet' });
+  // Not root: a rootless container of the caller's user manager, as with podman.
+  const user = process.getuid?.() !== 0;
   const { runDetached } = await import('../commands/runDetached');
   const { machineContext } = await import('../commands/generate');
-  const r = await withSystemd(false, (systemd) => runDetached({ argv, systemd, ctx: machineContext(false), ensureImage: (image) => ensureImage(image, false, false), env: process.env, cwd: process.cwd() }), true);
+  const r = await withSystemd(user, (systemd) => runDetached({ argv, systemd, ctx: machineContext(user), ensureImage: (image) => ensureImage(image, user, false), env: process.env, cwd: process.cwd(), user }), true);
+  if (user) await warnForUserUnits([{ unit: r.unit, path: r.unitPath }]);
   out.write(`${r.id}\n`);
   return 0;
 }

@@ -13,7 +13,7 @@ import { formatBytes } from '../values/formatBytes';
 import type { PullArgs } from './pullCli';
 import { defaultSearchEnv, defaultUnitDir, quadletDirs } from '../resolve/searchPaths';
 import { PODGEN_VERSION } from '../version';
-import { definitionFilesIn, ensureImage, EXIT_CODES, printReports, printTable, TIMEOUT_OPTION, timeoutMs, USER_OPTION, withSystemd } from './shared';
+import { definitionFilesIn, ensureImage, EXIT_CODES, printReports, printTable, TIMEOUT_OPTION, timeoutMs, USER_OPTION, warnForUserUnits, withSystemd } from './shared';
 import { containerCommands } from './containerCli';
 import { type ImportComposeArgs, runImportCompose } from './composeCli';
 
@@ -483,30 +483,6 @@ async function runLinger(args: { user?: string; off: boolean; json: boolean }): 
     else process.stdout.write(after ? `lingering on for ${who.name} (uid ${who.uid}): their user manager, and their enabled --user containers, start at boot\n` : `lingering off for ${who.name} (uid ${who.uid}): their user manager runs only while they are logged in\n`);
   } finally {
     login.close();
-  }
-}
-
-/** After installing --user units: lingering, and limits whose controller the user manager lacks (warnings only). */
-async function warnForUserUnits(units: ReadonlyArray<{ readonly unit: string; readonly path: string }>): Promise<void> {
-  await warnIfNotLingering();
-  const { controllerWarningsFor } = await import('../commands/delegation');
-  for (const w of controllerWarningsFor(units, process.getuid?.() ?? 0)) process.stderr.write(`podgen: warning: ${w}\n`);
-}
-
-/** --user units start at boot only when the user lingers: say so after installing them (never fails the command). */
-async function warnIfNotLingering(): Promise<void> {
-  const uid = process.getuid?.() ?? 0;
-  try {
-    const { connectLogin } = await import('../manage/login');
-    const login = await connectLogin();
-    try {
-      if (await login.lingering(uid)) return;
-    } finally {
-      login.close();
-    }
-    process.stderr.write(`podgen: warning: lingering is off for uid ${uid}: these --user containers start when you log in, not at boot\n  hint: podgen linger (asks systemd-logind to start your user manager at boot)\n`);
-  } catch (e) {
-    process.stderr.write(`podgen: warning: cannot tell whether lingering is on (${(e as Error).message}); without it --user containers start only at login\n`);
   }
 }
 

@@ -101,3 +101,28 @@ export function definitionFilesIn(dir: string): string[] {
   if (files.length === 0) throw new PodgenError(`${dir} holds no definitions (.container, .network, .volume, .pod, .image, ...)`, { kind: 'not-found' });
   return files.map((f) => path.join(dir, f));
 }
+
+/** After installing --user units: lingering, and limits whose controller the user manager lacks (warnings only). */
+export async function warnForUserUnits(units: ReadonlyArray<{ readonly unit: string; readonly path: string }>): Promise<void> {
+  // Only units that start at boot ([Install]) care whether the user manager does.
+  if (units.some((u) => /^\[Install\]/m.test(fs.readFileSync(u.path, 'utf8')))) await warnIfNotLingering();
+  const { controllerWarningsFor } = await import('../commands/delegation');
+  for (const w of controllerWarningsFor(units, process.getuid?.() ?? 0)) process.stderr.write(`podgen: warning: ${w}\n`);
+}
+
+/** --user units start at boot only when the user lingers: say so after installing them (never fails the command). */
+async function warnIfNotLingering(): Promise<void> {
+  const uid = process.getuid?.() ?? 0;
+  try {
+    const { connectLogin } = await import('../manage/login');
+    const login = await connectLogin();
+    try {
+      if (await login.lingering(uid)) return;
+    } finally {
+      login.close();
+    }
+    process.stderr.write(`podgen: warning: lingering is off for uid ${uid}: these --user containers start when you log in, not at boot\n  hint: podgen linger (asks systemd-logind to start your user manager at boot)\n`);
+  } catch (e) {
+    process.stderr.write(`podgen: warning: cannot tell whether lingering is on (${(e as Error).message}); without it --user containers start only at login\n`);
+  }
+}

@@ -13,7 +13,7 @@ import { readIfExists } from '../resolve/readIfExists';
 import { CNI_PATH } from '../runtime/network';
 import { ROOTLESS_BINARIES, RUNTIME_BINARIES } from '../runtime/paths';
 import { delegatedControllers, userManagerCgroup } from './delegation';
-import { kernelMountsOverlayInUserns, type SubIdRange, subIdRanges } from '../runtime/rootless';
+import { ROOTFS_MODE_ENV, rootlessRootfsMode, type SubIdRange, subIdRanges } from '../runtime/rootless';
 import { NATIVE_HELPER } from '../runtime/takeOver';
 
 /** Helpers podgen uses and the Debian package of each. */
@@ -68,6 +68,16 @@ function cgroupOf(rootless: boolean, uid: number): { version: 1 | 2 | undefined;
   return { version: 2, path: '/sys/fs/cgroup', controllers: (text ?? '').trim().split(/\s+/).filter(Boolean) };
 }
 
+/** The rootless root file system as prepare will choose it, and why (a bad override is said, not thrown: info must answer). */
+function rootlessRootfs(kernel: string): string {
+  try {
+    const m = rootlessRootfsMode(kernel, process.env[ROOTFS_MODE_ENV]);
+    return m.mode === 'overlay' ? `overlayfs in the user namespace, mounted by the runtime (${m.reason})` : `a copy of the image's layers for each start, no overlay (${m.reason})`;
+  } catch (e) {
+    return `none: ${(e as Error).message}`;
+  }
+}
+
 export async function machineInfo(): Promise<Info> {
   const uid = process.getuid?.() ?? 0;
   const rootless = uid !== 0;
@@ -84,7 +94,7 @@ export async function machineInfo(): Promise<Info> {
   const subgid = subIdRanges(readIfExists('/etc/subgid'), name, uid);
   const cg = cgroupOf(rootless, uid);
   const missingControllers = cg.version === 2 ? WANTED_CONTROLLERS.filter((c) => !cg.controllers.includes(c)) : [];
-  const rootfs = !rootless ? 'overlayfs (kernel)' : kernelMountsOverlayInUserns(kernel) ? 'overlayfs in the user namespace, mounted by the runtime (kernel 5.11+)' : `none: Linux ${kernel} cannot mount overlayfs in a user namespace (5.11+ can; podgen has no fallback yet)`;
+  const rootfs = !rootless ? 'overlayfs (kernel)' : rootlessRootfs(kernel);
   const networkHelpers = rootless ? (['pasta'] as const).filter((h) => helpers[h]) : helpers.cni ? ['cni'] : [];
   const missing: Array<{ what: string; fix: string }> = [];
   const need = (h: Helper, why?: string): void => {
@@ -99,7 +109,6 @@ export async function machineInfo(): Promise<Info> {
     if (!tunUsable()) missing.push({ what: '/dev/net/tun readable and writable by you (pasta needs it)', fix: 'as root: chmod 0666 /dev/net/tun (Debian\'s udev rules make it so)' });
     if (subuid.length === 0) missing.push({ what: `a range of subordinate user ids for ${name} in /etc/subuid`, fix: `usermod --add-subuids 100000-165535 ${name} (as root)` });
     if (subgid.length === 0) missing.push({ what: `a range of subordinate group ids for ${name} in /etc/subgid`, fix: `usermod --add-subgids 100000-165535 ${name} (as root)` });
-    if (!kernelMountsOverlayInUserns(kernel)) missing.push({ what: `overlayfs in a user namespace (Linux ${kernel} cannot)`, fix: 'a kernel 5.11 or newer (Debian 12 has 6.1)' });
   } else {
     need('cni');
     need('iptables');

@@ -29,6 +29,8 @@ export interface RunDetachedRequest {
   readonly ensureImage: EnsureImage;
   readonly env: NodeJS.ProcessEnv;
   readonly cwd: string;
+  /** A user manager's container (rootless: whoever is not root runs their own). */
+  readonly user: boolean;
 }
 
 export interface RunDetachedResult {
@@ -36,13 +38,15 @@ export interface RunDetachedResult {
   readonly name: string;
   readonly unit: string;
   readonly definition: string;
+  /** The unit file written. */
+  readonly unitPath: string;
   readonly report: UnitReport | undefined;
 }
 
 /** Docker's answer to a name in use, with what to do. */
-async function refuseNameInUse(name: string, systemd: SystemdManager): Promise<void> {
+async function refuseNameInUse(name: string, systemd: SystemdManager, user: boolean): Promise<void> {
   const unit = `${name}.service`;
-  const taken = knownContainers(false).find((c) => c.name === name || c.unit === unit);
+  const taken = knownContainers(user).find((c) => c.name === name || c.unit === unit);
   if (taken) {
     const how = taken.origin === 'run' ? 'podgen rm' : 'podgen down';
     throw new PodgenError(`the container name "${name}" is already in use by ${taken.origin === 'run' ? 'a podgen run -d container' : `the container of ${taken.definition ?? taken.unit}`} (${taken.unit})`, {
@@ -57,8 +61,8 @@ async function refuseNameInUse(name: string, systemd: SystemdManager): Promise<v
 }
 
 /** The [Service] line with which a --rm container's unit removes it once stopped. */
-function removeOnStop(ctx: PlanContext, name: string): ReadonlyArray<readonly [string, string]> {
-  return [['ExecStopPost', `-${[...ctx.podgenCommand, 'rm', '--stopped-unit', name].map(definitionWord).join(' ')}`]];
+function removeOnStop(ctx: PlanContext, name: string, user: boolean): ReadonlyArray<readonly [string, string]> {
+  return [['ExecStopPost', `-${[...ctx.podgenCommand, 'rm', ...(user ? ['--user'] : []), '--stopped-unit', name].map(definitionWord).join(' ')}`]];
 }
 
 export async function runDetached(req: RunDetachedRequest): Promise<RunDetachedResult> {
@@ -71,11 +75,11 @@ export async function runDetached(req: RunDetachedRequest): Promise<RunDetachedR
   // A first reading checks the line and tells --rm and the anonymous volumes; the definition is then written with what goes with them.
   const first = importRunLine(base);
   const remove = first.imported.remove;
-  await refuseNameInUse(name, req.systemd);
+  await refuseNameInUse(name, req.systemd, req.user);
   const created = new Date().toISOString();
   const result = importRunLine(base, {
       unit: [['Description', `${name}: podgen run -d ${first.imported.image.replace(/%/g, '%%')}`]],
-      ...(remove ? { service: removeOnStop(req.ctx, name) } : {}),
+      ...(remove ? { service: removeOnStop(req.ctx, name, req.user) } : {}),
       xPodgen: [
         ['Origin', 'run'],
         ['ID', id],
@@ -84,19 +88,19 @@ export async function runDetached(req: RunDetachedRequest): Promise<RunDetachedR
         ...(first.imported.anonymousVolumes.length ? [['AnonymousVolumes', first.imported.anonymousVolumes.join(' ')] as const] : []),
       ],
   });
-  const dir = runDefinitionDir(false, remove, req.env);
+  const dir = runDefinitionDir(req.user, remove, req.env);
   fs.mkdirSync(dir, { recursive: true });
   const definition = path.join(dir, result.fileName);
   writeAtomic(definition, result.text);
-  const unitDir = (remove ? runtimeUnitDir(false, req.env) : undefined) ?? defaultUnitDir(false, req.env);
+  const unitDir = (remove ? runtimeUnitDir(req.user, req.env) : undefined) ?? defaultUnitDir(req.user, req.env);
   const unit = `${name}.service`;
   try {
-    const r = await up({ names: [definition], engine: 'podgen', search: defaultSearchEnv(false), ctx: req.ctx, unitDir, force: false, systemd: req.systemd, user: false, ensureImage: req.ensureImage, started: true });
+    const r = await up({ names: [definition], engine: 'podgen', search: defaultSearchEnv(req.user), ctx: req.ctx, unitDir, force: false, systemd: req.systemd, user: req.user, ensureImage: req.ensureImage, started: true });
     const report = r.units.find((u) => u.unit === unit);
     const failure = failureOf(r.units);
-    if (failure && remove) await forget(definition, unit, unitDir, req.systemd);
+    if (failure && remove) await forget(definition, unit, unitDir, req.systemd, req.user);
     if (failure) throw failure;
-    return { id, name, unit, definition, report };
+    return { id, name, unit, definition, unitPath: path.join(unitDir, unit), report };
   } catch (e) {
     // Nothing half-made stays behind when the unit could not even be installed.
     if (!fs.existsSync(path.join(unitDir, unit))) fs.rmSync(definition, { force: true });
@@ -104,7 +108,7 @@ export async function runDetached(req: RunDetachedRequest): Promise<RunDetachedR
   }
 }
 
-async function forget(definition: string, unit: string, unitDir: string, systemd: SystemdManager): Promise<void> {
-  await uninstall([unit], unitDir, false, systemd, false);
+async function forget(definition: string, unit: string, unitDir: string, systemd: SystemdManager, user: boolean): Promise<void> {
+  await uninstall([unit], unitDir, false, systemd, user);
   fs.rmSync(definition, { force: true });
 }

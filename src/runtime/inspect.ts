@@ -152,12 +152,13 @@ export async function runInspectCommand(command: 'exec' | 'top' | 'stats', argv:
       const ref = latest ? undefined : argv.shift();
       if ((!latest && !ref) || argv.length === 0) throw new PodgenError('usage: podgen exec [-t] [-u USER] [-w DIR] [-e NAME=VALUE] NAME|-l COMMAND [ARG...]', { kind: 'usage' });
       const name = await resolve(ref);
-      const { paths } = await running(name);
+      const { paths, state: st } = await running(name);
       const flags: string[] = [];
       const user = flagValue(opts, ['-u', '--user']);
       if (user) {
         const [u, g] = user.split(':');
-        const ids = resolveUser([paths.rootfs], g === undefined ? u : `${u}:${g}`, []);
+        // Names are the container's own /etc's, as its init sees its root (a rootless root is mounted only in there).
+        const ids = resolveUser([`/proc/${st.pid}/root`], g === undefined ? u : `${u}:${g}`, []);
         flags.push('--user', `${ids.uid}:${ids.gid}`);
       }
       const cwd = flagValue(opts, ['-w', '--workdir']);

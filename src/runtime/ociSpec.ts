@@ -45,7 +45,8 @@ export interface SpecContext {
   readonly etcFiles: Readonly<Partial<Record<'hosts' | 'hostname' | 'resolv.conf', string>>>;
   /** A network namespace prepared for the container (bridge networks); undefined: a new empty one, or the host's. */
   readonly netnsPath: string | undefined;
-  readonly cgroupsPath: string;
+  /** undefined: none, the runtime leaves the container in its caller's cgroup (which is what a rootless runtime may do without one). */
+  readonly cgroupsPath: string | undefined;
   /** Put memory/pids/cpu limits in the spec (foreground `podgen run`); units carry them as systemd settings instead. */
   readonly applyLimits: boolean;
   /** Host path of a static init (tini) for --init. */
@@ -64,8 +65,8 @@ export interface SpecContext {
 export interface RootlessSpec {
   readonly uidMappings: readonly IdMapping[];
   readonly gidMappings: readonly IdMapping[];
-  /** overlayfs options (lowerdir, upperdir, workdir, userxattr) for the root, mounted by the runtime inside the namespace. */
-  readonly rootOverlay: string;
+  /** overlayfs options (lowerdir, upperdir, workdir, userxattr) for the root, mounted by the runtime inside the namespace; undefined: root.path is a copied directory (copyRootfs.ts). */
+  readonly rootOverlay: string | undefined;
   /** The network helper the runtime starts once the container's namespaces exist (OCI createRuntime hook). */
   readonly networkHook: { readonly path: string; readonly args: readonly string[] } | undefined;
   /** Each bind source's mount flags a user namespace cannot clear (paths.lockedMountFlags), repeated on its bind. */
@@ -181,7 +182,7 @@ export function ociSpec(args: RunArgs, image: ImageConfig, ctx: SpecContext): Re
     : { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', args.privileged ? 'rw' : 'ro'] };
   const mounts: Record<string, unknown>[] = [
     // Rootless: the root is an overlay the runtime mounts inside the user namespace (root's is mounted by prepare).
-    ...(rootless ? [{ destination: '/', type: 'overlay', source: 'overlay', options: [rootless.rootOverlay] }] : []),
+    ...(rootless?.rootOverlay ? [{ destination: '/', type: 'overlay', source: 'overlay', options: [rootless.rootOverlay] }] : []),
     { destination: '/proc', type: 'proc', source: 'proc' },
     { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
     { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
@@ -248,7 +249,7 @@ export function ociSpec(args: RunArgs, image: ImageConfig, ctx: SpecContext): Re
       devices,
       resources,
       ...(rootless ? { uidMappings: [...rootless.uidMappings], gidMappings: [...rootless.gidMappings] } : {}),
-      cgroupsPath: ctx.cgroupsPath,
+      ...(ctx.cgroupsPath !== undefined ? { cgroupsPath: ctx.cgroupsPath } : {}),
       namespaces,
       sysctl: Object.fromEntries(args.sysctls),
       maskedPaths: paths.masked,

@@ -16,6 +16,7 @@ import { capabilitiesInMask } from '../values/capability';
 import { parseManifest } from '../image/manifest';
 import { pullIfMissing, SILENT, unpackImage } from '../image/pull';
 import { ImageStore, type StoredImage } from '../image/store';
+import { copyLayers } from '../image/copyRootfs';
 import { mountRootfs, overlayLowerdir, rootlessOverlay, unmountRootfs } from '../image/unpack';
 import { run } from '../process/run';
 import { listDir, readIfExists } from '../resolve/readIfExists';
@@ -29,7 +30,7 @@ import { type ImageConfig, ociSpec, type ResolvedDevice, type ResolvedMount, typ
 import { readSeccompProfile } from './seccomp';
 import { type ContainerPaths, containerPaths, DEFAULT_SECCOMP_PROFILE, isMounted, lockedMountFlags, RUNTIME_BINARIES } from './paths';
 import { parseRunArgs, type RunArgs } from './runArgs';
-import { ROOTLESS_REFUSALS } from './rootless';
+import { ROOTFS_MODE_ENV, ROOTLESS_REFUSALS, rootlessRootfsMode } from './rootless';
 import { checkUnprivilegedPorts, pastaHook, removeOwnedTree, rootlessUserNamespace, stopNetworkHelper } from './rootlessSetup';
 import { createArgv, NATIVE_HELPER, overlayFileOf, pastaPidFileOf, readyMarkerOf, startArgv } from './takeOver';
 
@@ -38,8 +39,12 @@ export interface PrepareRequest {
   readonly user: boolean;
   /** docker run flags, IMAGE, COMMAND. */
   readonly argv: readonly string[];
-  /** Where the container's processes go (cgroup v2 path); defaults to a "container" child of our own cgroup. */
-  readonly cgroupsPath?: string;
+  /**
+   * Where the container's processes go (cgroup v2 path); defaults to a "container" child of our
+   * own cgroup. false: the runtime leaves them in the caller's cgroup (a rootless foreground run,
+   * which owns no cgroup to make one under).
+   */
+  readonly cgroupsPath?: string | false;
   readonly applyLimits?: boolean;
   /** The OCI runtime that will run the bundle: checked here, where the error can say what to do. */
   readonly runtime: string;
@@ -441,14 +446,17 @@ async function prepareIn(req: PrepareRequest, args: RunArgs, paths: ContainerPat
   try {
     // A fresh writable layer each start, as Quadlet's --rm gives.
     await removeOwnedTree(paths.containerDir);
-    // Rootless: the runtime mounts the overlay inside the container's user namespace; root's is mounted here.
-    const rootOverlay = rootless ? rootlessOverlay(lowers, paths.containerDir) : undefined;
+    // Rootless: the runtime mounts the overlay inside the container's user namespace (or, on
+    // kernels that cannot, the layers are copied); root's is mounted here.
+    const rootfsMode = rootless ? rootlessRootfsMode(os.release(), process.env[ROOTFS_MODE_ENV]).mode : undefined;
+    const rootOverlay = rootfsMode === 'overlay' ? rootlessOverlay(lowers, paths.containerDir) : undefined;
+    if (rootfsMode === 'copy') await copyLayers(lowers, paths.rootfs);
     if (!rootless) {
       await mountRootfs(lowers, paths.containerDir);
       state.mountedRootfs = true;
       saveState();
     }
-    const roots = rootless ? [...lowers].reverse() : [paths.rootfs];
+    const roots = rootfsMode === 'overlay' ? [...lowers].reverse() : [paths.rootfs];
     await seedNewVolumes(mounts, roots, paths.storeRoot);
     const usernsPlan = rootless ? rootlessUserNamespace(args) : undefined;
     // keep-id: the container runs as you unless User= says otherwise (podman's rule, over the image's USER).
@@ -530,17 +538,18 @@ async function prepareIn(req: PrepareRequest, args: RunArgs, paths: ContainerPat
       mounts,
       etcFiles,
       netnsPath,
-      cgroupsPath: req.cgroupsPath ?? `${ownCgroup()}/container`,
+      cgroupsPath: req.cgroupsPath === false ? undefined : (req.cgroupsPath ?? `${ownCgroup()}/container`),
       applyLimits: req.applyLimits ?? false,
       initPath,
       devices,
       seccomp: seccompFor(args),
       boundingCaps: ownBoundingCaps(),
-      ...(usernsPlan && rootOverlay ? { rootless: { ...usernsPlan, rootOverlay, networkHook, lockedFlags: lockedMountFlags([...Object.values(etcFiles), '/sys', ...mounts.map((m) => m.source), ...(initPath ? [initPath] : [])]) } } : {}),
+      ...(usernsPlan ? { rootless: { ...usernsPlan, rootOverlay, networkHook, lockedFlags: lockedMountFlags([...Object.values(etcFiles), '/sys', ...mounts.map((m) => m.source), ...(initPath ? [initPath] : [])]) } } : {}),
     });
     (spec.root as { path: string }).path = paths.rootfs;
     writeAtomic(path.join(paths.bundle, 'config.json'), `${JSON.stringify(spec, null, 2)}\n`);
-    if (req.fastKey) {
+    // A copied root is not renewed by the Node-free restart (it renews overlay directories): no marker, each start prepares.
+    if (req.fastKey && rootfsMode !== 'copy') {
       // For the Node-free cleanup (podgen-unit cleanup): where the writable layer is, and what it lies on.
       fs.writeFileSync(overlayFileOf(paths.bundle), `${paths.containerDir}\n${overlayLowerdir(lowers)}\n`);
       // Written last: a prepare that failed leaves no marker.

@@ -39,6 +39,27 @@ export function kernelMountsOverlayInUserns(release: string): boolean {
   return major > 5 || (major === 5 && Number(m[2]) >= 11);
 }
 
+/** The environment variable that forces a rootless root file system mode (for old-kernel behaviour on a new kernel, and tests). */
+export const ROOTFS_MODE_ENV = 'PODGEN_ROOTLESS_ROOTFS';
+
+/**
+ * How a rootless container gets its root file system: an overlay the runtime mounts inside the
+ * container's user namespace (5.11+), or else a copy of the layers made for each start (no
+ * mount at all: slower to start and it costs the image's size per container, but it works on
+ * any kernel). `reason` is what `podgen info` shows.
+ */
+export type RootfsMode = { readonly mode: 'overlay' | 'copy'; readonly reason: string };
+
+export function rootlessRootfsMode(release: string, forced: string | undefined): RootfsMode {
+  if (forced === 'copy' || forced === 'overlay') return { mode: forced, reason: `${ROOTFS_MODE_ENV}=${forced}` };
+  if (forced !== undefined && forced !== '') {
+    throw new PodgenError(`${ROOTFS_MODE_ENV}=${forced} is not a root file system mode`, { kind: 'usage', hint: `use ${ROOTFS_MODE_ENV}=overlay or =copy, or unset it (podgen then picks by kernel)` });
+  }
+  return kernelMountsOverlayInUserns(release)
+    ? { mode: 'overlay', reason: `Linux ${release} mounts overlayfs in a user namespace (5.11+)` }
+    : { mode: 'copy', reason: `Linux ${release} cannot mount overlayfs in a user namespace (5.11+ can)` };
+}
+
 /** The parts of `r` that none of `taken` covers (the kernel refuses a map whose host ids overlap). */
 function uncovered(r: SubIdRange, taken: readonly SubIdRange[]): SubIdRange[] {
   let parts: SubIdRange[] = [r];

@@ -12,7 +12,7 @@ import type { HealthConfig } from './healthConfig';
 import { healthArgv } from './healthCheck';
 import { type ContainerPaths, RUNTIME_BINARIES } from './paths';
 import { NATIVE_HELPER, pidFileOf } from './takeOver';
-import { cleanup, prepare } from './prepare';
+import { cleanup, isRootless, prepare } from './prepare';
 import { parseRunArgs, type RunArgs } from './runArgs';
 
 export const RUNC = RUNTIME_BINARIES.runc;
@@ -33,17 +33,30 @@ export async function runContainer(argv: readonly string[]): Promise<number> {
   requireRunc();
   const { name, argv: full, args } = withName(argv);
   if (args.detach) throw new PodgenError('internal: podgen run -d is not run in the foreground', { kind: 'internal' });
-  if (process.getuid?.() !== 0) throw new PodgenError('podgen run needs root for now', { kind: 'auth', hint: 'run it with sudo; rootless containers are not supported by the podgen engine yet' });
+  // Not root: a rootless container (rootless.ts), kept in the caller's cgroup, which a user does
+  // not own: limits come from a scope around the command instead.
+  const user = isRootless();
+  if (user) refuseLimitsWithoutCgroup(args);
   if (args.health) requireHelper();
-  const prepared = await prepare({ name, user: false, argv: full, cgroupsPath: `/podgen/${name}`, applyLimits: true, runtime: RUNC });
+  const prepared = await prepare({ name, user, argv: full, cgroupsPath: user ? false : `/podgen/${name}`, applyLimits: !user, runtime: RUNC });
   const stopChecks = args.health ? checkInForeground(args.health, prepared.paths) : undefined;
   try {
     const layout = { runtime: RUNC, stateRoot: prepared.paths.runtimeState, bundle: prepared.paths.bundle, name };
     return await runAttached([RUNC, '--root', layout.stateRoot, 'run', '--pid-file', pidFileOf(layout), '--bundle', layout.bundle, name], { forwardSignals: true });
   } finally {
     stopChecks?.();
-    await cleanup({ name, user: false, runtime: RUNC });
+    await cleanup({ name, user, runtime: RUNC });
   }
+}
+
+/** A rootless foreground container has no cgroup of its own to limit: say how to get one. */
+function refuseLimitsWithoutCgroup(args: RunArgs): void {
+  const limits = [args.memory !== undefined ? '--memory' : '', args.pidsLimit !== undefined && args.pidsLimit > 0 ? '--pids-limit' : '', args.cpus !== undefined ? '--cpus' : ''].filter(Boolean);
+  if (limits.length === 0) return;
+  throw new PodgenError(`${limits.join(', ')}: a rootless podgen run in the foreground has no cgroup of its own to limit`, {
+    kind: 'usage',
+    hint: 'use podgen run -d (its unit gets the limits from your user manager), or run it in a scope: systemd-run --user --scope -p MemoryMax=512M -p TasksMax=100 -p CPUQuota=150% podgen run ...',
+  });
 }
 
 function requireHelper(): void {

@@ -5,7 +5,7 @@ import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
 import { missingControllerWarnings, neededControllers } from '../../src/commands/delegation';
 import { parseRunArgs } from '../../src/runtime/runArgs';
-import { composeMappings, type IdMapping, parseIdMap, parseUserNs, planUserNamespace, subIdRanges, unprivilegedPortStart, userNamespace } from '../../src/runtime/rootless';
+import { composeMappings, type IdMapping, parseIdMap, parseUserNs, planUserNamespace, rootlessRootfsMode, subIdRanges, unprivilegedPortStart, userNamespace } from '../../src/runtime/rootless';
 
 const base = { uidMap: [], gidMap: [], uid: 1500, gid: 1500, subuid: [{ start: 200000, count: 65536 }], subgid: [{ start: 300000, count: 65536 }] };
 
@@ -20,6 +20,17 @@ describe('rootless user namespaces (src/runtime/rootless.ts)', function () {
     const text = 'bob:100000:65536\nalice:200000:1000\n1500:300000:10\nalice:x:5\nalice:400000:0\n';
     assert.deepEqual(subIdRanges(text, 'alice', 1500), [{ start: 200000, count: 1000 }, { start: 300000, count: 10 }]);
     assert.deepEqual(subIdRanges(undefined, 'alice', 1500), []);
+  });
+
+  it('root file system: overlay from Linux 5.11, a copy before, either forced by PODGEN_ROOTLESS_ROOTFS, anything else refused', function () {
+    assert.equal(rootlessRootfsMode('6.1.0-18-amd64', undefined).mode, 'overlay');
+    assert.equal(rootlessRootfsMode('5.11.0', '').mode, 'overlay');
+    const old = rootlessRootfsMode('5.10.0-28-amd64', undefined);
+    assert.equal(old.mode, 'copy');
+    assert.match(old.reason, /Linux 5\.10\.0-28-amd64 cannot mount overlayfs in a user namespace/);
+    assert.deepEqual(rootlessRootfsMode('6.18.0', 'copy'), { mode: 'copy', reason: 'PODGEN_ROOTLESS_ROOTFS=copy' });
+    assert.equal(rootlessRootfsMode('4.19.0', 'overlay').mode, 'overlay');
+    assert.throws(() => rootlessRootfsMode('6.1.0', 'fuse'), /PODGEN_ROOTLESS_ROOTFS=fuse is not a root file system mode/);
   });
 
   it('default: root in the container is you, 1... your subordinate ids', function () {
