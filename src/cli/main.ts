@@ -137,7 +137,7 @@ async function runNetworkCreate(args: NetworkCreateArgs): Promise<void> {
     mtu = Number(m[1]);
   }
   const labels = Object.fromEntries(args.label.map((l) => [l.split('=')[0] as string, l.includes('=') ? l.slice(l.indexOf('=') + 1) : '']));
-  const r = await createNetwork(defaultStoreRoot(false), {
+  const r = await createNetwork(defaultStoreRoot(process.getuid?.() !== 0), {
     name: args.name,
     subnets: args.subnet,
     gateways: args.gateway,
@@ -155,13 +155,13 @@ async function runNetworkCreate(args: NetworkCreateArgs): Promise<void> {
 async function runNetworkRm(args: { names: string[]; 'if-exists': boolean }): Promise<void> {
   const { removeNetwork } = await import('../commands/network');
   const { defaultStoreRoot } = await import('../image/store');
-  for (const name of args.names) if (await removeNetwork(defaultStoreRoot(false), name, { ifExists: args['if-exists'] })) process.stdout.write(`${name}\n`);
+  for (const name of args.names) if (await removeNetwork(defaultStoreRoot(process.getuid?.() !== 0), name, { ifExists: args['if-exists'] })) process.stdout.write(`${name}\n`);
 }
 
 async function runNetworkLs(args: { json: boolean }): Promise<void> {
   const { networkRows } = await import('../commands/network');
   const { defaultStoreRoot } = await import('../image/store');
-  const rows = networkRows(defaultStoreRoot(false));
+  const rows = networkRows(defaultStoreRoot(process.getuid?.() !== 0));
   if (args.json) {
     process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     return;

@@ -23,6 +23,8 @@ export const HELPERS = {
   newuidmap: { path: ROOTLESS_BINARIES.newuidmap, package: 'uidmap', for: 'rootless containers (user namespaces with subordinate ids)' },
   newgidmap: { path: ROOTLESS_BINARIES.newgidmap, package: 'uidmap', for: 'rootless containers (user namespaces with subordinate ids)' },
   pasta: { path: ROOTLESS_BINARIES.pasta, package: 'passt', for: 'rootless networking and published ports' },
+  ip: { path: ROOTLESS_BINARIES.ip, package: 'iproute2', for: 'rootless named networks (bridges and veths in your network namespace)' },
+  nsenter: { path: ROOTLESS_BINARIES.nsenter, package: 'util-linux', for: 'rootless named networks (entering your network namespace)' },
   cni: { path: path.join(CNI_PATH, 'bridge'), package: 'containernetworking-plugins', for: 'bridge networks (root)' },
   iptables: { path: '/usr/sbin/iptables', package: 'iptables', for: 'bridge networks and published ports (root)' },
   tini: { path: '/usr/bin/tini-static', package: 'tini', for: 'RunInit= / --init' },
@@ -36,7 +38,7 @@ export interface Info {
   readonly kernel: string;
   readonly runtimes: ReadonlyArray<{ readonly name: string; readonly path: string; readonly version: string | undefined }>;
   readonly store: { readonly root: string; readonly rootfs: string };
-  readonly network: { readonly helper: string | undefined; readonly available: readonly string[] };
+  readonly network: { readonly helper: string | undefined; readonly available: readonly string[]; readonly named: string };
   readonly cgroups: { readonly version: 1 | 2 | undefined; readonly path: string | undefined; readonly controllers: readonly string[]; readonly missing: readonly string[] };
   readonly subuid: readonly SubIdRange[];
   readonly subgid: readonly SubIdRange[];
@@ -78,6 +80,13 @@ function rootlessRootfs(kernel: string): string {
   }
 }
 
+/** Where a rootless user's named networks live, and whether that is up. */
+async function rootlessNamedNetworks(): Promise<string> {
+  const { holderPid, NETNS_HOLDER_UNIT } = await import('../runtime/rootlessNetwork');
+  const pid = await holderPid().catch(() => 0);
+  return `bridges in your own network namespace, held by ${NETNS_HOLDER_UNIT} (${pid ? `running, PID ${pid}` : 'started on first use'})`;
+}
+
 export async function machineInfo(): Promise<Info> {
   const uid = process.getuid?.() ?? 0;
   const rootless = uid !== 0;
@@ -106,6 +115,8 @@ export async function machineInfo(): Promise<Info> {
     need('newuidmap');
     need('newgidmap');
     need('pasta');
+    need('ip');
+    need('nsenter');
     if (!tunUsable()) missing.push({ what: '/dev/net/tun readable and writable by you (pasta needs it)', fix: 'as root: chmod 0666 /dev/net/tun (Debian\'s udev rules make it so)' });
     if (subuid.length === 0) missing.push({ what: `a range of subordinate user ids for ${name} in /etc/subuid`, fix: `usermod --add-subuids 100000-165535 ${name} (as root)` });
     if (subgid.length === 0) missing.push({ what: `a range of subordinate group ids for ${name} in /etc/subgid`, fix: `usermod --add-subgids 100000-165535 ${name} (as root)` });
@@ -122,7 +133,7 @@ export async function machineInfo(): Promise<Info> {
     kernel,
     runtimes,
     store: { root: defaultStoreRoot(rootless), rootfs },
-    network: { helper: networkHelpers[0], available: networkHelpers },
+    network: { helper: networkHelpers[0], available: networkHelpers, named: rootless ? await rootlessNamedNetworks() : 'CNI bridges on the host, isolated by iptables' },
     cgroups: { version: cg.version, path: cg.path, controllers: cg.controllers, missing: missingControllers },
     subuid,
     subgid,
@@ -140,6 +151,7 @@ export function formatInfo(i: Info): string {
     `store:      ${i.store.root}`,
     `rootfs:     ${i.store.rootfs}`,
     `network:    ${i.network.helper ?? 'none'}${i.network.available.length > 1 ? ` (also ${i.network.available.slice(1).join(', ')})` : ''}`,
+    `networks:   ${i.network.named}`,
     `cgroups:    ${i.cgroups.version === undefined ? 'none' : `v${i.cgroups.version}`}${i.cgroups.path ? ` at ${i.cgroups.path}: ${i.cgroups.controllers.join(' ') || 'no controllers'}` : ''}`,
     `subuid:     ${ranges(i.subuid)}`,
     `subgid:     ${ranges(i.subgid)}`,

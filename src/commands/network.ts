@@ -9,17 +9,27 @@ import { PodgenError } from '../errors';
 import { run } from '../process/run';
 import { dropIsolation, syncIsolation, withIsolationLock } from '../runtime/isolation';
 import { runtimeDir } from '../runtime/paths';
-import { DEFAULT_NETWORK, members } from '../runtime/network';
+import { DEFAULT_NETWORK, members, type NetworkDef } from '../runtime/network';
+import { removeRootlessBridge } from '../runtime/rootlessNetwork';
 import { deleteNetworkFile, listNetworks, loadNetwork, type NamedNetwork, type NetworkRequest, planNetwork, saveNetwork } from '../runtime/networkStore';
 
-function needRoot(what: string): void {
-  if (process.getuid?.() !== 0) throw new PodgenError(`${what} needs root for now (bridges, iptables)`, { kind: 'auth', hint: 'run it as root, or use --engine podman for rootless networks' });
-}
+/**
+ * Not root: the user's own networks (rootlessNetwork.ts), bridges in their network user
+ * namespace, with no firewall rules to keep (nothing leaves a rootless bridge but through each
+ * container's pasta).
+ */
+const rootless = (): boolean => process.getuid?.() !== 0;
 
 /** Create the network, or confirm it when it exists with the same settings (a unit's start, again and again). */
 export async function createNetwork(storeRoot: string, req: NetworkRequest): Promise<{ network: NamedNetwork; created: boolean }> {
-  needRoot('podgen network create');
-  return withIsolationLock(() => createLocked(storeRoot, req));
+  return rootless() ? createLocked(storeRoot, req) : withIsolationLock(() => createLocked(storeRoot, req));
+}
+
+/** The firewall's isolation rules for these networks (root's bridges only). */
+async function isolate(nets: readonly NetworkDef[]): Promise<void> {
+  if (rootless()) return;
+  if (nets.length > 1) await syncIsolation(nets);
+  else await dropIsolation();
 }
 
 async function createLocked(storeRoot: string, req: NetworkRequest): Promise<{ network: NamedNetwork; created: boolean }> {
@@ -31,25 +41,24 @@ async function createLocked(storeRoot: string, req: NetworkRequest): Promise<{ n
   const planned = planNetwork(keep.length && req.gateways.length === 0 && req.ipRanges.length === 0 ? { ...req, subnets: [...req.subnets, ...keep] } : req, others);
   if (existing && JSON.stringify(existing) === JSON.stringify(planned)) {
     // After a reboot the file is there but the rules are not: they are put back on every start.
-    await syncIsolation([DEFAULT_NETWORK, ...others]);
+    await isolate([DEFAULT_NETWORK, ...others]);
     return { network: existing, created: false };
   }
   if (existing && members(existing.name, leasesRunDir()).size > 0) {
     throw new PodgenError(`network ${req.name} is in use and its settings changed`, { kind: 'usage', hint: `stop its containers, then start it again (podgen down/up)` });
   }
   saveNetwork(storeRoot, planned);
-  await syncIsolation([DEFAULT_NETWORK, ...listNetworks(storeRoot)]);
+  await isolate([DEFAULT_NETWORK, ...listNetworks(storeRoot)]);
   return { network: planned, created: true };
 }
 
-/** Where host-local keeps the leases (/run/podgen; PODGEN_RUN_DIR for tests). */
+/** Where the leases are (/run/podgen, or the user's runtime directory; PODGEN_RUN_DIR for tests). */
 function leasesRunDir(): string {
-  return path.join(runtimeDir(false), 'podgen');
+  return path.join(runtimeDir(rootless()), 'podgen');
 }
 
 export async function removeNetwork(storeRoot: string, name: string, opts: { readonly ifExists: boolean }): Promise<boolean> {
-  needRoot('podgen network rm');
-  return withIsolationLock(() => removeLocked(storeRoot, name, opts));
+  return rootless() ? removeLocked(storeRoot, name, opts) : withIsolationLock(() => removeLocked(storeRoot, name, opts));
 }
 
 async function removeLocked(storeRoot: string, name: string, opts: { readonly ifExists: boolean }): Promise<boolean> {
@@ -61,13 +70,12 @@ async function removeLocked(storeRoot: string, name: string, opts: { readonly if
   const runDir = leasesRunDir();
   const users = [...members(name, runDir).keys()];
   if (users.length > 0) throw new PodgenError(`network ${name} is in use by ${users.join(', ')}`, { kind: 'usage', hint: 'stop those containers first (podgen stop NAME, or down)' });
-  // The bridge CNI made at the first attach, and host-local's leases directory.
-  await run(['ip', 'link', 'delete', net.bridge], { allowFailure: true });
+  // The bridge made at the first attach (CNI's, or the user's in their network namespace), and the leases directory.
+  if (rootless()) await removeRootlessBridge(net);
+  else await run(['ip', 'link', 'delete', net.bridge], { allowFailure: true });
   fs.rmSync(path.join(runDir, 'cni', 'networks', name), { recursive: true, force: true });
   deleteNetworkFile(storeRoot, name);
-  const rest = listNetworks(storeRoot);
-  if (rest.length > 0) await syncIsolation([DEFAULT_NETWORK, ...rest]);
-  else await dropIsolation();
+  await isolate([DEFAULT_NETWORK, ...listNetworks(storeRoot)]);
   return true;
 }
 

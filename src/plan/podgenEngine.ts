@@ -114,9 +114,9 @@ export function planPodgen(def: ContainerDefinition, ctx: PlanContext, problems:
   if (ctx.user) {
     // What prepare refuses for a rootless container, refused here already.
     const named = networks.find((n) => !['host', 'none', 'bridge', 'default'].includes(n));
-    if (named) {
-      const r = ROOTLESS_REFUSALS.namedNetwork(named);
-      problems.error(r.message, 'Network', r.hint, 'Container', named);
+    if (named && mappingKey) {
+      const r = ROOTLESS_REFUSALS.userNsOnNamedNetwork(named);
+      problems.error(r.message, mappingKey, r.hint, 'Container', named);
     }
     const pod = lookupNonEmpty(u, C, 'Pod');
     if (pod) {

@@ -90,6 +90,18 @@ export function pipe(argv: readonly string[], stdout: 'pipe' | 'ignore' = 'ignor
   return { child, finished };
 }
 
+/**
+ * Start a command that outlives this process (its own session, no stdio): its PID. For holders of
+ * namespaces, which do nothing but exist; the caller checks the binary exists first.
+ */
+export function spawnDetached(argv: readonly string[]): number {
+  const child = spawn(argv[0] as string, argv.slice(1), { stdio: 'ignore', detached: true });
+  child.on('error', () => undefined); // reported by the caller's wait for the process instead
+  child.unref();
+  if (child.pid === undefined) throw spawnError(argv, new Error('the process did not start'));
+  return child.pid;
+}
+
 /** Run a command attached to our terminal (e.g. journalctl -f); resolves with its exit status (128+N when killed by signal N). */
 export async function runAttached(argv: readonly string[], opts: { forwardSignals?: boolean } = {}): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -36,7 +36,7 @@ export interface NetworkDef {
 /** The default network (Docker's "bridge"). */
 export const DEFAULT_NETWORK: NetworkDef = { name: 'podgen', bridge: 'podgen0', subnet: DEFAULT_SUBNET, gateway: '10.90.0.1' };
 
-function isDefaultNetwork(name: string): boolean {
+export function isDefaultNetwork(name: string): boolean {
   return name === 'bridge' || name === 'podgen' || name === 'default';
 }
 

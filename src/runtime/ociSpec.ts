@@ -67,6 +67,8 @@ export interface RootlessSpec {
   readonly gidMappings: readonly IdMapping[];
   /** overlayfs options (lowerdir, upperdir, workdir, userxattr) for the root, mounted by the runtime inside the namespace; undefined: root.path is a copied directory (copyRootfs.ts). */
   readonly rootOverlay: string | undefined;
+  /** A user namespace to join instead of making one (the user's network namespace's, rootlessNetwork.ts); the mappings are its. */
+  readonly usernsPath?: string | undefined;
   /** The network helper the runtime starts once the container's namespaces exist (OCI createRuntime hook). */
   readonly networkHook: { readonly path: string; readonly args: readonly string[] } | undefined;
   /** Each bind source's mount flags a user namespace cannot clear (paths.lockedMountFlags), repeated on its bind. */
@@ -214,7 +216,9 @@ export function ociSpec(args: RunArgs, image: ImageConfig, ctx: SpecContext): Re
       m.options = [...options.filter((o) => !(o === 'rw' && locked.includes('ro'))), ...locked.filter((o) => !options.includes(o))];
     }
   }
-  const namespaces: Record<string, string>[] = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }, ...(rootless ? [{ type: 'user' }] : [])];
+  // A user namespace to join comes first: the other namespaces are joined or made inside it.
+  const userns: Record<string, string>[] = rootless ? [rootless.usernsPath ? { type: 'user', path: rootless.usernsPath } : { type: 'user' }] : [];
+  const namespaces: Record<string, string>[] = [...userns, { type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }];
   if (args.network !== 'host') namespaces.push(ctx.netnsPath ? { type: 'network', path: ctx.netnsPath } : { type: 'network' });
 
   // A rootless runtime cannot load the device cgroup filter; the kernel keeps a user namespace off

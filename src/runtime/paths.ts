@@ -16,7 +16,7 @@ import { listDir, readIfExists } from '../resolve/readIfExists';
 export const DEFAULT_SECCOMP_PROFILE = path.resolve(__dirname, '..', '..', '..', 'profiles', 'seccomp.json');
 
 /** What rootless containers need, where Debian installs it (uidmap, passt and util-linux). */
-export const ROOTLESS_BINARIES = { newuidmap: '/usr/bin/newuidmap', newgidmap: '/usr/bin/newgidmap', pasta: '/usr/bin/pasta', unshare: '/usr/bin/unshare' } as const;
+export const ROOTLESS_BINARIES = { newuidmap: '/usr/bin/newuidmap', newgidmap: '/usr/bin/newgidmap', pasta: '/usr/bin/pasta', unshare: '/usr/bin/unshare', nsenter: '/usr/bin/nsenter', ip: '/usr/sbin/ip', sleep: '/bin/sleep', systemdRun: '/usr/bin/systemd-run', systemctl: '/usr/bin/systemctl' } as const;
 
 /** The OCI runtimes podgen runs, where Debian installs them. */
 export const RUNTIME_BINARIES: Readonly<Record<'runc' | 'crun', string>> = { runc: '/usr/bin/runc', crun: '/usr/bin/crun' };

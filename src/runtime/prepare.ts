@@ -21,7 +21,7 @@ import { mountRootfs, overlayLowerdir, rootlessOverlay, unmountRootfs } from '..
 import { run } from '../process/run';
 import { listDir, readIfExists } from '../resolve/readIfExists';
 import { dropReadyMarkers, forgetPreparedBundles } from './kept';
-import { attach, createNetns, DEFAULT_NETWORK, deleteNetns, detach, memberAddresses, type NetworkDef, networkFor, stopUnfinishedAdds } from './network';
+import { attach, createNetns, DEFAULT_NETWORK, deleteNetns, detach, isDefaultNetwork, memberAddresses, type NetworkDef, networkFor, stopUnfinishedAdds } from './network';
 import { jumpFirst, withIsolationLock } from './isolation';
 import { checkPortsFree, freePort } from './ports';
 import { loadPod, podNetnsId, podOfBundle } from './pods';
@@ -29,9 +29,10 @@ import { loadVolume, markSeeded, mountVolume, volumeData, wantsSeeding } from '.
 import { type ImageConfig, ociSpec, type ResolvedDevice, type ResolvedMount, type SpecContext } from './ociSpec';
 import { readSeccompProfile } from './seccomp';
 import { type ContainerPaths, containerPaths, DEFAULT_SECCOMP_PROFILE, isMounted, lockedMountFlags, RUNTIME_BINARIES } from './paths';
-import { parseRunArgs, type RunArgs } from './runArgs';
+import { parseRunArgs, type RunArgs, userNsOptionsGiven } from './runArgs';
 import { ROOTFS_MODE_ENV, ROOTLESS_REFUSALS, rootlessRootfsMode } from './rootless';
-import { checkUnprivilegedPorts, pastaHook, removeOwnedTree, rootlessUserNamespace, stopNetworkHelper } from './rootlessSetup';
+import { checkUnprivilegedPorts, pastaArgv, pastaHook, removeOwnedTree, rootlessUserNamespace, stopNetworkHelper } from './rootlessSetup';
+import { joinNetworks, leaveNetworks, type RootlessNetState } from './rootlessNetwork';
 import { createArgv, NATIVE_HELPER, overlayFileOf, pastaPidFileOf, readyMarkerOf, startArgv } from './takeOver';
 
 export interface PrepareRequest {
@@ -73,6 +74,8 @@ interface BundleState {
   readonly mountedRootfs: boolean;
   /** The image's layer directories, bottom first: what cleanup mounts again for a Node-free restart. */
   readonly lowers?: readonly string[];
+  /** A rootless container's named networks (rootlessNetwork.ts). */
+  readonly rootlessNets?: RootlessNetState;
 }
 
 const definitionError = (message: string, hint: string): PodgenError => new PodgenError(message, { kind: 'usage', hint });
@@ -345,6 +348,13 @@ function aliasesFile(runDir: string, container: string): string {
   return path.join(runDir, 'aliases', container);
 }
 
+/** NetworkAlias= names, for the peers' /etc/hosts. */
+function writeAliases(runDir: string, container: string, aliases: readonly string[]): void {
+  if (aliases.length === 0) return;
+  fs.mkdirSync(path.dirname(aliasesFile(runDir, container)), { recursive: true });
+  fs.writeFileSync(aliasesFile(runDir, container), `${aliases.join('\n')}\n`);
+}
+
 /** Host lines for a container's peers: everyone sharing a network with it, by name and NetworkAlias=. */
 function peerLines(container: string, runDir: string, all: Map<string, Map<string, string[]>>): string[] {
   const lines: string[] = [];
@@ -383,7 +393,7 @@ export async function prepare(req: PrepareRequest): Promise<Prepared> {
   if (isRootless() && !req.user) {
     throw new PodgenError('a rootless container is a --user container', { kind: 'auth', hint: 'install its unit with podgen --user (or run it as root)' });
   }
-  if (!isRootless() && (args.userns.kind !== 'default' || args.uidMap.length || args.gidMap.length || args.subuidName || args.subgidName)) {
+  if (!isRootless() && userNsOptionsGiven(args)) {
     throw definitionError('user namespace options (UserNS=, UIDMap=, GIDMap=, SubUIDMap=, SubGIDMap=) are for rootless containers', 'install the container with --user as its user, or use --engine podman');
   }
   if (!fs.existsSync(req.runtime)) {
@@ -440,7 +450,7 @@ async function prepareIn(req: PrepareRequest, args: RunArgs, paths: ContainerPat
   const initPath = args.init ? ['/usr/bin/tini-static', '/usr/bin/tini'].find((p) => fs.existsSync(p)) : undefined;
 
   fs.mkdirSync(paths.bundle, { recursive: true });
-  const state: { network: string; netResult?: unknown; nets: NetAttachment[]; mountedRootfs: boolean; lowers: readonly string[] } = { network: args.network, nets: [], mountedRootfs: false, lowers };
+  const state: { network: string; netResult?: unknown; nets: NetAttachment[]; mountedRootfs: boolean; lowers: readonly string[]; rootlessNets?: RootlessNetState } = { network: args.network, nets: [], mountedRootfs: false, lowers };
   const saveState = (): void => writeAtomic(path.join(paths.bundle, 'podgen-state.json'), JSON.stringify(state));
   saveState();
   try {
@@ -465,6 +475,8 @@ async function prepareIn(req: PrepareRequest, args: RunArgs, paths: ContainerPat
 
     let ip: string | undefined;
     let netnsPath: string | undefined;
+    let usernsPath: string | undefined;
+    const networkDns: string[] = [];
     const pod = args.pod === undefined ? undefined : loadPod(paths.runDir, args.pod);
     if (args.pod !== undefined && rootless) {
       const r = ROOTLESS_REFUSALS.pod(args.pod);
@@ -483,27 +495,42 @@ async function prepareIn(req: PrepareRequest, args: RunArgs, paths: ContainerPat
     const bridgedNets = pod || args.network === 'host' || args.network === 'none' ? [] : args.networks.length ? args.networks : ['bridge'];
     let networkHook: { path: string; args: string[] } | undefined;
     if (rootless && bridgedNets.length > 0) {
-      // Rootless: pasta's own network (outbound, and the published ports on the host), not CNI bridges.
-      const named = bridgedNets.find((n) => n !== 'bridge');
-      if (named) {
-        const r = ROOTLESS_REFUSALS.namedNetwork(named);
+      // Rootless: the container's own pasta (outbound, and the published ports on the host), and
+      // for named networks a veth to each network's bridge in the user's network namespace.
+      const defs = bridgedNets.filter((n) => !isDefaultNetwork(n)).map((n) => networkFor(n, paths.storeRoot));
+      if (defs.length > 0 && userNsOptionsGiven(args)) {
+        const r = ROOTLESS_REFUSALS.userNsOnNamedNetwork(defs[0]?.name ?? '');
         throw definitionError(r.message, r.hint);
       }
+      const outside = defs.length < bridgedNets.length || defs.some((d) => !d.internal);
+      if (!outside && args.publish.length) throw definitionError('PublishPort= needs a way out: the container is on internal networks only', 'remove PublishPort=, or add a network that is not Internal=');
       checkUnprivilegedPorts(args.publish);
       const ports = await Promise.all(args.publish.map(async (p) => (p.hostPort === 0 ? { ...p, hostPort: await freePort() } : p)));
       await checkPortsFree(ports, paths.runDir, req.name);
-      networkHook = pastaHook(ports, pastaPidFileOf(paths.bundle));
-      state.network = 'pasta';
-      saveState();
+      if (defs.length > 0 && usernsPlan) {
+        const joined = await joinNetworks({ defs, container: req.name, runDir: paths.runDir, fixedIp: args.ip, uidMappings: usernsPlan.uidMappings, gidMappings: usernsPlan.gidMappings, firstIf: outside ? 1 : 0 }, (s) => {
+          state.rootlessNets = s;
+          saveState();
+        });
+        ({ netnsPath, usernsPath, ip } = joined);
+        networkDns.push(...defs.flatMap((d) => d.dns ?? []));
+        writeAliases(paths.runDir, req.name, args.networkAliases);
+        if (outside) {
+          state.network = 'pasta';
+          saveState();
+          await run([...pastaArgv(ports, pastaPidFileOf(paths.bundle)), String(joined.netnsPid)]);
+        }
+      } else {
+        networkHook = pastaHook(ports, pastaPidFileOf(paths.bundle));
+        state.network = 'pasta';
+        saveState();
+      }
     } else if (bridgedNets.length > 0) {
       const defs = bridgedNets.map((n) => networkFor(n, paths.storeRoot));
       const ports = await Promise.all(args.publish.map(async (p) => (p.hostPort === 0 ? { ...p, hostPort: await freePort() } : p)));
       await checkPortsFree(ports, paths.runDir, req.name);
       netnsPath = await createNetns(req.name);
-      if (args.networkAliases.length) {
-        fs.mkdirSync(path.dirname(aliasesFile(paths.runDir, req.name)), { recursive: true });
-        fs.writeFileSync(aliasesFile(paths.runDir, req.name), `${args.networkAliases.join('\n')}\n`);
-      }
+      writeAliases(paths.runDir, req.name, args.networkAliases);
       for (const [i, net] of defs.entries()) {
         // Saved before the ADD: cleanup tears down whatever part of it happened.
         const entry: NetAttachment = { def: net, ifname: `eth${i}` };
@@ -526,8 +553,8 @@ async function prepareIn(req: PrepareRequest, args: RunArgs, paths: ContainerPat
     const peers = bridged ? peerLines(pod ? podNetnsId(pod.name) : req.name, paths.runDir, networkMembers(paths.runDir)) : [];
     fs.writeFileSync(path.join(paths.bundle, 'hosts'), hostsFile(req.name, hostname, ip, peers, args.addHosts));
     fs.writeFileSync(path.join(paths.bundle, 'hostname'), `${hostname}\n`);
-    const networkDns = [...new Set((pod ? pod.nets : state.nets).flatMap((n) => n.def.dns ?? []))];
-    fs.writeFileSync(path.join(paths.bundle, 'resolv.conf'), resolvConf(args, bridged, networkDns));
+    networkDns.push(...(pod ? pod.nets : state.nets).flatMap((n) => n.def.dns ?? []));
+    fs.writeFileSync(path.join(paths.bundle, 'resolv.conf'), resolvConf(args, bridged, [...new Set(networkDns)]));
     if (bridged) refreshPeerHosts(paths.runDir, path.dirname(paths.bundle));
 
     const etcFiles = { hosts: path.join(paths.bundle, 'hosts'), hostname: path.join(paths.bundle, 'hostname'), 'resolv.conf': path.join(paths.bundle, 'resolv.conf') };
@@ -544,12 +571,13 @@ async function prepareIn(req: PrepareRequest, args: RunArgs, paths: ContainerPat
       devices,
       seccomp: seccompFor(args),
       boundingCaps: ownBoundingCaps(),
-      ...(usernsPlan ? { rootless: { ...usernsPlan, rootOverlay, networkHook, lockedFlags: lockedMountFlags([...Object.values(etcFiles), '/sys', ...mounts.map((m) => m.source), ...(initPath ? [initPath] : [])]) } } : {}),
+      ...(usernsPlan ? { rootless: { ...usernsPlan, rootOverlay, networkHook, usernsPath, lockedFlags: lockedMountFlags([...Object.values(etcFiles), '/sys', ...mounts.map((m) => m.source), ...(initPath ? [initPath] : [])]) } } : {}),
     });
     (spec.root as { path: string }).path = paths.rootfs;
     writeAtomic(path.join(paths.bundle, 'config.json'), `${JSON.stringify(spec, null, 2)}\n`);
     // A copied root is not renewed by the Node-free restart (it renews overlay directories): no marker, each start prepares.
-    if (req.fastKey && rootfsMode !== 'copy') {
+    // Nor one on named networks: the namespaces it joins are found again at each start.
+    if (req.fastKey && rootfsMode !== 'copy' && !state.rootlessNets) {
       // For the Node-free cleanup (podgen-unit cleanup): where the writable layer is, and what it lies on.
       fs.writeFileSync(overlayFileOf(paths.bundle), `${paths.containerDir}\n${overlayLowerdir(lowers)}\n`);
       // Written last: a prepare that failed leaves no marker.
@@ -631,6 +659,11 @@ export async function cleanup(req: CleanupRequest): Promise<void> {
   const network = state?.network ?? 'bridge';
   // pasta quits when the container's namespace goes; a stop that kept the bundle makes sure.
   if (network === 'pasta') stopNetworkHelper(pastaPidFileOf(paths.bundle));
+  if (state?.rootlessNets) {
+    await leaveNetworks(req.name, paths.runDir, state.rootlessNets);
+    fs.rmSync(aliasesFile(paths.runDir, req.name), { force: true });
+    refreshPeerHosts(paths.runDir, path.dirname(paths.bundle));
+  }
   // A pod's namespace is the pod unit's to remove (pods.ts); its members only leave it.
   if (network !== 'host' && network !== 'none' && network !== 'pasta' && !network.startsWith('pod:') && !isRootless()) {
     await stopUnfinishedAdds(req.name);

@@ -221,9 +221,10 @@ export function planUserNamespace(req: UserNsRequest): UserNsPlan {
 
 /** What a rootless container cannot have, said the same by generate and by prepare. */
 export const ROOTLESS_REFUSALS = {
-  namedNetwork: (network: string) => ({
-    message: `Network=${network}: a rootless container is on its own pasta network; named networks need root`,
-    hint: 'leave Network= out (pasta), or use host or none; or install the container as root',
+  /** Containers on named networks share the user's network user namespace (rootlessNetwork.ts): its mapping is fixed. */
+  userNsOnNamedNetwork: (network: string) => ({
+    message: `Network=${network} with UserNS=, UIDMap=, GIDMap=, SubUIDMap= or SubGIDMap=: rootless containers on named networks share one user namespace, mapped the default way`,
+    hint: 'leave the user namespace options out, or the named network (the default pasta network takes them)',
   }),
   pod: (pod: string) => ({ message: `Pod=${pod}: podgen's pods are root's network namespaces`, hint: 'install the pod and its containers as root, or use --engine podman' }),
 } as const;

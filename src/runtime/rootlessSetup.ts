@@ -68,12 +68,11 @@ function pastaPort(p: PortMapping): string {
 }
 
 /**
- * The OCI hook that gives the container its network: pasta, joined to the container's user and
- * network namespaces once the runtime made them, forwarding exactly the published ports (pasta
- * would forward every port the container listens on by default, and host ports into the
- * container: both off). The hook reads the container's PID from the state runc writes on stdin.
+ * pasta for a container's network, to be given the PID whose user and network namespaces it
+ * joins: forwarding exactly the published ports (pasta would forward every port the container
+ * listens on by default, and host ports into the container: both off).
  */
-export function pastaHook(ports: readonly PortMapping[], pidFile: string): { path: string; args: string[] } {
+export function pastaArgv(ports: readonly PortMapping[], pidFile: string): string[] {
   if (!fs.existsSync(ROOTLESS_BINARIES.pasta)) {
     throw unavailable(`${ROOTLESS_BINARIES.pasta} is not installed: rootless containers reach the network through pasta`, 'apt-get install passt (as root), or Network=none / Network=host');
   }
@@ -86,7 +85,19 @@ export function pastaHook(ports: readonly PortMapping[], pidFile: string): { pat
     const mine = ports.filter((p) => p.protocol === proto);
     return mine.length ? mine.flatMap((p) => [flag, pastaPort(p)]) : [flag, 'none'];
   };
-  const pasta = [ROOTLESS_BINARIES.pasta, '--config-net', '--quiet', '--pid', pidFile, ...forward('tcp', '-t'), ...forward('udp', '-u'), '-T', 'none', '-U', 'none'];
+  // Its interface is eth0, as Docker's first one (pasta would take the host's name); named networks are eth1...
+  return [ROOTLESS_BINARIES.pasta, '--config-net', '--quiet', '--ns-ifname', 'eth0', '--pid', pidFile, ...forward('tcp', '-t'), ...forward('udp', '-u'), '-T', 'none', '-U', 'none'];
+}
+
+/**
+ * The OCI hook that gives the container its network: pasta (pastaArgv), joined to the container's
+ * namespaces once the runtime made them. The hook reads the container's PID from the state runc
+ * writes on stdin. (A container on named networks has its network namespace before the runtime
+ * starts: prepare starts pasta itself, since a process that joined a user namespace is not
+ * open to others until it runs the container's command.)
+ */
+export function pastaHook(ports: readonly PortMapping[], pidFile: string): { path: string; args: string[] } {
+  const pasta = pastaArgv(ports, pidFile);
   // "pid":N is the state's only such key; ? stands for the quotes (dash reads quotes in a pattern literally).
   const script = 's=$(cat); p=${s#*?pid?:}; exec "$0" "$@" "${p%%[!0-9]*}"';
   return { path: '/bin/sh', args: ['sh', '-c', script, ...pasta] };

@@ -171,6 +171,11 @@ export function takesValue(flag: string): boolean {
   return VALUE_FLAGS.has(flag);
 }
 
+/** Whether any user namespace option (--userns, --uidmap, --gidmap, --subuidname, --subgidname) was given. */
+export function userNsOptionsGiven(args: RunArgs): boolean {
+  return args.userns.kind !== 'default' || args.uidMap.length > 0 || args.gidMap.length > 0 || args.subuidName !== undefined || args.subgidName !== undefined;
+}
+
 /** Parse `[docker run flags] IMAGE [COMMAND...]`. */
 export function parseRunArgs(argv: readonly string[]): RunArgs {
   const a: Mutable<RunArgs> = {

@@ -48,13 +48,16 @@ describe('rootless containers: podgen --user with the podgen engine (sandbox, re
   const env = useRestartHarness('podgen-rootless-');
   let alicePort = 0;
 
-  /** podgen inside the sandbox as USER, as a login would have it (no capabilities, the user's bus). */
+  /**
+   * podgen inside the sandbox as USER, as a login would have it: no capabilities, the user's bus,
+   * and the full bounding set a login keeps (newuidmap's file capabilities need it).
+   */
   const asUser = (u: User, args: readonly string[], extraEnv: readonly string[] = []) => {
     const r = spawnSync(
       'nsenter',
       [
         '-t', String(env.sb.pid), '-a',
-        'setpriv', `--reuid=${u.uid}`, `--regid=${u.uid}`, '--init-groups', '--inh-caps=-all', '--bounding-set=-all',
+        'setpriv', `--reuid=${u.uid}`, `--regid=${u.uid}`, '--init-groups', '--inh-caps=-all',
         'env', '-i', `HOME=/home/${u.name}`, `USER=${u.name}`, `XDG_RUNTIME_DIR=/run/user/${u.uid}`, `DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/${u.uid}/bus`, 'PATH=/usr/sbin:/usr/bin:/sbin:/bin', ...extraEnv,
         process.execPath, path.join(REPO_ROOT, 'bin', 'podgen'), ...args,
       ],
@@ -207,6 +210,119 @@ describe('rootless containers: podgen --user with the podgen engine (sandbox, re
     } finally {
       env.h.run(['down', 'rootweb']);
     }
+  });
+
+  it('without root, podgen run -d makes a container of the user\'s manager and podgen run runs one in the foreground; exec -u takes the image\'s user names', async function () {
+    const port = await freePort();
+    const run = asUser(BOB, ['run', '-d', '--name', 'bobrun', '--restart=always', '-p', `127.0.0.1:${port}:8080`, '-v', `/home/${BOB.name}/www:/www:ro`, env.h.image, '/bin/busybox', 'httpd', '-f', '-p', '8080', '-h', '/www']);
+    assert.equal(run.status, 0, `${run.stderr}${run.stdout}\n${userJournal(BOB, 'bobrun.service')}`);
+    assert.match(run.stdout, /^[0-9a-f]{64}\n$/, 'run -d prints the container\'s ID');
+    assert.equal(await answers(port, 10_000), 'hello from bob\n');
+    assert.match(userUnitState(BOB, 'bobrun.service'), /ActiveState=active/, 'a unit of his user manager');
+    assert.ok(fs.existsSync(home(BOB, '.local/share/podgen/run/bobrun.container')), 'the definition is his');
+    const ps = JSON.parse(okAs(BOB, ['ps', '--user', '--format', 'json'])) as Array<{ name: string; origin: string }>;
+    assert.deepEqual(ps.map((c) => [c.name, c.origin]), [['bobrun', 'run']]);
+    // exec -u NAME: the name from the container's own /etc/passwd (www is 33 there), read through its init's root.
+    assert.equal(okAs(BOB, ['exec', '-u', 'www', 'bobrun', '/bin/busybox', 'id', '-u']), '33\n');
+    const nouser = asUser(BOB, ['exec', '-u', 'nosuch', 'bobrun', '/bin/true']);
+    assert.notEqual(nouser.status, 0);
+    assert.match(nouser.stderr, /user "nosuch" does not exist in the image/);
+    okAs(BOB, ['rm', '--user', '-f', 'bobrun']);
+    assert.equal(fs.existsSync(home(BOB, '.local/share/podgen/run/bobrun.container')), false, 'rm takes the definition');
+    assert.match(userUnitState(BOB, 'bobrun.service'), /ActiveState=inactive/);
+
+    // In the foreground: the container's status is podgen's, root inside is bob outside.
+    const fg = asUser(BOB, ['run', '--rm', env.h.image, '/bin/sh', '-c', 'id -u; cat /proc/self/uid_map; exit 3']);
+    assert.equal(fg.status, 3, fg.stderr);
+    assert.match(fg.stdout, new RegExp(`^0\\n\\s*0\\s+${BOB.uid}\\s+1\\n`));
+    const limited = asUser(BOB, ['run', '--rm', '--memory', '64m', env.h.image, '/bin/true']);
+    assert.notEqual(limited.status, 0);
+    assert.match(limited.stderr, /--memory: a rootless podgen run in the foreground has no cgroup of its own to limit/);
+    assert.match(limited.stderr, /systemd-run --user --scope -p MemoryMax=/);
+    assert.equal(asUser(BOB, ['ps', '--user', '-a', '-q']).stdout, '', 'nothing left behind');
+  });
+
+  it('where overlayfs cannot be mounted in a user namespace, the layers are copied (forced here with PODGEN_ROOTLESS_ROOTFS=copy), and restarts copy again', async function () {
+    const port = await freePort();
+    const userctl = (args: readonly string[]) => env.sb.execOk(['systemctl', `--machine=${BOB.name}@.host`, '--user', ...args]);
+    userctl(['set-environment', 'PODGEN_ROOTLESS_ROOTFS=copy']);
+    try {
+      const info = asUser(BOB, ['info'], ['PODGEN_ROOTLESS_ROOTFS=copy']);
+      assert.match(info.stdout, /rootfs: +a copy of the image's layers for each start, no overlay \(PODGEN_ROOTLESS_ROOTFS=copy\)/);
+      assert.match(okAs(BOB, ['info']), /rootfs: +overlayfs in the user namespace, mounted by the runtime \(Linux \S+ mounts overlayfs in a user namespace \(5\.11\+\)\)/);
+      writeAs(BOB, 'copied.container', `[Container]\nImage=${env.h.image}\nPublishPort=127.0.0.1:${port}:8080\nExec=/bin/sh -c 'mkdir -p /w; echo copied > /w/index.html; exec /bin/busybox httpd -f -p 8080 -h /w'\nRestartPolicy=always\n`);
+      const up = asUser(BOB, ['up', '--user', `/home/${BOB.name}/copied.container`]);
+      assert.equal(up.status, 0, `${up.stderr}\n${userJournal(BOB, 'copied.service')}`);
+      assert.equal(await answers(port, 10_000).catch((e: Error) => `${e.message}\n${userJournal(BOB, 'copied.service')}`), 'copied\n');
+      const rootLine = (): string => okAs(BOB, ['exec', 'copied', '/bin/busybox', 'grep', ' / ', '/proc/self/mounts']);
+      assert.doesNotMatch(rootLine(), /^overlay \/ /m, 'no overlay at /: a plain directory');
+      const before = Number(/MainPID=(\d+)/.exec(userUnitState(BOB, 'copied.service'))?.[1]);
+      okAs(BOB, ['exec', 'copied', '/bin/sh', '-c', 'echo scribble > /scribble']);
+      env.sb.execOk(['kill', '-9', String(before)]);
+      await until(() => {
+        const pid = Number(/MainPID=(\d+)/.exec(userUnitState(BOB, 'copied.service'))?.[1]);
+        return pid > 0 && pid !== before;
+      }, 30_000, 'the copied container to be restarted', () => userJournal(BOB, 'copied.service'));
+      assert.equal(await answers(port, 10_000), 'copied\n');
+      assert.notEqual(asUser(BOB, ['exec', 'copied', '/bin/busybox', 'cat', '/scribble']).status, 0, 'a fresh copy each start, as a fresh writable layer');
+    } finally {
+      asUser(BOB, ['down', '--user', 'copied']);
+      userctl(['unset-environment', 'PODGEN_ROOTLESS_ROOTFS']);
+    }
+  });
+
+  it('named networks without root: two of her containers answer each other by name over her network\'s bridge, one publishes a port, and down leaves no address, veth or bridge', async function () {
+    const port = await freePort();
+    const defs = '.config/containers/systemd';
+    writeAs(ALICE, `${defs}/app.network`, '[Network]\nSubnet=10.77.3.0/24\n');
+    const httpd = (text: string): string => `Exec=/bin/sh -c 'mkdir -p /w; echo ${text} > /w/index.html; exec /bin/busybox httpd -f -p 8080 -h /w'\n`;
+    writeAs(ALICE, `${defs}/netdb.container`, `[Container]\nImage=${env.h.image}\nNetwork=app.network\nNetworkAlias=database\n${httpd('db here')}`);
+    writeAs(ALICE, `${defs}/netfront.container`, `[Container]\nImage=${env.h.image}\nNetwork=app.network\nIP=10.77.3.40\nPublishPort=127.0.0.1:${port}:8080\n${httpd('front here')}`);
+    const wget = (from: string, url: string) => asUser(ALICE, ['exec', from, '/bin/busybox', 'timeout', '4', '/bin/busybox', 'wget', '-q', '-O', '-', url]);
+    const up = asUser(ALICE, ['up', '--user', 'netdb', 'netfront']);
+    try {
+      assert.equal(up.status, 0, `${up.stderr}${up.stdout}\n${userJournal(ALICE, 'netfront.service')}\n${userJournal(ALICE, 'podgen-netns.service')}`);
+      assert.equal(await answers(port, 10_000), 'front here\n', 'a published port of a container on a named network');
+      const byName = wget('netfront', 'http://netdb:8080/');
+      const why = (): string => {
+        const holder = env.sb.exec(['systemctl', `--machine=${ALICE.name}@.host`, '--user', 'show', '-p', 'MainPID', '--value', 'podgen-netns.service']).stdout.trim();
+        return [
+          asUser(ALICE, ['exec', 'netfront', '/bin/busybox', 'cat', '/etc/hosts']).stdout,
+          asUser(ALICE, ['exec', 'netfront', '/bin/busybox', 'ip', 'addr']).stdout,
+          asUser(ALICE, ['exec', 'netdb', '/bin/busybox', 'ip', 'addr']).stdout,
+          env.sb.exec(['nsenter', '-t', holder, '-n', 'ip', '-d', 'link']).stdout,
+          env.sb.exec(['nsenter', '-t', holder, '-n', 'bridge', 'link']).stdout,
+        ].join('\n---\n');
+      };
+      assert.equal(byName.stdout, 'db here\n', `by name over the bridge (${byName.status}): ${byName.stderr}\n${why()}`);
+      assert.equal(wget('netfront', 'http://database:8080/').stdout, 'db here\n', 'NetworkAlias= resolves');
+      assert.equal(wget('netdb', 'http://netfront:8080/').stdout, 'front here\n', 'and the other way round');
+      assert.equal(wget('netdb', 'http://10.77.3.40:8080/').stdout, 'front here\n', 'IP= gave netfront its address');
+      assert.match(okAs(ALICE, ['exec', 'netdb', '/bin/busybox', 'ip', '-4', 'addr', 'show', 'eth1']), /inet 10\.77\.3\.\d+\/24/);
+      // Both in her network user namespace (one namespace owns their network namespaces); her pasta-only container has its own.
+      const pidOf = (unit: string): number => Number(/MainPID=(\d+)/.exec(userUnitState(ALICE, unit))?.[1]);
+      const userns = (pid: number): string => env.sb.exec(['readlink', `/proc/${pid}/ns/user`]).stdout.trim();
+      assert.equal(userns(pidOf('netdb.service')), userns(pidOf('netfront.service')));
+      assert.notEqual(userns(pidOf('netdb.service')), userns(pidOf('web.service')));
+      const rows = JSON.parse(okAs(ALICE, ['network', 'ls', '--json'])) as Array<{ name: string; containers: string[] }>;
+      assert.deepEqual(rows.map((r) => [r.name, [...r.containers].sort()]), [['systemd-app', ['netdb', 'netfront']]]);
+      // Bob has no such network: his namespace is his own.
+      assert.deepEqual(JSON.parse(okAs(BOB, ['network', 'ls', '--json'])), []);
+      // A user namespace of its own cannot go with a named network: said at generate.
+      writeAs(ALICE, `${defs}/netbad.container`, `[Container]\nImage=${env.h.image}\nNetwork=app.network\nUserNS=keep-id\n`);
+      const bad = asUser(ALICE, ['generate', '--user', 'netbad']);
+      assert.notEqual(bad.status, 0);
+      assert.match(bad.stderr, /netbad\.container:4: Network=app\.network with UserNS=, UIDMap=.*share one user namespace/);
+    } finally {
+      const down = asUser(ALICE, ['down', '--user', 'netdb', 'netfront', 'app.network']);
+      assert.equal(down.status, 0, `${down.stderr}${down.stdout}`);
+    }
+    assert.deepEqual(JSON.parse(okAs(ALICE, ['network', 'ls', '--json'])), [], 'down removed the network');
+    assert.deepEqual(env.sb.exec(['ls', `/run/user/${ALICE.uid}/podgen/cni/networks`]).stdout.trim(), '', 'no address held');
+    const holder = Number(env.sb.execOk(['systemctl', `--machine=${ALICE.name}@.host`, '--user', 'show', '-p', 'MainPID', '--value', 'podgen-netns.service']).trim());
+    assert.ok(holder > 0, 'her network namespace stays for the next network');
+    const links = env.sb.execOk(['nsenter', '-t', String(holder), '-n', 'ip', '-o', 'link']);
+    assert.doesNotMatch(links, /pgv|pg-/, `no veth or bridge left: ${links}`);
   });
 
   it('what a rootless container needs and lacks is a precise error with the fix', function () {
