@@ -214,9 +214,17 @@ describe('podgen generate --user', function () {
     const keep = podgen(['generate', '--user', 'keep'], { cwd: home, env });
     assert.equal(keep.status, 65, 'keep-id with UIDMap= is refused');
     assert.match(keep.stderr, /UserNS=keep-id cannot be combined with UIDMap=\/GIDMap=/);
+    // A named network: fine for a rootless container, but not with a user namespace of its own (they share the user's).
+    fs.writeFileSync(path.join(dir, 'mynet.network'), '[Network]\nSubnet=10.77.9.0/24\n');
     fs.writeFileSync(path.join(dir, 'keep.container'), `${BUSYBOX}UserNS=keep-id\nNetwork=mynet.network\n`);
     const named = podgen(['generate', '--user', 'keep'], { cwd: home, env });
-    assert.match(named.stderr, /Network=mynet.network: a rootless container is on its own pasta network/);
+    assert.equal(named.status, 65);
+    assert.match(named.stderr, /keep\.container:3: Network=mynet\.network with UserNS=, UIDMap=, GIDMap=, SubUIDMap= or SubGIDMap=: rootless containers on named networks share one user namespace/);
+    fs.writeFileSync(path.join(dir, 'keep.container'), `${BUSYBOX}Network=mynet.network\n`);
+    const onNet = podgen(['generate', '--user', 'keep'], { cwd: home, env });
+    assert.equal(onNet.status, 0, onNet.stderr);
+    assert.match(onNet.stdout, / --network systemd-mynet /);
+    assert.match(onNet.stdout, /^Requires=mynet-network\.service$/m);
     fs.writeFileSync(path.join(dir, 'keep.container'), `${BUSYBOX}UserNS=keep-id\n`);
     const ok = podgen(['generate', '--user', 'keep'], { cwd: home, env });
     assert.equal(ok.status, 0, ok.stderr);
