@@ -158,6 +158,45 @@ static int let_run(const char *fifo, pid_t init) {
   }
 }
 
+/*
+ * A rootless container's network: the runtime's hook starts pasta in the background and returns
+ * (rootlessSetup.pastaHook), so that pasta's set-up overlaps the rest of `create`. Its marks are
+ * in the bundle, next to PIDFILE: network-pending (set by the hook), network-done (pasta's exit
+ * status, a line), network-err (its words). Wait for them before the container may run.
+ */
+static int wait_network(const char *pidfile) {
+  char dir[4096], pending[4200], done[4200], err[4200];
+  snprintf(dir, sizeof dir, "%s", pidfile);
+  char *slash = strrchr(dir, '/');
+  if (!slash) return 0;
+  *slash = '\0';
+  snprintf(pending, sizeof pending, "%s/network-pending", dir);
+  if (access(pending, F_OK) != 0) return 0;
+  snprintf(done, sizeof done, "%s/network-done", dir);
+  snprintf(err, sizeof err, "%s/network-err", dir);
+  for (int waited_ms = 0; waited_ms < 30000; waited_ms++) {
+    char *status = read_text(done, 64);
+    if (status && strchr(status, '\n')) {
+      int code = atoi(status);
+      free(status);
+      unlink(pending);
+      unlink(done);
+      if (code == 0) {
+        unlink(err);
+        return 0;
+      }
+      char *words = read_text(err, 4096);
+      int r = complain("the container's network could not be set up: pasta exited with status %d: %s", code, words ? words : "");
+      free(words);
+      return r;
+    }
+    free(status);
+    struct timespec ms = {0, 1000000};
+    nanosleep(&ms, NULL);
+  }
+  return complain("the container's network (pasta) was not ready within 30 s");
+}
+
 int cmd_wait(int argc, char **argv) {
   if (argc != 2 && (argc < 4 || strcmp(argv[2], "--") != 0)) return complain("usage: podgen-unit wait RECORD [-- COMMAND...]");
   if (begin_start(argv[1]) != 0) return 0;
@@ -204,6 +243,7 @@ int cmd_start(int argc, char **argv) {
   if (status != 0) return status;
   pid_t init = read_pid(pidfile);
   if (init < 0) return complain("no PID in %s after create", pidfile);
+  if (wait_network(pidfile) != 0) return 1;
   /*
    * MAINPID= first, acknowledged by a barrier before the container may run: the barrier waits
    * for MAINPID= alone, which is quick for systemd. READY=1 (the job's end, with its bus signals)

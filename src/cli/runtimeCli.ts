@@ -105,7 +105,7 @@ export async function runRuntimeCommand(command: RuntimeCommand, rest: readonly 
       const runtimePath = RUNTIME_PATHS[runtime];
       if (!runtimePath) throw new PodgenError(`unknown runtime ${runtime}`, { kind: 'usage', hint: 'runc or crun' });
       const { prepare, takeOverArgv } = await import('../runtime/prepare');
-      const { paths } = await prepare({ name, user, argv: docker, runtime: runtimePath, ...(fastKey ? { fastKey } : {}) });
+      const { paths } = await prepare({ name, user, argv: docker, runtime: runtimePath, startedByHelper: then === 'start', ...(fastKey ? { fastKey } : {}) });
       if (then === undefined) return 0;
       // The runtime's own messages go to our stderr (the unit's journal); its status is ours.
       const { runAttached } = await import('../process/run');

@@ -49,6 +49,8 @@ export interface PrepareRequest {
   readonly applyLimits?: boolean;
   /** The OCI runtime that will run the bundle: checked here, where the error can say what to do. */
   readonly runtime: string;
+  /** podgen-unit start takes the bundle over (--then start): it waits for a rootless network set up in the background. */
+  readonly startedByHelper?: boolean;
   /** Leave the marker `ready-KEY` for Node-free restarts (podgenEngine.ts); cleanup re-arms it. */
   readonly fastKey?: string;
 }
@@ -521,7 +523,7 @@ async function prepareIn(req: PrepareRequest, args: RunArgs, paths: ContainerPat
           await run([...pastaArgv(ports, pastaPidFileOf(paths.bundle)), String(joined.netnsPid)]);
         }
       } else {
-        networkHook = pastaHook(ports, pastaPidFileOf(paths.bundle));
+        networkHook = pastaHook(ports, pastaPidFileOf(paths.bundle), req.startedByHelper === true);
         state.network = 'pasta';
         saveState();
       }

@@ -5,6 +5,7 @@
 // fixes it. The rules themselves are pure, in rootless.ts.
 
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as os from 'node:os';
 import { PodgenError } from '../errors';
 import { run } from '../process/run';
@@ -92,15 +93,22 @@ export function pastaArgv(ports: readonly PortMapping[], pidFile: string): strin
 /**
  * The OCI hook that gives the container its network: pasta (pastaArgv), joined to the container's
  * namespaces once the runtime made them. The hook reads the container's PID from the state runc
- * writes on stdin. (A container on named networks has its network namespace before the runtime
- * starts: prepare starts pasta itself, since a process that joined a user namespace is not
- * open to others until it runs the container's command.)
+ * writes on stdin. `background`: when podgen-unit starts the container (it waits for the marks,
+ * native/start.c), pasta is left to set up while the runtime finishes `create`, its exit status
+ * and words written to network-done and network-err in the bundle; otherwise (`runc run`) the
+ * hook waits for it. (A container on named networks has its network namespace before the runtime
+ * starts: prepare starts pasta itself, since a process that joined a user namespace is not open
+ * to others until it runs the container's command.)
  */
-export function pastaHook(ports: readonly PortMapping[], pidFile: string): { path: string; args: string[] } {
+export function pastaHook(ports: readonly PortMapping[], pidFile: string, background: boolean): { path: string; args: string[] } {
   const pasta = pastaArgv(ports, pidFile);
-  // "pid":N is the state's only such key; ? stands for the quotes (dash reads quotes in a pattern literally).
-  const script = 's=$(cat); p=${s#*?pid?:}; exec "$0" "$@" "${p%%[!0-9]*}"';
-  return { path: '/bin/sh', args: ['sh', '-c', script, ...pasta] };
+  // "pid":N is the state's only such key; ? stands for the quotes (dash reads quotes in a pattern
+  // literally). The state has no newline: read gets it all and says EOF.
+  const pid = 'IFS= read -r s || :; p=${s#*?pid?:}; p=${p%%[!0-9]*}';
+  if (!background) return { path: '/bin/sh', args: ['sh', '-c', `${pid}; exec "$0" "$@" "$p"`, ...pasta] };
+  const marks = ': > "$d/network-done"; : > "$d/network-pending"';
+  const script = `${pid}; d=$1; shift; ${marks}; ("$@" "$p"; echo $? > "$d/network-done") </dev/null >/dev/null 2>"$d/network-err" &`;
+  return { path: '/bin/sh', args: ['sh', '-c', script, 'sh', path.dirname(pidFile), ...pasta] };
 }
 
 /** Stop a container's pasta (it also quits by itself when the namespace goes). */
