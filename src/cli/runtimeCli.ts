@@ -44,6 +44,11 @@ lives as long as the container and goes with podgen rm -v. With --rm the
 container and its unit are removed once it stops (they live under /run).
 Every flag podgen import run takes works here; see podgen import run --help.
 
+Without root both make rootless containers: run -d a unit of your user
+manager (podgen ps --user, rm --user, ...), run in the foreground in your own
+cgroup (so --memory, --cpus and --pids-limit need run -d, or systemd-run
+--user --scope around it).
+
 Flags (docker's spelling): -d -t -i --rm --name -e/--env --env-file -u/--user
 --group-add -w/--workdir -h/--hostname --entrypoint -v/--volume --tmpfs
 -p/--publish --expose --network host|none|bridge --network-alias --ip --dns

@@ -25,7 +25,7 @@ export interface PullRequest {
   readonly storeRoot: string;
   readonly insecureRegistries: readonly string[];
   readonly progress: PullProgress;
-  /** Also unpack the layers for overlayfs (needs root). */
+  /** Also unpack the layers for overlayfs (root's, or a user's with user.overlay.* xattrs). */
   readonly unpack: boolean;
   /** Registry for names without one (from registries.conf; docker.io by default). */
   readonly shortNameRegistry?: string;
