@@ -46,7 +46,7 @@ export const ROOTFS_MODE_ENV = 'PODGEN_ROOTLESS_ROOTFS';
  * How a rootless container gets its root file system: an overlay the runtime mounts inside the
  * container's user namespace (5.11+), or else a copy of the layers made for each start (no
  * mount at all: slower to start and it costs the image's size per container, but it works on
- * any kernel). `reason` is what `podgen info` shows.
+ * every kernel). `reason` is what `podgen info` shows.
  */
 export type RootfsMode = { readonly mode: 'overlay' | 'copy'; readonly reason: string };
 

@@ -226,7 +226,7 @@ export interface JoinRequest {
 /**
  * Put a container on named networks: its namespace paths for the runtime (the user's network user
  * namespace, a network namespace of its own) and its address on the first network. `save` is
- * called before each step, so that a kill at any point leaves enough for leaveNetworks.
+ * called before each step, so that a kill at whatever point leaves enough for leaveNetworks.
  */
 export async function joinNetworks(req: JoinRequest, save: (s: RootlessNetState) => void): Promise<{ usernsPath: string; netnsPath: string; netnsPid: number; ip: string | undefined }> {
   const holder = await ensureNetnsHolder(req.runDir, req.uidMappings, req.gidMappings);

@@ -171,7 +171,7 @@ export function takesValue(flag: string): boolean {
   return VALUE_FLAGS.has(flag);
 }
 
-/** Whether any user namespace option (--userns, --uidmap, --gidmap, --subuidname, --subgidname) was given. */
+/** Whether a user namespace option (--userns, --uidmap, --gidmap, --subuidname, --subgidname) was given. */
 export function userNsOptionsGiven(args: RunArgs): boolean {
   return args.userns.kind !== 'default' || args.uidMap.length > 0 || args.gidMap.length > 0 || args.subuidName !== undefined || args.subgidName !== undefined;
 }
