@@ -104,10 +104,11 @@ export function definitionFilesIn(dir: string): string[] {
 
 /** After installing --user units: lingering, and limits whose controller the user manager lacks (warnings only). */
 export async function warnForUserUnits(units: ReadonlyArray<{ readonly unit: string; readonly path: string }>): Promise<void> {
+  const { controllerWarningsFor, readUnitTexts } = await import('../commands/delegation');
+  const texts = readUnitTexts(units);
   // Only units that start at boot ([Install]) care whether the user manager does.
-  if (units.some((u) => /^\[Install\]/m.test(fs.readFileSync(u.path, 'utf8')))) await warnIfNotLingering();
-  const { controllerWarningsFor } = await import('../commands/delegation');
-  for (const w of controllerWarningsFor(units, process.getuid?.() ?? 0)) process.stderr.write(`podgen: warning: ${w}\n`);
+  if (texts.some((u) => /^\[Install\]/m.test(u.text))) await warnIfNotLingering();
+  for (const w of controllerWarningsFor(texts, process.getuid?.() ?? 0)) process.stderr.write(`podgen: warning: ${w}\n`);
 }
 
 /** --user units start at boot only when the user lingers: say so after installing them (never fails the command). */

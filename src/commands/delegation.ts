@@ -47,16 +47,19 @@ export function missingControllerWarnings(units: ReadonlyArray<{ readonly unit: 
   return out;
 }
 
-/** The warnings for installed --user unit files (never fails: a unit it cannot read has none). */
-export function controllerWarningsFor(unitFiles: ReadonlyArray<{ readonly unit: string; readonly path: string }>, uid: number): string[] {
-  const delegated = delegatedControllers(uid);
-  if (delegated === undefined) return [];
-  const units = unitFiles.flatMap((u) => {
+/** Installed unit files' texts (a unit that cannot be read has none, and so no warning). */
+export function readUnitTexts(unitFiles: ReadonlyArray<{ readonly unit: string; readonly path: string }>): Array<{ unit: string; text: string }> {
+  return unitFiles.flatMap((u) => {
     try {
       return [{ unit: u.unit, text: fs.readFileSync(u.path, 'utf8') }];
     } catch {
       return [];
     }
   });
-  return missingControllerWarnings(units, delegated);
+}
+
+/** The warnings for installed --user units, given their texts. */
+export function controllerWarningsFor(units: ReadonlyArray<{ readonly unit: string; readonly text: string }>, uid: number): string[] {
+  const delegated = delegatedControllers(uid);
+  return delegated === undefined ? [] : missingControllerWarnings(units, delegated);
 }

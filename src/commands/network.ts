@@ -8,26 +8,23 @@ import * as path from 'node:path';
 import { PodgenError } from '../errors';
 import { run } from '../process/run';
 import { dropIsolation, syncIsolation, withIsolationLock } from '../runtime/isolation';
-import { runtimeDir } from '../runtime/paths';
+import { isRootless, runtimeDir } from '../runtime/paths';
 import { DEFAULT_NETWORK, members, type NetworkDef } from '../runtime/network';
 import { removeRootlessBridge } from '../runtime/rootlessNetwork';
 import { deleteNetworkFile, listNetworks, loadNetwork, type NamedNetwork, type NetworkRequest, planNetwork, saveNetwork } from '../runtime/networkStore';
 
-/**
- * Not root: the user's own networks (rootlessNetwork.ts), bridges in their network user
- * namespace, with no firewall rules to keep (nothing leaves a rootless bridge but through each
- * container's pasta).
- */
-const rootless = (): boolean => process.getuid?.() !== 0;
+// Not root (isRootless): the user's own networks (rootlessNetwork.ts), bridges in their network
+// user namespace, with no firewall rules to keep (nothing leaves a rootless bridge but through
+// each container's pasta).
 
 /** Create the network, or confirm it when it exists with the same settings (a unit's start, again and again). */
 export async function createNetwork(storeRoot: string, req: NetworkRequest): Promise<{ network: NamedNetwork; created: boolean }> {
-  return rootless() ? createLocked(storeRoot, req) : withIsolationLock(() => createLocked(storeRoot, req));
+  return isRootless() ? createLocked(storeRoot, req) : withIsolationLock(() => createLocked(storeRoot, req));
 }
 
 /** The firewall's isolation rules for these networks (root's bridges only). */
 async function isolate(nets: readonly NetworkDef[]): Promise<void> {
-  if (rootless()) return;
+  if (isRootless()) return;
   if (nets.length > 1) await syncIsolation(nets);
   else await dropIsolation();
 }
@@ -54,11 +51,11 @@ async function createLocked(storeRoot: string, req: NetworkRequest): Promise<{ n
 
 /** Where the leases are (/run/podgen, or the user's runtime directory; PODGEN_RUN_DIR for tests). */
 function leasesRunDir(): string {
-  return path.join(runtimeDir(rootless()), 'podgen');
+  return path.join(runtimeDir(isRootless()), 'podgen');
 }
 
 export async function removeNetwork(storeRoot: string, name: string, opts: { readonly ifExists: boolean }): Promise<boolean> {
-  return rootless() ? removeLocked(storeRoot, name, opts) : withIsolationLock(() => removeLocked(storeRoot, name, opts));
+  return isRootless() ? removeLocked(storeRoot, name, opts) : withIsolationLock(() => removeLocked(storeRoot, name, opts));
 }
 
 async function removeLocked(storeRoot: string, name: string, opts: { readonly ifExists: boolean }): Promise<boolean> {
@@ -71,7 +68,7 @@ async function removeLocked(storeRoot: string, name: string, opts: { readonly if
   const users = [...members(name, runDir).keys()];
   if (users.length > 0) throw new PodgenError(`network ${name} is in use by ${users.join(', ')}`, { kind: 'usage', hint: 'stop those containers first (podgen stop NAME, or down)' });
   // The bridge made at the first attach (CNI's, or the user's in their network namespace), and the leases directory.
-  if (rootless()) await removeRootlessBridge(net);
+  if (isRootless()) await removeRootlessBridge(net);
   else await run(['ip', 'link', 'delete', net.bridge], { allowFailure: true });
   fs.rmSync(path.join(runDir, 'cni', 'networks', name), { recursive: true, force: true });
   deleteNetworkFile(storeRoot, name);

@@ -9,8 +9,8 @@ import { flagValue } from '../parse/argv';
 import { formatBytes } from '../values/formatBytes';
 import { run, runAttached } from '../process/run';
 import { listDir, readIfExists } from '../resolve/readIfExists';
-import { type ContainerPaths, containerPaths } from './paths';
-import { isRootless, resolveUser } from './prepare';
+import { type ContainerPaths, containerPaths, isRootless } from './paths';
+import { resolveUser } from './prepare';
 import { RUNC } from './run';
 
 interface RuncState {

@@ -35,6 +35,11 @@ export interface ContainerPaths {
   readonly runDir: string;
 }
 
+/** Whether podgen runs rootless (rootless.ts): as anyone but root, its containers are that user's. */
+export function isRootless(): boolean {
+  return process.getuid?.() !== 0;
+}
+
 export function runtimeDir(user: boolean, env: NodeJS.ProcessEnv = process.env): string {
   if (env.PODGEN_RUN_DIR) return env.PODGEN_RUN_DIR;
   if (!user) return '/run';

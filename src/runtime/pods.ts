@@ -13,7 +13,7 @@ import { writeAtomic } from '../files';
 import { listDir, readIfExists } from '../resolve/readIfExists';
 import { jumpFirst, withIsolationLock } from './isolation';
 import { attach, createNetns, DEFAULT_NETWORK, deleteNetns, detach, type NetworkDef, networkFor, stopUnfinishedAdds } from './network';
-import { checkPortsFree, freePort } from './ports';
+import { claimPorts } from './ports';
 import type { PortMapping } from './runArgs';
 
 export interface PodState {
@@ -69,8 +69,7 @@ export async function createPod(runDir: string, storeRoot: string, req: PodReque
   const names = req.networks.length ? req.networks : ['bridge'];
   if (names.some((n) => n === 'host' || n === 'none')) throw new PodgenError('a podgen pod has its own network namespace: Network=host/none are not for pods', { kind: 'usage', hint: 'leave Network= out (the default bridge) or name bridge networks' });
   const defs = names.map((n) => networkFor(n, storeRoot));
-  const ports = await Promise.all(req.ports.map(async (p) => (p.hostPort === 0 ? { ...p, hostPort: await freePort() } : p)));
-  await checkPortsFree(ports, runDir, `pod ${req.name}`);
+  const ports = await claimPorts(req.ports, runDir, `pod ${req.name}`);
   const id = podNetnsId(req.name);
   fs.mkdirSync(path.join(runDir, 'pods'), { recursive: true });
   const state: PodState = { name: req.name, netns: await createNetns(id), hostname: req.hostname ?? req.name, nets: [] };

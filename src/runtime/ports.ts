@@ -74,6 +74,12 @@ export async function checkPortsFree(ports: readonly PortMapping[], runDir?: str
   }
 }
 
+/** The ports to publish, a random host port (0) given a free one, all checked free (checkPortsFree). */
+export async function claimPorts(ports: readonly PortMapping[], runDir: string, self: string): Promise<PortMapping[]> {
+  const claimed = await Promise.all(ports.map(async (p) => (p.hostPort === 0 ? { ...p, hostPort: await freePort() } : p)));
+  await checkPortsFree(claimed, runDir, self);
+  return claimed;
+}
 
 export async function freePort(): Promise<number> {
   const net = await import('node:net');

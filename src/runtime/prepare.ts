@@ -23,12 +23,12 @@ import { listDir, readIfExists } from '../resolve/readIfExists';
 import { dropReadyMarkers, forgetPreparedBundles } from './kept';
 import { attach, createNetns, DEFAULT_NETWORK, deleteNetns, detach, isDefaultNetwork, memberAddresses, type NetworkDef, networkFor, stopUnfinishedAdds } from './network';
 import { jumpFirst, withIsolationLock } from './isolation';
-import { checkPortsFree, freePort } from './ports';
+import { claimPorts } from './ports';
 import { loadPod, podNetnsId, podOfBundle } from './pods';
 import { loadVolume, markSeeded, mountVolume, volumeData, wantsSeeding } from './volumeStore';
 import { type ImageConfig, ociSpec, type ResolvedDevice, type ResolvedMount, type SpecContext } from './ociSpec';
 import { readSeccompProfile } from './seccomp';
-import { type ContainerPaths, containerPaths, DEFAULT_SECCOMP_PROFILE, isMounted, lockedMountFlags, RUNTIME_BINARIES } from './paths';
+import { type ContainerPaths, containerPaths, DEFAULT_SECCOMP_PROFILE, isMounted, isRootless, lockedMountFlags, RUNTIME_BINARIES } from './paths';
 import { parseRunArgs, type RunArgs, userNsOptionsGiven } from './runArgs';
 import { ROOTFS_MODE_ENV, ROOTLESS_REFUSALS, rootlessRootfsMode } from './rootless';
 import { checkUnprivilegedPorts, pastaArgv, pastaHook, removeOwnedTree, rootlessUserNamespace, stopNetworkHelper } from './rootlessSetup';
@@ -81,11 +81,6 @@ interface BundleState {
 }
 
 const definitionError = (message: string, hint: string): PodgenError => new PodgenError(message, { kind: 'usage', hint });
-
-/** Whether this prepare makes a rootless container (rootless.ts): it runs as anyone but root. */
-export function isRootless(): boolean {
-  return process.getuid?.() !== 0;
-}
 
 /** Our own cgroup (v2): the unit's, when systemd runs us as its ExecStart. */
 export function ownCgroup(): string {
@@ -507,30 +502,28 @@ async function prepareIn(req: PrepareRequest, args: RunArgs, paths: ContainerPat
       const outside = defs.length < bridgedNets.length || defs.some((d) => !d.internal);
       if (!outside && args.publish.length) throw definitionError('PublishPort= needs a way out: the container is on internal networks only', 'remove PublishPort=, or add a network that is not Internal=');
       checkUnprivilegedPorts(args.publish);
-      const ports = await Promise.all(args.publish.map(async (p) => (p.hostPort === 0 ? { ...p, hostPort: await freePort() } : p)));
-      await checkPortsFree(ports, paths.runDir, req.name);
-      if (defs.length > 0 && usernsPlan) {
-        const joined = await joinNetworks({ defs, container: req.name, runDir: paths.runDir, fixedIp: args.ip, uidMappings: usernsPlan.uidMappings, gidMappings: usernsPlan.gidMappings, firstIf: outside ? 1 : 0 }, (s) => {
-          state.rootlessNets = s;
-          saveState();
-        });
+      const ports = await claimPorts(args.publish, paths.runDir, req.name);
+      const joined = defs.length > 0 && usernsPlan
+        ? await joinNetworks({ defs, container: req.name, runDir: paths.runDir, fixedIp: args.ip, uidMappings: usernsPlan.uidMappings, gidMappings: usernsPlan.gidMappings, firstIf: outside ? 1 : 0 }, (s) => {
+            state.rootlessNets = s;
+            saveState();
+          })
+        : undefined;
+      if (joined) {
         ({ netnsPath, usernsPath, ip } = joined);
         networkDns.push(...defs.flatMap((d) => d.dns ?? []));
         writeAliases(paths.runDir, req.name, args.networkAliases);
-        if (outside) {
-          state.network = 'pasta';
-          saveState();
-          await run([...pastaArgv(ports, pastaPidFileOf(paths.bundle)), String(joined.netnsPid)]);
-        }
-      } else {
-        networkHook = pastaHook(ports, pastaPidFileOf(paths.bundle), req.startedByHelper === true);
+      }
+      if (outside) {
         state.network = 'pasta';
         saveState();
+        // On named networks the namespace exists already: pasta joins it now; otherwise the runtime's hook starts it.
+        if (joined) await run([...pastaArgv(ports, pastaPidFileOf(paths.bundle)), String(joined.netnsPid)]);
+        else networkHook = pastaHook(ports, pastaPidFileOf(paths.bundle), req.startedByHelper === true);
       }
     } else if (bridgedNets.length > 0) {
       const defs = bridgedNets.map((n) => networkFor(n, paths.storeRoot));
-      const ports = await Promise.all(args.publish.map(async (p) => (p.hostPort === 0 ? { ...p, hostPort: await freePort() } : p)));
-      await checkPortsFree(ports, paths.runDir, req.name);
+      const ports = await claimPorts(args.publish, paths.runDir, req.name);
       netnsPath = await createNetns(req.name);
       writeAliases(paths.runDir, req.name, args.networkAliases);
       for (const [i, net] of defs.entries()) {

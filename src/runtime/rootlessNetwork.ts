@@ -66,10 +66,23 @@ function mapArgs(maps: readonly IdMapping[]): string[] {
   return maps.flatMap((m) => [String(m.containerID), String(m.hostID), String(m.size)]);
 }
 
-/** Run `ip` inside the namespaces of PID (its user namespace, and its network namespace). */
+/** `ip ARGS` inside the namespaces of PID (its user namespace, and its network namespace). */
+const ipArgv = (pid: number, args: readonly string[]): string[] => [B.nsenter, '-t', String(pid), '-U', '-n', '--', B.ip, ...args];
+
+/** Run `ip` commands there; a failure is an error. */
 async function ipIn(pid: number, commands: readonly string[]): Promise<void> {
-  const r = await run([B.nsenter, '-t', String(pid), '-U', '-n', '--', B.ip, '-batch', '-'], { input: `${commands.join('\n')}\n`, allowFailure: true });
+  const r = await run(ipArgv(pid, ['-batch', '-']), { input: `${commands.join('\n')}\n`, allowFailure: true });
   if (r.status !== 0) throw new PodgenError(`setting up a rootless network failed: ${r.stderr.trim()}`, { kind: 'unavailable', command: [B.ip, '-batch', ...commands], exitStatus: r.status, stderr: r.stderr });
+}
+
+/** Run one `ip` command there whose failure is an answer (a link that is not there): whether it succeeded. */
+async function ipMay(pid: number, args: readonly string[]): Promise<boolean> {
+  return (await run(ipArgv(pid, args), { allowFailure: true })).status === 0;
+}
+
+/** One podgen at a time changes the user's network namespace (starts it, adds bridges). */
+function withNetnsLock<T>(runDir: string, fn: () => Promise<T>): Promise<T> {
+  return withLockFile(path.join(runDir, 'rootless-netns.lock'), 'the rootless network namespace', fn);
 }
 
 /** The holder's PID, from the user manager (0 when it is not running). */
@@ -86,7 +99,7 @@ export async function holderPid(): Promise<number> {
 async function ensureNetnsHolder(runDir: string, uidMappings: readonly IdMapping[], gidMappings: readonly IdMapping[]): Promise<number> {
   for (const tool of [B.nsenter, B.unshare, B.systemdRun, B.systemctl]) if (!fs.existsSync(tool)) throw unavailable(`${tool} is missing: rootless named networks need it`, 'apt-get install util-linux systemd (as root)');
   if (!fs.existsSync(B.ip)) throw unavailable(`${B.ip} is missing: rootless named networks build their bridges with it`, 'apt-get install iproute2 (as root)');
-  return withLockFile(path.join(runDir, 'rootless-netns.lock'), 'the rootless network namespace', async () => {
+  return withNetnsLock(runDir, async () => {
     let pid = await holderPid();
     if (pid === 0) {
       const r = await run([B.systemdRun, '--user', `--unit=${NETNS_HOLDER_UNIT}`, '--collect', '--quiet', '--property=Type=exec', '--description=podgen: the user namespace and bridges of rootless named networks', '--', B.unshare, '--user', '--net', '--', B.sleep, 'infinity'], { allowFailure: true });
@@ -112,9 +125,8 @@ async function ensureNetnsHolder(runDir: string, uidMappings: readonly IdMapping
 
 /** The bridge of a network in the holder's namespace, made if missing. */
 async function ensureBridge(holder: number, net: NetworkDef, runDir: string): Promise<void> {
-  await withLockFile(path.join(runDir, 'rootless-netns.lock'), 'the rootless network namespace', async () => {
-    const shown = await run([B.nsenter, '-t', String(holder), '-U', '-n', '--', B.ip, 'link', 'show', net.bridge], { allowFailure: true });
-    if (shown.status === 0) return;
+  await withNetnsLock(runDir, async () => {
+    if (await ipMay(holder, ['link', 'show', net.bridge])) return;
     await ipIn(holder, [`link add ${net.bridge} type bridge`, ...(net.mtu ? [`link set ${net.bridge} mtu ${net.mtu}`] : []), `link set ${net.bridge} up`]);
   });
 }
@@ -182,14 +194,14 @@ async function disconnect(attachments: readonly RootlessAttachment[]): Promise<v
   const holder = await holderPid();
   if (holder === 0) return;
   for (const a of attachments) {
-    await run([B.nsenter, '-t', String(holder), '-U', '-n', '--', B.ip, 'link', 'del', a.veth], { allowFailure: true });
+    await ipMay(holder, ['link', 'del', a.veth]);
   }
 }
 
 /** A removed network's bridge, when the user's network namespace is up (it goes with it otherwise). */
 export async function removeRootlessBridge(net: NetworkDef): Promise<void> {
   const holder = await holderPid();
-  if (holder !== 0) await run([B.nsenter, '-t', String(holder), '-U', '-n', '--', B.ip, 'link', 'del', net.bridge], { allowFailure: true });
+  if (holder !== 0) await ipMay(holder, ['link', 'del', net.bridge]);
 }
 
 /** Stop the sleep holding a container's network namespace (only if it still is that sleep). */

@@ -10,9 +10,9 @@ import { PodgenError } from '../errors';
 import { run, runAttached } from '../process/run';
 import type { HealthConfig } from './healthConfig';
 import { healthArgv } from './healthCheck';
-import { type ContainerPaths, RUNTIME_BINARIES } from './paths';
+import { type ContainerPaths, isRootless, RUNTIME_BINARIES } from './paths';
 import { NATIVE_HELPER, pidFileOf } from './takeOver';
-import { cleanup, isRootless, prepare } from './prepare';
+import { cleanup, prepare } from './prepare';
 import { parseRunArgs, type RunArgs } from './runArgs';
 
 export const RUNC = RUNTIME_BINARIES.runc;
